@@ -1,0 +1,3 @@
+#!/bin/sh
+# Generates configure and Makefile.in; run once on a fresh checkout.
+exec autoreconf -fi

@@ -1,0 +1,57 @@
+/*
+ * addr.h: "host:port" strings and socket addresses.  Pure: nothing here
+ * resolves a name or touches a socket.
+ */
+#ifndef ADDR_H
+#define ADDR_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include "stunneld.h"
+
+#define ADDR_WILDCARD	0x01	/* accept "*" as host and as port (routes) */
+#define ADDR_STRLEN	(SD_HOST_MAX + 10)	/* "[host]:65535" */
+
+/**
+ * addr_parse(s, hp, flags, errstr): split ${s} ("HOST:PORT", "[V6]:PORT",
+ * "NAME:PORT"; with ADDR_WILDCARD also "*" for either part, port 0 then
+ * meaning any) into ${hp}.  Return 0, or -1 with a static reason in
+ * ${errstr}.
+ */
+int	addr_parse(const char *s, struct hostport *hp, int flags,
+	    const char **errstr);
+
+/**
+ * addr_numeric(host, port, ss, sslen): if ${host} is an IPv4 or IPv6
+ * literal (unbracketed), fill ${ss}/${sslen} with it and ${port} and
+ * return 0; otherwise return -1.
+ */
+int	addr_numeric(const char *host, uint16_t port,
+	    struct sockaddr_storage *ss, socklen_t *sslen);
+
+/**
+ * addr_is_numeric(host): 1 if ${host} is an IPv4 or IPv6 literal.
+ */
+int	addr_is_numeric(const char *host);
+
+/**
+ * addr_same_host(a, b): 1 if ${a} and ${b} name the same host: equal
+ * addresses when both are literals (so "::1" equals "0::1"), otherwise a
+ * case-insensitive string comparison.
+ */
+int	addr_same_host(const char *a, const char *b);
+
+/**
+ * addr_format(sa, buf, len): write ${sa} as "1.2.3.4:80" or "[::1]:80"
+ * into ${buf}; return ${buf}.
+ */
+char	*addr_format(const struct sockaddr *sa, char *buf, size_t len);
+
+/**
+ * addr_format_hp(hp, buf, len): write ${hp} as "host:port", bracketing an
+ * IPv6 literal; return ${buf}.
+ */
+char	*addr_format_hp(const struct hostport *hp, char *buf, size_t len);
+
+#endif /* !ADDR_H */

@@ -1,0 +1,935 @@
+/*
+ * conn.c: the life of one connection.
+ *
+ * socks mode:  SOCKS_GREETING -> SOCKS_AUTH -> SOCKS_REQUEST -> RESOLVING
+ *              -> CONNECTING -> TLS_HANDSHAKE -> PEER_STATUS -> RELAY
+ * tls mode:    TLS_HANDSHAKE -> RESOLVING -> CONNECTING -> RELAY
+ *
+ * Any refusal goes to DRAINING: the answer (SOCKS reply or status byte)
+ * is flushed, the socket half-closed and the rest read and dropped, so
+ * the answer is not destroyed by a reset.  Every watcher calls
+ * conn_io_cb(), which dispatches on the state; only conn_set_state()
+ * changes it.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conn.h"
+#include "log.h"
+#include "relay.h"
+#include "resolve.h"
+#include "route.h"
+#include "socks5.h"
+#include "tls.h"
+#include "verify.h"
+#include "worker.h"
+
+#define CONN_LINGER	5.0	/* seconds to wait for a refused client to go */
+#define STATUS_OK	0x00	/* the far stunneld reached its target */
+
+enum conn_state {
+	CONN_SOCKS_GREETING,
+	CONN_SOCKS_AUTH,
+	CONN_SOCKS_REQUEST,
+	CONN_RESOLVING,
+	CONN_CONNECTING,
+	CONN_TLS_HANDSHAKE,
+	CONN_PEER_STATUS,
+	CONN_RELAY,
+	CONN_DRAINING
+};
+
+static const char *const conn_state_names[] = {
+	"SOCKS_GREETING", "SOCKS_AUTH", "SOCKS_REQUEST", "RESOLVING",
+	"CONNECTING", "TLS_HANDSHAKE", "PEER_STATUS", "RELAY", "DRAINING"
+};
+
+struct conn {
+	struct conn		*prev, *next;
+	struct worker		*w;
+	enum conn_state		 state;
+	int			 socks;		/* socks mode, else tls mode */
+	int			 over_limit;
+	int			 client_fd;	/* accepted */
+	int			 dial_fd;	/* opened by us; -1 until then */
+	struct tls		*tls;
+	struct relay		 relay;
+	ev_io			 plain_r, plain_w, tls_r, tls_w;
+	ev_timer		 timer;
+	ev_tstamp		 started;
+	ev_tstamp		 deadline;	/* end of connect + handshake */
+	ev_tstamp		 last_active;
+	uint64_t		 last_bytes;
+	struct resolve_req	*rq;
+	struct addrinfo		*ai_list, *ai_next;
+	struct hostport		 dial;
+	char			*allow_one[1];	/* a route's peer as a policy */
+	char			 client[ADDR_STRLEN];
+	char			 dest[ADDR_STRLEN];
+	struct socks5_request	 req;
+};
+
+static void	conn_io_cb(struct ev_loop *, ev_io *, int);
+static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	conn_step(struct conn *);
+static void	conn_connect_next(struct conn *, int);
+
+/* The one place the state changes. */
+static void
+conn_set_state(struct conn *c, enum conn_state state)
+{
+	log_debug("%s: %s -> %s", c->client, conn_state_names[c->state],
+	    conn_state_names[state]);
+	c->state = state;
+}
+
+/* Start or stop ${io} so that it is active exactly when ${on}. */
+static void
+conn_io_set(struct conn *c, ev_io *io, int on)
+{
+	if (on && !ev_is_active(io) && io->fd >= 0)
+		ev_io_start(c->w->loop, io);
+	else if (!on && ev_is_active(io))
+		ev_io_stop(c->w->loop, io);
+}
+
+/* Arm the watchers for RELAY_WANT_* bits ${want}. */
+static void
+conn_watch(struct conn *c, int want)
+{
+	conn_io_set(c, &c->plain_r, want & RELAY_WANT_PLAIN_READ);
+	conn_io_set(c, &c->plain_w, want & RELAY_WANT_PLAIN_WRITE);
+	conn_io_set(c, &c->tls_r, want & RELAY_WANT_TLS_READ);
+	conn_io_set(c, &c->tls_w, want & RELAY_WANT_TLS_WRITE);
+}
+
+/* The fd the plain side uses: the client in socks mode, the dial in tls. */
+static int
+conn_plain_fd(struct conn *c)
+{
+	return (c->socks ? c->client_fd : c->dial_fd);
+}
+
+/* Point the four watchers at the current fds. */
+static void
+conn_bind_watchers(struct conn *c)
+{
+	int	 pfd = conn_plain_fd(c);
+	int	 tfd = c->socks ? c->dial_fd : c->client_fd;
+
+	conn_watch(c, 0);
+	ev_io_set(&c->plain_r, pfd, EV_READ);
+	ev_io_set(&c->plain_w, pfd, EV_WRITE);
+	ev_io_set(&c->tls_r, tfd, EV_READ);
+	ev_io_set(&c->tls_w, tfd, EV_WRITE);
+}
+
+/* (Re)arm the single timer to fire ${after} seconds from now. */
+static void
+conn_timer(struct conn *c, ev_tstamp after)
+{
+	ev_timer_stop(c->w->loop, &c->timer);
+	if (after <= 0)
+		after = 0.001;
+	ev_timer_set(&c->timer, after, 0.);
+	ev_timer_start(c->w->loop, &c->timer);
+}
+
+/* Map a connect errno to the SOCKS reply RFC 1928 has for it. */
+static uint8_t
+conn_errno_rep(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return (SOCKS5_REP_CONN_REFUSED);
+	case ENETUNREACH:
+		return (SOCKS5_REP_NET_UNREACHABLE);
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+		return (SOCKS5_REP_HOST_UNREACHABLE);
+	case ETIMEDOUT:
+		return (SOCKS5_REP_TTL_EXPIRED);
+	default:
+		return (SOCKS5_REP_GENERAL_FAILURE);
+	}
+}
+
+/* Drop the answer already queued and wait for the client to leave. */
+static void
+conn_drain(struct conn *c)
+{
+	struct relay	*r = &c->relay;
+
+	conn_set_state(c, CONN_DRAINING);
+	if (c->socks) {
+		r->p2t.off = r->p2t.len = 0;
+		/* the answer sits in t2p for the SOCKS client */
+		tls_free(c->tls);
+		c->tls = NULL;
+		r->tls = NULL;
+		r->plain_fd = c->client_fd;
+		r->plain_discard = 1;
+		if (c->dial_fd >= 0) {
+			conn_watch(c, 0);
+			close(c->dial_fd);
+			c->dial_fd = -1;
+			conn_bind_watchers(c);
+		}
+	} else {
+		/* the answer, if any, goes to the TLS peer in p2t */
+		r->plain_fd = -1;
+		r->plain_eof = r->plain_shut = 1;
+		r->tls_eof = 1;
+		r->tls = c->tls;
+	}
+	conn_timer(c, CONN_LINGER);
+	conn_step(c);
+}
+
+/* Refuse a SOCKS client with reply ${rep}, logging ${why} once. */
+static void
+conn_refuse(struct conn *c, uint8_t rep, const char *why)
+{
+	uint8_t	 msg[SOCKS5_REPLY_MAX];
+	size_t	 len;
+
+	log_info("%s -> %s: refused (SOCKS reply 0x%02x): %s", c->client,
+	    c->dest[0] ? c->dest : "?", rep, why);
+	c->w->socks_refused++;
+	len = socks5_encode_reply(msg, rep, NULL);
+	relay_buf_put(&c->relay.t2p, msg, len);
+	conn_drain(c);
+}
+
+/* End a negotiation before a request was read: answer already queued. */
+static void
+conn_refuse_early(struct conn *c, const char *why)
+{
+	log_info("%s: refused: %s", c->client, why);
+	c->w->socks_refused++;
+	conn_drain(c);
+}
+
+/* A tls-mode connection whose target failed: tell a stunneld peer why. */
+static void
+conn_fail_target(struct conn *c, uint8_t rep, const char *why)
+{
+	log_info("%s (%s) -> %s: target failed: %s", c->client,
+	    tls_peer(c->tls), c->dest, why);
+	c->relay.p2t.off = c->relay.p2t.len = 0;
+	if (tls_peer_is_stunneld(c->tls))
+		relay_buf_put(&c->relay.p2t, &rep, 1);
+	conn_drain(c);
+}
+
+/* The outbound side cannot be reached; answer per mode. */
+static void
+conn_dial_failed(struct conn *c, uint8_t rep, const char *why)
+{
+	char	 msg[1024];
+
+	snprintf(msg, sizeof(msg), "cannot reach %s: %s", c->dest, why);
+	if (c->socks)
+		conn_refuse(c, rep, msg);
+	else
+		conn_fail_target(c, rep, msg);
+}
+
+/* Both ends are up: queue the success answer and start relaying. */
+static void
+conn_established(struct conn *c)
+{
+	char	 desc[128];
+
+	if (c->socks) {
+		struct sockaddr_storage	 ss;
+		socklen_t		 sslen = sizeof(ss);
+		uint8_t			 msg[SOCKS5_REPLY_MAX];
+		size_t			 len;
+
+		if (getsockname(c->dial_fd, (struct sockaddr *)&ss,
+		    &sslen) != 0)
+			ss.ss_family = AF_UNSPEC;
+		len = socks5_encode_reply(msg, SOCKS5_REP_SUCCEEDED,
+		    (struct sockaddr *)&ss);
+		relay_buf_put(&c->relay.t2p, msg, len);
+		log_info("%s -> %s: connected to %s (%s)%s", c->client,
+		    c->dest, tls_peer(c->tls),
+		    tls_describe(c->tls, desc, sizeof(desc)),
+		    tls_peer_is_stunneld(c->tls) ? ", far end reached its target" : "");
+	} else {
+		uint8_t	 ok = STATUS_OK;
+
+		if (tls_peer_is_stunneld(c->tls))
+			relay_buf_put(&c->relay.p2t, &ok, 1);
+		log_info("%s (%s) -> %s: connected", c->client,
+		    tls_peer(c->tls), c->dest);
+	}
+	c->relay.plain_fd = conn_plain_fd(c);
+	c->relay.tls = c->tls;
+	c->last_active = ev_now(c->w->loop);
+	if (c->w->tc->idle_timeout > 0)
+		conn_timer(c, c->w->tc->idle_timeout);
+	else
+		ev_timer_stop(c->w->loop, &c->timer);
+	conn_set_state(c, CONN_RELAY);
+}
+
+/* Begin the TLS session over the socket that just connected (socks mode). */
+static void
+conn_start_tls_client(struct conn *c)
+{
+	struct verify_policy	 pol;
+	const char		*sni = NULL;
+
+	memset(&pol, 0, sizeof(pol));
+	if (c->allow_one[0] != NULL) {
+		pol.allow = c->allow_one;
+		pol.nallow = 1;
+	} else
+		pol.host = c->dial.host;
+	if (!addr_is_numeric(c->dial.host))
+		sni = c->dial.host;
+	if ((c->tls = tls_new(c->w->creds, c->dial_fd, 0, &pol, sni)) ==
+	    NULL) {
+		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE,
+		    "cannot create TLS session");
+		return;
+	}
+	conn_set_state(c, CONN_TLS_HANDSHAKE);
+	conn_timer(c, c->deadline - ev_now(c->w->loop));
+	conn_step(c);
+}
+
+/* The dialled socket is connected. */
+static void
+conn_connected(struct conn *c)
+{
+	int	 one = 1;
+
+	setsockopt(c->dial_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (c->ai_list != NULL) {
+		freeaddrinfo(c->ai_list);
+		c->ai_list = c->ai_next = NULL;
+	}
+	if (c->socks)
+		conn_start_tls_client(c);
+	else {
+		conn_established(c);
+		conn_step(c);
+	}
+}
+
+/* Try the next address; ${last_err} is why the previous one failed. */
+static void
+conn_connect_next(struct conn *c, int last_err)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	const struct sockaddr	*sa;
+
+	for (;;) {
+		if (c->dial_fd >= 0) {
+			conn_watch(c, 0);
+			close(c->dial_fd);
+			c->dial_fd = -1;
+		}
+		if (c->ai_list == NULL) {
+			if (last_err != 0) {
+				conn_dial_failed(c, conn_errno_rep(last_err),
+				    strerror(last_err));
+				return;
+			}
+			if (addr_numeric(c->dial.host, c->dial.port, &ss,
+			    &sslen) != 0) {
+				conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
+				    "not an address");
+				return;
+			}
+			sa = (struct sockaddr *)&ss;
+		} else {
+			if (c->ai_next == NULL) {
+				conn_dial_failed(c, conn_errno_rep(last_err),
+				    strerror(last_err));
+				return;
+			}
+			sa = c->ai_next->ai_addr;
+			sslen = c->ai_next->ai_addrlen;
+			c->ai_next = c->ai_next->ai_next;
+		}
+		c->dial_fd = socket(sa->sa_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (c->dial_fd < 0) {
+			last_err = errno;
+			if (c->ai_list == NULL) {
+				conn_dial_failed(c, conn_errno_rep(last_err),
+				    strerror(last_err));
+				return;
+			}
+			continue;
+		}
+		conn_bind_watchers(c);
+		if (connect(c->dial_fd, sa, sslen) == 0) {
+			conn_connected(c);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			conn_set_state(c, CONN_CONNECTING);
+			conn_step(c);
+			return;
+		}
+		last_err = errno;
+		if (c->ai_list == NULL) {
+			close(c->dial_fd);
+			c->dial_fd = -1;
+			conn_dial_failed(c, conn_errno_rep(last_err),
+			    strerror(last_err));
+			return;
+		}
+	}
+}
+
+/* Name resolution finished (in loop context). */
+static void
+conn_resolved(void *arg, int gai_err, struct addrinfo *res)
+{
+	struct conn	*c = arg;
+
+	c->rq = NULL;
+	if (gai_err != 0) {
+		conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
+		    gai_strerror(gai_err));
+		return;
+	}
+	c->ai_list = c->ai_next = res;
+	conn_connect_next(c, EHOSTUNREACH);
+}
+
+/* Open the outbound TCP connection to c->dial. */
+static void
+conn_dial(struct conn *c)
+{
+	ev_tstamp	 now = ev_now(c->w->loop);
+
+	addr_format_hp(&c->dial, c->dest, sizeof(c->dest));
+	c->deadline = now + c->w->tc->connect_timeout +
+	    (c->socks ? c->w->tc->handshake_timeout : 0);
+	conn_timer(c, c->w->tc->connect_timeout);
+	if (addr_is_numeric(c->dial.host)) {
+		conn_connect_next(c, 0);
+		return;
+	}
+	conn_set_state(c, CONN_RESOLVING);
+	c->rq = resolve_start(c->w->resolver, c->dial.host, c->dial.port,
+	    conn_resolved, c);
+	if (c->rq == NULL)
+		conn_dial_failed(c, SOCKS5_REP_GENERAL_FAILURE,
+		    "cannot start name resolution");
+}
+
+/* A complete SOCKS request is in c->req: route it and dial. */
+static void
+conn_socks_request(struct conn *c)
+{
+	const struct tunnel_conf	*tc = c->w->tc;
+	struct route_result		 rr;
+	struct hostport			 asked;
+	char				 why[128];
+
+	snprintf(asked.host, sizeof(asked.host), "%s", c->req.host);
+	asked.port = c->req.port;
+	addr_format_hp(&asked, c->dest, sizeof(c->dest));
+	if (c->req.cmd != SOCKS5_CMD_CONNECT) {
+		snprintf(why, sizeof(why), "command %s not supported",
+		    c->req.cmd == SOCKS5_CMD_BIND ? "BIND" :
+		    c->req.cmd == SOCKS5_CMD_UDP_ASSOCIATE ? "UDP ASSOCIATE" :
+		    "unknown");
+		conn_refuse(c, SOCKS5_REP_CMD_UNSUPPORTED, why);
+		return;
+	}
+	if (c->over_limit) {
+		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE,
+		    "max_connections reached");
+		return;
+	}
+	route_lookup(tc->routes, tc->nroutes, c->req.host, c->req.port, &rr);
+	if (rr.deny) {
+		if (rr.line > 0)
+			snprintf(why, sizeof(why), "denied by route at line %d",
+			    rr.line);
+		else
+			snprintf(why, sizeof(why), "no route matches");
+		conn_refuse(c, SOCKS5_REP_NOT_ALLOWED, why);
+		return;
+	}
+	c->dial = rr.dial;
+	c->allow_one[0] = (char *)rr.peer;
+	conn_dial(c);
+}
+
+/* Check RFC 1929 credentials without leaking where they differ. */
+static int
+conn_auth_ok(const struct tunnel_conf *tc, const char *user, const char *pass)
+{
+	size_t		 i, ul = strlen(user), pl = strlen(pass);
+	unsigned char	 diff = 0;
+
+	diff |= (unsigned char)(ul != strlen(tc->socks_user));
+	diff |= (unsigned char)(pl != strlen(tc->socks_pass));
+	for (i = 0; i < ul && tc->socks_user[i] != '\0'; i++)
+		diff |= (unsigned char)(user[i] ^ tc->socks_user[i]);
+	for (i = 0; i < pl && tc->socks_pass[i] != '\0'; i++)
+		diff |= (unsigned char)(pass[i] ^ tc->socks_pass[i]);
+	return (diff == 0);
+}
+
+/* Queue a short reply for the SOCKS client. */
+static void
+conn_reply(struct conn *c, const uint8_t *msg, size_t len)
+{
+	if (relay_buf_put(&c->relay.t2p, msg, len) != 0)
+		log_warnx("%s: reply does not fit", c->client);
+}
+
+/*
+ * Parse whatever of the SOCKS negotiation is in p2t.  Return 1 to parse
+ * on, 0 to wait for more bytes, -1 if the negotiation is over (${c} may
+ * be gone).
+ */
+static int
+conn_socks_parse(struct conn *c)
+{
+	const struct tunnel_conf	*tc = c->w->tc;
+	struct relay_buf		*b = &c->relay.p2t;
+	const uint8_t			*p = b->data + b->off;
+	struct socks5_greeting		 g;
+	char				 user[256], pass[256];
+	uint8_t				 out[SOCKS5_REPLY_MAX], rep, method;
+	size_t				 used = 0;
+	enum socks5_status		 st;
+
+	switch (c->state) {
+	case CONN_SOCKS_GREETING:
+		st = socks5_parse_greeting(p, b->len, &g, &used);
+		if (st == SOCKS5_NEED_MORE)
+			return (0);
+		if (st == SOCKS5_ERR) {
+			if (g.version == 4) {
+				conn_reply(c, out,
+				    socks5_encode_socks4_reject(out));
+				conn_refuse_early(c, "SOCKS4 is not supported");
+				return (-1);
+			} else {
+				conn_reply(c, out, socks5_encode_method(out,
+				    SOCKS5_METHOD_NONE));
+				conn_refuse_early(c, "malformed SOCKS5 greeting");
+				return (-1);
+			}
+		}
+		relay_buf_consume(b, used);
+		method = socks5_choose_method(&g, tc->socks_user != NULL);
+		conn_reply(c, out, socks5_encode_method(out, method));
+		if (method == SOCKS5_METHOD_NONE) {
+			conn_refuse_early(c, tc->socks_user != NULL ?
+			    "client does not offer username/password" :
+			    "client does not offer \"no authentication\"");
+			return (-1);
+		}
+		conn_set_state(c, method == SOCKS5_METHOD_USERPASS ?
+		    CONN_SOCKS_AUTH : CONN_SOCKS_REQUEST);
+		return (1);
+	case CONN_SOCKS_AUTH:
+		st = socks5_parse_auth(p, b->len, user, sizeof(user), pass,
+		    sizeof(pass), &used);
+		if (st == SOCKS5_NEED_MORE)
+			return (0);
+		if (st == SOCKS5_OK && conn_auth_ok(tc, user, pass)) {
+			relay_buf_consume(b, used);
+			conn_reply(c, out, socks5_encode_auth_reply(out, 1));
+			conn_set_state(c, CONN_SOCKS_REQUEST);
+			explicit_bzero(pass, sizeof(pass));
+			return (1);
+		}
+		explicit_bzero(pass, sizeof(pass));
+		conn_reply(c, out, socks5_encode_auth_reply(out, 0));
+		conn_refuse_early(c, st == SOCKS5_OK ?
+		    "wrong username or password" : "malformed RFC 1929 request");
+		return (-1);
+	case CONN_SOCKS_REQUEST:
+		st = socks5_parse_request(p, b->len, &c->req, &used, &rep);
+		if (st == SOCKS5_NEED_MORE)
+			return (0);
+		if (st == SOCKS5_ERR) {
+			conn_refuse(c, rep, "malformed SOCKS5 request");
+			return (-1);
+		}
+		relay_buf_consume(b, used);
+		conn_watch(c, 0);
+		conn_socks_request(c);
+		return (-1);
+	default:
+		return (-1);
+	}
+}
+
+/* SOCKS negotiation: read, parse, flush the replies. */
+static void
+conn_socks_step(struct conn *c)
+{
+	struct relay_buf	*in = &c->relay.p2t, *out = &c->relay.t2p;
+	ssize_t			 n;
+	int			 rc;
+
+	if (in->off + in->len >= RELAY_BUFSIZE) {
+		conn_close(c, "SOCKS negotiation too long");
+		return;
+	}
+	n = read(c->client_fd, in->data + in->off + in->len,
+	    RELAY_BUFSIZE - in->off - in->len);
+	if (n == 0) {
+		conn_close(c, "client closed during SOCKS negotiation");
+		return;
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		conn_close(c, strerror(errno));
+		return;
+	}
+	if (n > 0)
+		in->len += (size_t)n;
+	while ((rc = conn_socks_parse(c)) == 1)
+		;
+	if (rc < 0)
+		return;
+	if (out->len > 0) {
+		n = send(c->client_fd, out->data + out->off, out->len,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			conn_close(c, strerror(errno));
+			return;
+		}
+		if (n > 0)
+			relay_buf_consume(out, (size_t)n);
+	}
+	conn_watch(c, RELAY_WANT_PLAIN_READ |
+	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
+}
+
+/* Drive the TLS handshake; on success move to the next phase. */
+static void
+conn_handshake_step(struct conn *c)
+{
+	char	 why[1024];
+	int	 ret;
+
+	ret = tls_handshake(c->tls);
+	if (ret == TLS_AGAIN) {
+		conn_watch(c, tls_want_write(c->tls) ? RELAY_WANT_TLS_WRITE :
+		    RELAY_WANT_TLS_READ);
+		return;
+	}
+	if (ret == TLS_FAILED) {
+		c->w->handshakes_failed++;
+		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
+		    c->socks ? c->dest : "client", tls_error(c->tls));
+		if (c->socks)
+			conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
+		else
+			conn_close(c, why);
+		return;
+	}
+	conn_watch(c, 0);
+	if (c->socks) {
+		if (tls_peer_is_stunneld(c->tls)) {
+			conn_set_state(c, CONN_PEER_STATUS);
+			conn_step(c);
+		} else {
+			conn_established(c);
+			conn_step(c);
+		}
+		return;
+	}
+	log_debug("%s: authenticated %s", c->client, tls_peer(c->tls));
+	c->dial = c->w->tc->connect;
+	c->allow_one[0] = NULL;
+	conn_dial(c);
+}
+
+/* Read the far stunneld's one status byte. */
+static void
+conn_peer_status_step(struct conn *c)
+{
+	uint8_t	 status;
+	char	 why[1024];
+	ssize_t	 n;
+
+	n = tls_recv(c->tls, &status, 1);
+	if (n == TLS_AGAIN) {
+		conn_watch(c, tls_want_write(c->tls) ? RELAY_WANT_TLS_WRITE :
+		    RELAY_WANT_TLS_READ);
+		return;
+	}
+	if (n != 1) {
+		snprintf(why, sizeof(why), "%s (%s) closed before reporting "
+		    "its target: %s", c->dest, tls_peer(c->tls),
+		    n == TLS_CLOSED ? "connection closed" : tls_error(c->tls));
+		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
+		return;
+	}
+	if (status != STATUS_OK) {
+		snprintf(why, sizeof(why), "far end %s could not reach its "
+		    "target (0x%02x)", tls_peer(c->tls), status);
+		conn_refuse(c, status > SOCKS5_REP_ATYP_UNSUPPORTED ?
+		    SOCKS5_REP_GENERAL_FAILURE : status, why);
+		return;
+	}
+	conn_watch(c, 0);
+	conn_established(c);
+	conn_step(c);
+}
+
+/* Pump the relay (also used while draining a refusal). */
+static void
+conn_relay_step(struct conn *c)
+{
+	struct relay		*r = &c->relay;
+	enum relay_status	 st;
+	uint64_t		 p2t = r->bytes_p2t, t2p = r->bytes_t2p;
+	int			 want;
+
+	st = relay_pump(r, &want);
+	c->w->bytes_in += r->bytes_p2t - p2t;
+	c->w->bytes_out += r->bytes_t2p - t2p;
+	if (r->bytes_p2t != p2t || r->bytes_t2p != t2p)
+		c->last_active = ev_now(c->w->loop);
+	if (st == RELAY_DONE) {
+		conn_close(c, c->state == CONN_DRAINING ? "refused" : "done");
+		return;
+	}
+	if (st == RELAY_ERROR) {
+		conn_close(c, r->error);
+		return;
+	}
+	conn_watch(c, want);
+	if (want & RELAY_WANT_AGAIN) {
+		/* give others a turn, then continue where we stopped */
+		ev_feed_event(c->w->loop, &c->plain_r, EV_CUSTOM);
+	}
+}
+
+/* Run the current state's step once. */
+static void
+conn_step(struct conn *c)
+{
+	switch (c->state) {
+	case CONN_SOCKS_GREETING:
+	case CONN_SOCKS_AUTH:
+	case CONN_SOCKS_REQUEST:
+		conn_socks_step(c);
+		break;
+	case CONN_RESOLVING:
+		break;
+	case CONN_CONNECTING:
+		conn_watch(c, c->socks ? RELAY_WANT_TLS_WRITE :
+		    RELAY_WANT_PLAIN_WRITE);
+		break;
+	case CONN_TLS_HANDSHAKE:
+		conn_handshake_step(c);
+		break;
+	case CONN_PEER_STATUS:
+		conn_peer_status_step(c);
+		break;
+	case CONN_RELAY:
+	case CONN_DRAINING:
+		conn_relay_step(c);
+		break;
+	}
+}
+
+/* Every watcher of a connection lands here. */
+static void
+conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct conn	*c = io->data;
+	int		 err = 0;
+	socklen_t	 len = sizeof(err);
+
+	(void)loop;
+	(void)revents;
+	if (c->state == CONN_CONNECTING) {
+		if (getsockopt(c->dial_fd, SOL_SOCKET, SO_ERROR, &err,
+		    &len) != 0)
+			err = errno;
+		if (err != 0)
+			conn_connect_next(c, err);
+		else
+			conn_connected(c);
+		return;
+	}
+	conn_step(c);
+}
+
+/* The connection's deadline passed; what that means depends on the state. */
+static void
+conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct conn	*c = t->data;
+	ev_tstamp	 idle, left;
+
+	(void)revents;
+	switch (c->state) {
+	case CONN_SOCKS_GREETING:
+	case CONN_SOCKS_AUTH:
+	case CONN_SOCKS_REQUEST:
+		conn_close(c, "SOCKS negotiation timed out");
+		break;
+	case CONN_RESOLVING:
+	case CONN_CONNECTING:
+		conn_dial_failed(c, SOCKS5_REP_TTL_EXPIRED,
+		    "connect timed out");
+		break;
+	case CONN_TLS_HANDSHAKE:
+	case CONN_PEER_STATUS:
+		if (c->socks)
+			conn_refuse(c, SOCKS5_REP_TTL_EXPIRED,
+			    "TLS handshake timed out");
+		else {
+			c->w->handshakes_failed++;
+			conn_close(c, "TLS handshake timed out");
+		}
+		break;
+	case CONN_RELAY:
+		idle = c->w->tc->idle_timeout;
+		left = c->last_active + idle - ev_now(loop);
+		if (idle > 0 && left <= 0)
+			conn_close(c, "idle timeout");
+		else if (idle > 0)
+			conn_timer(c, left);
+		break;
+	case CONN_DRAINING:
+		conn_close(c, "refused");
+		break;
+	}
+}
+
+/**
+ * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
+ * non-blocking ${fd} from ${sa} and start serving it in ${w}'s mode.  A
+ * connection ${over_limit} is refused as cheaply as the protocol allows.
+ */
+void
+conn_start(struct worker *w, int fd, const struct sockaddr *sa,
+    int over_limit)
+{
+	struct conn	*c;
+	struct verify_policy pol;
+	int		 one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("conn_start");
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->socks = w->tc->mode == TUNNEL_SOCKS;
+	c->over_limit = over_limit;
+	c->client_fd = fd;
+	c->dial_fd = -1;
+	c->started = ev_now(w->loop);
+	addr_format(sa, c->client, sizeof(c->client));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	relay_init(&c->relay, -1, NULL);
+	ev_io_init(&c->plain_r, conn_io_cb, -1, EV_READ);
+	ev_io_init(&c->plain_w, conn_io_cb, -1, EV_WRITE);
+	ev_io_init(&c->tls_r, conn_io_cb, -1, EV_READ);
+	ev_io_init(&c->tls_w, conn_io_cb, -1, EV_WRITE);
+	c->plain_r.data = c->plain_w.data = c->tls_r.data = c->tls_w.data = c;
+	ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
+	c->timer.data = c;
+	conn_bind_watchers(c);
+
+	if ((c->next = w->conns) != NULL)
+		c->next->prev = c;
+	w->conns = c;
+	w->nconns++;
+	w->conns_total++;
+
+	conn_timer(c, w->tc->handshake_timeout);
+	if (c->socks) {
+		c->state = CONN_SOCKS_GREETING;
+		conn_step(c);
+		return;
+	}
+	if (over_limit) {
+		conn_close(c, "refused: max_connections reached");
+		return;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.allow = w->tc->allow;
+	pol.nallow = w->tc->nallow;
+	if ((c->tls = tls_new(w->creds, fd, 1, &pol, NULL)) == NULL) {
+		conn_close(c, "cannot create TLS session");
+		return;
+	}
+	c->state = CONN_TLS_HANDSHAKE;
+	conn_step(c);
+}
+
+/** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
+void
+conn_close(struct conn *c, const char *why)
+{
+	struct worker	*w = c->w;
+
+	if (c->state == CONN_RELAY)
+		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
+		    "%.1fs)", c->client, c->dest, why,
+		    (unsigned long long)c->relay.bytes_p2t,
+		    (unsigned long long)c->relay.bytes_t2p,
+		    ev_now(w->loop) - c->started);
+	else if (c->state != CONN_DRAINING)
+		log_info("%s%s%s: closed in %s: %s", c->client,
+		    c->dest[0] ? " -> " : "", c->dest,
+		    conn_state_names[c->state], why);
+	else
+		log_debug("%s: closed after refusal", c->client);
+	/* stop even inactive watchers: that also clears fed events */
+	ev_io_stop(w->loop, &c->plain_r);
+	ev_io_stop(w->loop, &c->plain_w);
+	ev_io_stop(w->loop, &c->tls_r);
+	ev_io_stop(w->loop, &c->tls_w);
+	ev_timer_stop(w->loop, &c->timer);
+	if (c->rq != NULL)
+		resolve_cancel(c->rq);
+	if (c->ai_list != NULL)
+		freeaddrinfo(c->ai_list);
+	tls_free(c->tls);
+	if (c->dial_fd >= 0)
+		close(c->dial_fd);
+	close(c->client_fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+	worker_conn_done(w);
+}
+
+/** conn_next(c): the connection after ${c} in its worker's list. */
+struct conn *
+conn_next(struct conn *c)
+{
+	return (c->next);
+}

@@ -1,0 +1,29 @@
+/*
+ * conn.h: one accepted connection, from accept to close.  A connection
+ * owns both of its sockets, its TLS session and its watchers; one state
+ * enum says where it is, and conn_close() tears all of it down from any
+ * state.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <sys/socket.h>
+
+struct worker;
+struct conn;
+
+/**
+ * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
+ * non-blocking ${fd} from ${sa} and start serving it in ${w}'s mode.  A
+ * connection ${over_limit} is refused as cheaply as the protocol allows.
+ */
+void	conn_start(struct worker *w, int fd, const struct sockaddr *sa,
+	    int over_limit);
+
+/** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
+void	conn_close(struct conn *c, const char *why);
+
+/** conn_next(c): the connection after ${c} in its worker's list. */
+struct conn *conn_next(struct conn *c);
+
+#endif /* !CONN_H */

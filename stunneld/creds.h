@@ -1,0 +1,47 @@
+/*
+ * creds.h: one immutable, reference-counted bundle of TLS credentials
+ * (certificate chain, key, CA, CRL, priority).  A reload builds a new
+ * bundle and swaps the pointer; sessions keep the bundle they began with.
+ */
+#ifndef CREDS_H
+#define CREDS_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+
+#include "stunneld.h"
+
+struct creds;
+
+/**
+ * creds_load(tc, conffile, err, errlen): load and check the files of ${tc}:
+ * every file readable and parsable, the key matching the certificate, the
+ * certificate inside its validity period and chaining to the CA, the CRL
+ * parsable, the priority string valid.  Return a bundle holding one
+ * reference, or NULL with "${conffile}:LINE: FILE: reason" in ${err}
+ * (LINE is the config line of the offending setting).
+ */
+struct creds	*creds_load(const struct tls_conf *tc, const char *conffile,
+		    char *err, size_t errlen);
+
+/** creds_ref(c): take one more reference to ${c}; return ${c}. */
+struct creds	*creds_ref(struct creds *c);
+
+/** creds_unref(c): drop a reference; the last one frees ${c}.  NULL is a no-op. */
+void		 creds_unref(struct creds *c);
+
+/** creds_gnutls(c): the GnuTLS certificate credentials of ${c}. */
+gnutls_certificate_credentials_t creds_gnutls(const struct creds *c);
+
+/** creds_priority(c): the parsed priority cache of ${c}. */
+gnutls_priority_t creds_priority(const struct creds *c);
+
+/** creds_not_after(c): expiry time of ${c}'s own certificate. */
+time_t		 creds_not_after(const struct creds *c);
+
+/** creds_subject(c): ${c}'s own certificate subject DN, e.g. "CN=node-a". */
+const char	*creds_subject(const struct creds *c);
+
+#endif /* !CREDS_H */

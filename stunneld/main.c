@@ -1,0 +1,203 @@
+/*
+ * main.c: options, configuration check, listeners, privileges,
+ * daemonising, pid file; then the supervisor takes over.
+ */
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "creds.h"
+#include "log.h"
+#include "supervisor.h"
+#include "tls.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+#define DEFAULT_CONF	SYSCONFDIR "/stunneld/stunneld.conf"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: stunneld [-c FILE] [-f] [-t] [-v]... [-V]\n"
+	    "  -c FILE   configuration file (default: %s)\n"
+	    "  -f        stay in the foreground and log to stderr\n"
+	    "  -t        check the configuration, certificates and keys; "
+	    "start nothing\n"
+	    "  -v        more verbose logging (repeatable)\n"
+	    "  -V        print the version\n", DEFAULT_CONF);
+}
+
+/* Load every tunnel's credentials once, as a start would; 0 if all load. */
+static int
+check_creds(const struct sd_conf *conf)
+{
+	struct creds	*c;
+	char		 err[1024];
+	size_t		 i;
+	int		 bad = 0;
+
+	for (i = 0; i < conf->ntunnels; i++) {
+		if ((c = creds_load(&conf->tunnels[i].tls, conf->file, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+		creds_unref(c);
+	}
+	return (bad ? -1 : 0);
+}
+
+/* Drop to user/group after the listeners are bound. */
+static int
+drop_privileges(const struct sd_conf *conf)
+{
+	struct passwd	*pw = NULL;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (conf->user == NULL && conf->group == NULL)
+		return (0);
+	if (conf->user != NULL && (pw = getpwnam(conf->user)) == NULL) {
+		fprintf(stderr, "stunneld: unknown user %s\n", conf->user);
+		return (-1);
+	}
+	gid = pw != NULL ? pw->pw_gid : getgid();
+	if (conf->group != NULL) {
+		if ((gr = getgrnam(conf->group)) == NULL) {
+			fprintf(stderr, "stunneld: unknown group %s\n",
+			    conf->group);
+			return (-1);
+		}
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0) {
+		fprintf(stderr, "stunneld: cannot set group %u: %s\n",
+		    (unsigned)gid, strerror(errno));
+		return (-1);
+	}
+	if (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+		fprintf(stderr, "stunneld: cannot become %s: %s\n", conf->user,
+		    strerror(errno));
+		return (-1);
+	}
+	if (pw != NULL && pw->pw_uid != 0 && setuid(0) == 0) {
+		fprintf(stderr, "stunneld: privileges could not be dropped\n");
+		return (-1);
+	}
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return (0);
+}
+
+/* Write our pid; the file is removed again at exit. */
+static int
+write_pidfile(const char *path)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		log_warn("pid file %s", path);
+		return (-1);
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+	return (0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sd_conf	*conf;
+	const char	*path = DEFAULT_CONF;
+	int		 ch, foreground = 0, check = 0, verbose = 0;
+	int		*fds, level, status;
+
+	while ((ch = getopt_long(argc, argv, "c:ftvVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("stunneld %s\n", PACKAGE_VERSION);
+			return (0);
+		case 'h':
+			usage(stdout);
+			return (0);
+		default:
+			usage(stderr);
+			return (2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return (2);
+	}
+
+	log_init(1, LOG_INFO);
+	tls_global_init(verbose > 2 ? verbose - 2 : 0);
+	if ((conf = config_load(path, stderr)) == NULL)
+		return (1);
+	if (check_creds(conf) != 0) {
+		config_free(conf);
+		return (1);
+	}
+	if (check) {
+		fprintf(stderr, "%s: configuration OK\n", path);
+		config_free(conf);
+		return (0);
+	}
+
+	level = conf->log_level + verbose;
+	log_setlevel(level > LOG_DEBUG ? LOG_DEBUG : level);
+	if ((fds = calloc(conf->ntunnels, sizeof(*fds))) == NULL)
+		fatal("calloc");
+	if (supervisor_listen(conf, fds, stderr) != 0)
+		return (1);
+	if (drop_privileges(conf) != 0)
+		return (1);
+	if (!foreground) {
+		if (daemon(0, 0) != 0)
+			fatal("daemon");
+		log_init(0, log_getlevel());
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (conf->pid_file != NULL && write_pidfile(conf->pid_file) != 0)
+		return (1);
+	log_info("stunneld %s started with %s, %zu tunnel%s", PACKAGE_VERSION,
+	    path, conf->ntunnels, conf->ntunnels == 1 ? "" : "s");
+
+	status = supervisor_run(conf, fds);
+
+	if (conf->pid_file != NULL)
+		unlink(conf->pid_file);
+	free(fds);
+	config_free(conf);
+	return (status);
+}

@@ -1,0 +1,83 @@
+/*
+ * stunneld.h: the configuration as plain data.  config.c fills these
+ * structures from the libconfig file; every other module reads them and
+ * none of them includes <libconfig.h>.
+ */
+#ifndef STUNNELD_H
+#define STUNNELD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SD_HOST_MAX		255	/* longest SOCKS5 domain name */
+#define SD_DEFAULT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3"
+#define SD_DEFAULT_CONTROL	"/run/stunneld/control.sock"
+#define SD_ALPN			"stunneld/1"
+
+enum tunnel_mode {
+	TUNNEL_SOCKS,		/* SOCKS5 in, TLS out */
+	TUNNEL_TLS		/* TLS in, TCP out */
+};
+
+/* "host:port" as written; host is unbracketed, "*" and port 0 are wildcards. */
+struct hostport {
+	char		host[SD_HOST_MAX + 1];
+	uint16_t	port;
+};
+
+/* A tunnel's effective TLS settings (global tls block merged with its own). */
+struct tls_conf {
+	char	*cert;
+	char	*key;
+	char	*ca;
+	char	*crl;		/* NULL: none */
+	char	*priority;
+	int	 cert_line;	/* config lines, for FILE:LINE messages */
+	int	 key_line;
+	int	 ca_line;
+	int	 crl_line;
+	int	 priority_line;
+};
+
+struct route_conf {
+	struct hostport	 match;		/* "*" host / port 0 match anything */
+	int		 has_connect;
+	struct hostport	 connect;	/* "*" host / port 0 keep the requested one */
+	char		*peer;		/* NULL: the destination must be proven */
+	int		 deny;
+	int		 line;
+};
+
+struct tunnel_conf {
+	char			*name;
+	int			 line;
+	enum tunnel_mode	 mode;
+	struct hostport		 listen;
+	int			 listen_line;
+	struct hostport		 connect;	/* tls mode only */
+	struct route_conf	*routes;	/* socks mode only */
+	size_t			 nroutes;
+	char			**allow;	/* tls mode only; names, wildcards, sha256: pins */
+	size_t			 nallow;
+	char			*socks_user;	/* NULL: no RFC 1929 authentication */
+	char			*socks_pass;	/* read from password_file */
+	struct tls_conf		 tls;
+	unsigned int		 max_connections;
+	unsigned int		 handshake_timeout;	/* seconds */
+	unsigned int		 connect_timeout;	/* seconds */
+	unsigned int		 idle_timeout;		/* seconds, 0 = none */
+};
+
+struct sd_conf {
+	char			*file;
+	char			*control_socket;
+	char			*pid_file;	/* NULL: none */
+	char			*user;		/* NULL: keep the starting user */
+	char			*group;
+	int			 log_level;	/* LOG_ERR .. LOG_DEBUG from syslog.h */
+	unsigned int		 shutdown_timeout;
+	struct tunnel_conf	*tunnels;
+	size_t			 ntunnels;
+};
+
+#endif /* !STUNNELD_H */

@@ -1,0 +1,323 @@
+/*
+ * tls.c: the GnuTLS session wrapper.  Everything here is non-blocking:
+ * GnuTLS reads and writes the fd itself and reports EAGAIN, and the
+ * direction it was waiting for is passed back to the caller's loop.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+
+#include "creds.h"
+#include "log.h"
+#include "tls.h"
+#include "verify.h"
+
+struct tls {
+	gnutls_session_t	 session;
+	struct creds		*creds;
+	struct verify_policy	 pol;
+	struct cert_ident	 ident;
+	int			 verified;
+	char			 peer[256];
+	char			 error[256];
+	size_t			 send_pending;	/* bytes of a send that hit EAGAIN */
+};
+
+/* Called by GnuTLS when the peer's certificate arrives. */
+static int
+tls_verify_cb(gnutls_session_t session)
+{
+	struct tls	*t = gnutls_session_get_ptr(session);
+	char		 reason[200];
+
+	if (verify_peer(session, &t->pol, &t->ident, reason,
+	    sizeof(reason)) != 0) {
+		snprintf(t->error, sizeof(t->error), "peer refused: %s",
+		    reason);
+		return (GNUTLS_E_CERTIFICATE_ERROR);
+	}
+	verify_ident_str(&t->ident, t->peer, sizeof(t->peer));
+	t->verified = 1;
+	return (0);
+}
+
+/* GnuTLS's own debug log, on -v -v -v. */
+static void
+tls_log_cb(int level, const char *msg)
+{
+	size_t	 len = strlen(msg);
+
+	if (len > 0 && msg[len - 1] == '\n')
+		len--;
+	log_debug("gnutls[%d]: %.*s", level, (int)len, msg);
+}
+
+/** tls_global_init(debug): initialise GnuTLS; ${debug} > 0 turns on its log. */
+void
+tls_global_init(int debug)
+{
+	if (gnutls_global_init() < 0)
+		fatalx("gnutls_global_init failed");
+	if (debug > 0) {
+		gnutls_global_set_log_function(tls_log_cb);
+		gnutls_global_set_log_level(debug);
+	}
+}
+
+/* Record why ${ret} ended the session, in words where we have them. */
+static void
+tls_set_error(struct tls *t, int ret)
+{
+	if (t->error[0] != '\0')
+		return;		/* the verify callback said it better */
+	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+	    ret == GNUTLS_E_WARNING_ALERT_RECEIVED)
+		snprintf(t->error, sizeof(t->error), "peer sent alert: %s",
+		    gnutls_alert_get_name(gnutls_alert_get(t->session)));
+	else if (ret == GNUTLS_E_PREMATURE_TERMINATION ||
+	    ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PUSH_ERROR)
+		snprintf(t->error, sizeof(t->error),
+		    "connection closed by peer during TLS (%s)",
+		    gnutls_strerror(ret));
+	else if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	    ret == GNUTLS_E_CERTIFICATE_REQUIRED)
+		snprintf(t->error, sizeof(t->error),
+		    "peer sent no certificate");
+	else if (ret == GNUTLS_E_UNEXPECTED_PACKET_LENGTH ||
+	    ret == GNUTLS_E_UNEXPECTED_PACKET ||
+	    ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
+		snprintf(t->error, sizeof(t->error),
+		    "peer does not speak TLS 1.3 as configured (%s)",
+		    gnutls_strerror(ret));
+	else
+		snprintf(t->error, sizeof(t->error), "%s",
+		    gnutls_strerror(ret));
+}
+
+/**
+ * tls_new(creds, fd, server, pol, sni): a session on the connected,
+ * non-blocking ${fd} using ${creds} (a reference is taken).  A server
+ * requires a client certificate.  The peer is checked during the
+ * handshake against ${pol} (copied; its strings must outlive the
+ * session).  ${sni}, if not NULL, is sent as server name by a client.
+ * Both ends offer the stunneld ALPN protocol.  Return NULL on failure.
+ */
+struct tls *
+tls_new(struct creds *creds, int fd, int server,
+    const struct verify_policy *pol, const char *sni)
+{
+	struct tls	*t;
+	gnutls_datum_t	 alpn = { (unsigned char *)SD_ALPN, sizeof(SD_ALPN) - 1 };
+	int		 ret;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto err0;
+	if ((ret = gnutls_init(&t->session, (server ? GNUTLS_SERVER :
+	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL)) < 0) {
+		log_warnx("gnutls_init: %s", gnutls_strerror(ret));
+		goto err1;
+	}
+	if ((ret = gnutls_priority_set(t->session,
+	    creds_priority(creds))) < 0 ||
+	    (ret = gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
+	    creds_gnutls(creds))) < 0 ||
+	    (ret = gnutls_alpn_set_protocols(t->session, &alpn, 1, 0)) < 0) {
+		log_warnx("tls session setup: %s", gnutls_strerror(ret));
+		goto err2;
+	}
+	if (server)
+		gnutls_certificate_server_set_request(t->session,
+		    GNUTLS_CERT_REQUIRE);
+	else if (sni != NULL && (ret = gnutls_server_name_set(t->session,
+	    GNUTLS_NAME_DNS, sni, strlen(sni))) < 0) {
+		log_warnx("tls server name: %s", gnutls_strerror(ret));
+		goto err2;
+	}
+	t->pol = *pol;
+	gnutls_session_set_ptr(t->session, t);
+	gnutls_session_set_verify_function(t->session, tls_verify_cb);
+	gnutls_handshake_set_timeout(t->session, 0);	/* our timer decides */
+	gnutls_transport_set_int(t->session, fd);
+	t->creds = creds_ref(creds);
+	return (t);
+
+err2:
+	gnutls_deinit(t->session);
+err1:
+	free(t);
+err0:
+	return (NULL);
+}
+
+/** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or TLS_FAILED. */
+int
+tls_handshake(struct tls *t)
+{
+	int	 ret;
+
+	do {
+		ret = gnutls_handshake(t->session);
+	} while (ret == GNUTLS_E_INTERRUPTED);
+	if (ret == GNUTLS_E_SUCCESS) {
+		if (!t->verified) {
+			/* GnuTLS skips the callback if no certificate came. */
+			snprintf(t->error, sizeof(t->error),
+			    "peer sent no certificate");
+			return (TLS_FAILED);
+		}
+		return (TLS_OK);
+	}
+	if (ret == GNUTLS_E_AGAIN)
+		return (TLS_AGAIN);
+	if (!gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
+		return (TLS_AGAIN);
+	tls_set_error(t, ret);
+	return (TLS_FAILED);
+}
+
+/** tls_want_write(t): after TLS_AGAIN, 1 if the session waits to write, 0 to read. */
+int
+tls_want_write(struct tls *t)
+{
+	return (gnutls_record_get_direction(t->session));
+}
+
+/**
+ * tls_recv(t, buf, len): read application data.  Return the byte count,
+ * TLS_AGAIN, TLS_CLOSED or TLS_FAILED.
+ */
+ssize_t
+tls_recv(struct tls *t, void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		n = gnutls_record_recv(t->session, buf, len);
+		if (n > 0)
+			return (n);
+		if (n == 0)
+			return (TLS_CLOSED);
+		if (n == GNUTLS_E_AGAIN)
+			return (TLS_AGAIN);
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == GNUTLS_E_PREMATURE_TERMINATION) {
+			/* TCP FIN without close_notify: an end, but unclean. */
+			tls_set_error(t, (int)n);
+			return (TLS_CLOSED);
+		}
+		if (!gnutls_error_is_fatal((int)n))
+			continue;	/* e.g. a warning alert; read on */
+		tls_set_error(t, (int)n);
+		return (TLS_FAILED);
+	}
+}
+
+/**
+ * tls_send(t, buf, len): write application data.  Return the byte count
+ * taken (at most one record), TLS_AGAIN or TLS_FAILED.  After TLS_AGAIN
+ * the next call must pass the same unsent bytes at the same place.
+ */
+ssize_t
+tls_send(struct tls *t, const void *buf, size_t len)
+{
+	ssize_t	 n;
+
+	for (;;) {
+		if (t->send_pending > 0)
+			n = gnutls_record_send(t->session, NULL, 0);
+		else
+			n = gnutls_record_send(t->session, buf, len);
+		if (n >= 0) {
+			t->send_pending = 0;
+			return (n);
+		}
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == GNUTLS_E_AGAIN) {
+			/* GnuTLS keeps the record; resume it with NULL, 0. */
+			if (t->send_pending == 0)
+				t->send_pending = len;
+			return (TLS_AGAIN);
+		}
+		tls_set_error(t, (int)n);
+		return (TLS_FAILED);
+	}
+}
+
+/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN or TLS_FAILED. */
+int
+tls_shutdown(struct tls *t)
+{
+	int	 ret;
+
+	do {
+		ret = gnutls_bye(t->session, GNUTLS_SHUT_WR);
+	} while (ret == GNUTLS_E_INTERRUPTED);
+	if (ret == GNUTLS_E_SUCCESS)
+		return (TLS_OK);
+	if (ret == GNUTLS_E_AGAIN)
+		return (TLS_AGAIN);
+	tls_set_error(t, ret);
+	return (TLS_FAILED);
+}
+
+/** tls_pending(t): bytes already decrypted and waiting in the session. */
+size_t
+tls_pending(struct tls *t)
+{
+	return (gnutls_record_check_pending(t->session));
+}
+
+/** tls_peer_is_stunneld(t): 1 if the peer negotiated the stunneld ALPN protocol. */
+int
+tls_peer_is_stunneld(struct tls *t)
+{
+	gnutls_datum_t	 p;
+
+	if (gnutls_alpn_get_selected_protocol(t->session, &p) != 0)
+		return (0);
+	return (p.size == sizeof(SD_ALPN) - 1 &&
+	    memcmp(p.data, SD_ALPN, p.size) == 0);
+}
+
+/** tls_peer(t): the verified peer's identity for logs ("" before verification). */
+const char *
+tls_peer(struct tls *t)
+{
+	return (t->peer);
+}
+
+/** tls_error(t): why the last call failed, in words. */
+const char *
+tls_error(struct tls *t)
+{
+	return (t->error[0] != '\0' ? t->error : "unknown TLS error");
+}
+
+/** tls_describe(t, buf, len): "TLS1.3 ECDHE-ECDSA-AES-128-GCM..." for logs; return ${buf}. */
+char *
+tls_describe(struct tls *t, char *buf, size_t len)
+{
+	char	*desc = gnutls_session_get_desc(t->session);
+
+	snprintf(buf, len, "%s", desc != NULL ? desc : "?");
+	gnutls_free(desc);
+	return (buf);
+}
+
+/** tls_free(t): free the session and drop its creds reference; NULL is a no-op. */
+void
+tls_free(struct tls *t)
+{
+	if (t == NULL)
+		return;
+	gnutls_deinit(t->session);
+	creds_unref(t->creds);
+	free(t);
+}

@@ -1,0 +1,79 @@
+/*
+ * tls.h: a GnuTLS session behind an opaque handle, for non-blocking
+ * sockets.  Callers see TLS_AGAIN plus a direction and turn that into
+ * starting or stopping their read/write watchers; nothing else in the
+ * daemon includes GnuTLS.
+ */
+#ifndef TLS_H
+#define TLS_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+#include "verify.h"
+
+struct creds;
+struct tls;
+
+enum tls_status {
+	TLS_OK = 0,
+	TLS_AGAIN = -1,		/* retry when tls_want_write() says which way */
+	TLS_CLOSED = -2,	/* the peer ended its side (close_notify or EOF) */
+	TLS_FAILED = -3		/* see tls_error() */
+};
+
+/**
+ * tls_new(creds, fd, server, pol, sni): a session on the connected,
+ * non-blocking ${fd} using ${creds} (a reference is taken).  A server
+ * requires a client certificate.  The peer is checked during the
+ * handshake against ${pol} (copied; its strings must outlive the
+ * session).  ${sni}, if not NULL, is sent as server name by a client.
+ * Both ends offer the stunneld ALPN protocol.  Return NULL on failure.
+ */
+struct tls	*tls_new(struct creds *creds, int fd, int server,
+		    const struct verify_policy *pol, const char *sni);
+
+/** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or TLS_FAILED. */
+int		 tls_handshake(struct tls *t);
+
+/** tls_want_write(t): after TLS_AGAIN, 1 if the session waits to write, 0 to read. */
+int		 tls_want_write(struct tls *t);
+
+/**
+ * tls_recv(t, buf, len): read application data.  Return the byte count,
+ * TLS_AGAIN, TLS_CLOSED or TLS_FAILED.
+ */
+ssize_t		 tls_recv(struct tls *t, void *buf, size_t len);
+
+/**
+ * tls_send(t, buf, len): write application data.  Return the byte count
+ * taken (at most one record), TLS_AGAIN or TLS_FAILED.  After TLS_AGAIN
+ * the next call must pass the same unsent bytes at the same place.
+ */
+ssize_t		 tls_send(struct tls *t, const void *buf, size_t len);
+
+/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN or TLS_FAILED. */
+int		 tls_shutdown(struct tls *t);
+
+/** tls_pending(t): bytes already decrypted and waiting in the session. */
+size_t		 tls_pending(struct tls *t);
+
+/** tls_peer_is_stunneld(t): 1 if the peer negotiated the stunneld ALPN protocol. */
+int		 tls_peer_is_stunneld(struct tls *t);
+
+/** tls_peer(t): the verified peer's identity for logs ("" before verification). */
+const char	*tls_peer(struct tls *t);
+
+/** tls_error(t): why the last call failed, in words. */
+const char	*tls_error(struct tls *t);
+
+/** tls_describe(t, buf, len): "TLS1.3 ECDHE-ECDSA-AES-128-GCM..." for logs; return ${buf}. */
+char		*tls_describe(struct tls *t, char *buf, size_t len);
+
+/** tls_free(t): free the session and drop its creds reference; NULL is a no-op. */
+void		 tls_free(struct tls *t);
+
+/** tls_global_init(debug): initialise GnuTLS; ${debug} > 0 turns on its log. */
+void		 tls_global_init(int debug);
+
+#endif /* !TLS_H */

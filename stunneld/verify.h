@@ -1,0 +1,82 @@
+/*
+ * verify.h: who the peer is.  A certificate's identity is its DNS and IP
+ * subject-alternative names or, lacking both, its common name; the
+ * matching rules on those lists are pure so they can be unit-tested.
+ */
+#ifndef VERIFY_H
+#define VERIFY_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "stunneld.h"
+
+#define VERIFY_MAX_NAMES	32
+#define VERIFY_PIN_LEN		64	/* "sha256:" + 44 base64 chars + NUL */
+
+struct cert_ident {
+	size_t	n;
+	struct {
+		char	name[SD_HOST_MAX + 1];	/* lower case; IPs as text */
+		int	is_ip;
+	}	ent[VERIFY_MAX_NAMES];
+	int	from_cn;		/* no SAN: the single entry is the CN */
+	char	pin[VERIFY_PIN_LEN];	/* "sha256:BASE64" of the SPKI */
+};
+
+/* What a peer must prove, on top of a chain to the CA that is not revoked. */
+struct verify_policy {
+	const char	*host;		/* non-NULL: an IP SAN equal to it, or a DNS SAN matching it */
+	char *const	*allow;		/* nallow > 0: match one entry (name pattern, "*", sha256: pin) */
+	size_t		 nallow;
+};
+
+/**
+ * verify_ident_from_crt(crt, id): fill ${id} from ${crt}.  Return 0, or -1
+ * if the certificate has no usable name and no key.
+ */
+int	verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id);
+
+/**
+ * verify_pattern_match(pattern, name): 1 if ${name} matches ${pattern},
+ * case-insensitively; a leading "*." in ${pattern} stands for exactly one
+ * label ("*.example" matches "a.example", not "example" or "a.b.example").
+ */
+int	verify_pattern_match(const char *pattern, const char *name);
+
+/**
+ * verify_ident_allowed(id, allow, n): 1 if ${id} matches one of the ${n}
+ * entries: "*" (anyone), "sha256:..." (equal to id->pin), an IP literal
+ * (equal to an IP entry), or a name pattern (matching a non-IP entry).
+ */
+int	verify_ident_allowed(const struct cert_ident *id, char *const *allow,
+	    size_t n);
+
+/**
+ * verify_ident_proves_host(id, host): 1 if ${id} proves ${host}: for an IP
+ * literal, an IP entry with the same address; for a name, a DNS entry
+ * equal to it or a "*.suffix" entry covering exactly one label of it.
+ */
+int	verify_ident_proves_host(const struct cert_ident *id, const char *host);
+
+/**
+ * verify_ident_str(id, buf, len): the identity for logs ("node-b",
+ * "127.0.0.2,node-b.example"), truncated to ${len}; return ${buf}.
+ */
+char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
+
+/**
+ * verify_peer(session, pol, id, reason, reasonlen): check the peer of
+ * ${session}: a certificate was sent, it chains to the trusted CA of the
+ * session's credentials, is in its validity period and not revoked by the
+ * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there).
+ * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
+ * "certificate expired", "not signed by the CA", "no certificate",
+ * "certificate does not name 127.0.0.2", "node-x not in allow list").
+ */
+int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
+	    struct cert_ident *id, char *reason, size_t reasonlen);
+
+#endif /* !VERIFY_H */

@@ -1,0 +1,57 @@
+/*
+ * worker.h: the process serving one tunnel: its listener, its event loop
+ * and its connections.  Forked by the supervisor; exits when told to stop
+ * and its connections have finished, or when the supervisor goes away.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "stunneld.h"
+
+struct conn;
+struct creds;
+struct resolver;
+
+struct worker {
+	struct ev_loop		*loop;
+	const struct sd_conf	*conf;
+	const struct tunnel_conf *tc;
+	int			 listen_fd;
+	int			 ipc_fd;
+	ev_io			 accept_w;
+	ev_io			 ipc_w;
+	ev_timer		 accept_pause;
+	ev_timer		 drain_timer;
+	ev_signal		 sig_term;
+	ev_signal		 sig_int;
+	ev_signal		 sig_usr1;
+	ev_signal		 sig_hup;
+	struct creds		*creds;
+	struct resolver		*resolver;
+	struct conn		*conns;
+	unsigned int		 nconns;
+	int			 draining;
+	uint64_t		 conns_total;
+	uint64_t		 handshakes_failed;
+	uint64_t		 socks_refused;
+	uint64_t		 bytes_in;	/* from the plaintext side */
+	uint64_t		 bytes_out;	/* to the plaintext side */
+};
+
+/**
+ * worker_run(conf, tc, listen_fd, ipc_fd, creds): serve tunnel ${tc} on
+ * ${listen_fd} in this (freshly forked) process until stopped; the
+ * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
+ * the process exit status.
+ */
+int	worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
+	    int listen_fd, int ipc_fd);
+
+/** worker_conn_done(w): a connection of ${w} has closed. */
+void	worker_conn_done(struct worker *w);
+
+#endif /* !WORKER_H */
