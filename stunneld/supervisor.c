@@ -272,7 +272,7 @@ supervisor_spawn(struct tunnel_rt *t)
 		t->state = TUNNEL_RUNNING;
 	ev_child_set(&t->child_w, pid, 0);
 	ev_child_start(sv->loop, &t->child_w);
-	log_debug("worker %s started, pid %d", t->tc->name, (int)pid);
+	log_info("worker %s started, pid %d", t->tc->name, (int)pid);
 	return;
 
 retry:

@@ -1,0 +1,296 @@
+# lib.sh: sourced by every integration test.  Each test gets its own
+# directory ($T), its own certificates and ports; everything it starts is
+# killed on exit, and the logs are printed if the test failed.
+#
+# Exit codes follow automake: 0 pass, 1 fail, 77 skip.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+STUNNELD=$top_builddir/stunneld/stunneld
+HELPERS=$top_builddir/tests/integration/helpers
+TEST_NAME=$(basename "$0" .sh)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-$TEST_NAME.XXXXXX") || exit 99
+BG_PIDS=""
+TEST_FAILED=0
+TEST_FINISHED=0
+
+note() {
+	printf '%s: %s\n' "$TEST_NAME" "$*"
+}
+
+# fail MSG: record a failure and go on; the test exits 1 at the end.
+fail() {
+	printf '%s: FAIL: %s\n' "$TEST_NAME" "$*"
+	TEST_FAILED=1
+}
+
+# die MSG: a failure after which the rest of the test makes no sense.
+die() {
+	fail "$@"
+	exit 1
+}
+
+skip() {
+	printf '%s: SKIP: %s\n' "$TEST_NAME" "$*"
+	exit 77
+}
+
+# need CMD...: skip the test unless every command is installed.
+need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+	done
+}
+
+# pass COND-DESCRIPTION: log a check that held.
+ok() {
+	printf '%s: ok: %s\n' "$TEST_NAME" "$*"
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT
+	for p in $BG_PIDS; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in $BG_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ "$rc" -eq 0 ] && [ "$TEST_FAILED" -ne 0 ]; then
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "----- $f (last 60 lines)"
+			tail -n 60 "$f"
+		done
+		if [ "$TEST_FINISHED" -eq 0 ] && [ "$TEST_FAILED" -eq 0 ]; then
+			echo "$TEST_NAME: FAIL: exited early with status $rc"
+		fi
+	fi
+	# A sanitizer report anywhere in our logs fails the test.
+	if grep -l -E '^(==[0-9]+==ERROR|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer)|runtime error:' \
+	    "$T"/*.log >/dev/null 2>&1; then
+		echo "$TEST_NAME: FAIL: sanitizer report in logs"
+		grep -h -A 30 -E '==[0-9]+==ERROR|runtime error:' "$T"/*.log | head -80
+		[ "$rc" -eq 77 ] || rc=1
+	fi
+	rm -rf "$T"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# done_test: end of test; exit with the collected result.
+done_test() {
+	TEST_FINISHED=1
+	if [ "$TEST_FAILED" -ne 0 ]; then
+		exit 1
+	fi
+	note "PASS"
+	exit 0
+}
+
+# start_bg NAME CMD...: run CMD in the background, output in $T/NAME.log.
+start_bg() {
+	name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	BG_PIDS="$BG_PIDS $!"
+	echo $! >"$T/$name.pid"
+}
+
+# stop_bg NAME: stop what start_bg NAME started and wait for it.
+stop_bg() {
+	[ -f "$T/$1.pid" ] || return 0
+	p=$(cat "$T/$1.pid")
+	kill -TERM "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	rm -f "$T/$1.pid"
+}
+
+# port_free: print a TCP port nobody uses.  Ports are handed out in
+# sequence from a per-test random base (state in a file: callers run us in
+# a subshell), so two calls never return the same port.
+port_free() {
+	if [ ! -f "$T/.port" ]; then
+		echo $(( 20000 + ($$ * 7919 + $(date +%N | sed 's/^0*//') / 1000) % 40000 )) \
+		    >"$T/.port"
+	fi
+	p=$(cat "$T/.port")
+	while :; do
+		p=$((p + 1))
+		[ "$p" -lt 60000 ] || p=20000
+		if [ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p" >"$T/.port"
+			echo "$p"
+			return 0
+		fi
+	done
+}
+
+# wait_port HOST PORT [TENTHS]: wait until something listens on HOST:PORT.
+wait_port() {
+	n=${3:-100}
+	case $1 in
+	*:*)	a="[$1]:$2" ;;
+	*)	a="$1:$2" ;;
+	esac
+	while [ "$n" -gt 0 ]; do
+		if [ -n "$(ss -Hltn "src $a" 2>/dev/null)" ]; then
+			return 0
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "nothing listens on $a"
+	return 1
+}
+
+# wait_log NAME REGEX [TENTHS]: wait until $T/NAME.log has a line matching.
+wait_log() {
+	n=${3:-100}
+	while [ "$n" -gt 0 ]; do
+		grep -q -E "$2" "$T/$1.log" 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	fail "no line /$2/ in $1.log"
+	return 1
+}
+
+# start_stunneld NAME CONF: start a daemon in the foreground (logs in
+# $T/NAME.log) and wait until its supervisor reports it started.
+start_stunneld() {
+	start_bg "$1" "$STUNNELD" -f -v -c "$2"
+	wait_log "$1" 'started with' 100 || return 1
+}
+
+# stop_stunneld NAME: SIGTERM and wait; returns the daemon's exit status.
+stop_stunneld() {
+	p=$(cat "$T/$1.pid")
+	kill -TERM "$p" 2>/dev/null
+	wait "$p"
+	st=$?
+	rm -f "$T/$1.pid"
+	return $st
+}
+
+# --- PKI with certtool --------------------------------------------------
+
+# pki_ca NAME: a CA key and self-signed certificate, $T/NAME.{key,crt}.
+pki_ca() {
+	cat >"$T/$1.tmpl" <<EOF
+cn = "$1"
+ca
+cert_signing_key
+crl_signing_key
+expiration_days = 3650
+EOF
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
+	    --outfile "$T/$1.key" >/dev/null 2>&1 &&
+	certtool --generate-self-signed --load-privkey "$T/$1.key" \
+	    --template "$T/$1.tmpl" --outfile "$T/$1.crt" >/dev/null 2>&1 ||
+	    die "certtool: cannot make CA $1"
+	: >"$T/$1.serials"
+}
+
+# pki_cert CA NAME [--cn CN] [--ip ADDR]... [--dns NAME]... [--expired]:
+# a node key and certificate signed by CA, $T/NAME.{key,crt}.  Without
+# --cn the common name is NAME.
+pki_cert() {
+	ca=$1
+	name=$2
+	shift 2
+	cn=$name
+	sans=""
+	dates="expiration_days = 365"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--cn)	cn=$2; shift ;;
+		--ip)	sans="$sans
+ip_address = \"$2\""; shift ;;
+		--dns)	sans="$sans
+dns_name = \"$2\""; shift ;;
+		--expired)
+			dates='activation_date = "2020-01-01 00:00:00"
+expiration_date = "2021-01-01 00:00:00"' ;;
+		*)	die "pki_cert: unknown option $1" ;;
+		esac
+		shift
+	done
+	serial=$(( $(wc -l <"$T/$ca.serials") + 2 ))
+	echo "$serial $name" >>"$T/$ca.serials"
+	cat >"$T/$name.tmpl" <<EOF
+cn = "$cn"
+serial = $serial
+$dates
+signing_key
+tls_www_server
+tls_www_client$sans
+EOF
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
+	    --outfile "$T/$name.key" >/dev/null 2>&1 &&
+	certtool --generate-certificate --load-privkey "$T/$name.key" \
+	    --load-ca-certificate "$T/$ca.crt" \
+	    --load-ca-privkey "$T/$ca.key" \
+	    --template "$T/$name.tmpl" --outfile "$T/$name.crt" \
+	    >"$T/certtool-$name.out" 2>&1 ||
+	    die "certtool: cannot make certificate $name: $(tail -1 "$T/certtool-$name.out")"
+}
+
+# pki_crl CA [NAME...]: write $T/CA.crl revoking the certificates NAME...
+# (none: an empty CRL).
+pki_crl() {
+	ca=$1
+	shift
+	: >"$T/$ca.revoked"
+	for n in "$@"; do
+		cat "$T/$n.crt" >>"$T/$ca.revoked"
+	done
+	printf 'crl_next_update = 30\ncrl_number = %s\n' "$(date +%s)" \
+	    >"$T/$ca.crl.tmpl"
+	if [ -s "$T/$ca.revoked" ]; then
+		set -- --load-certificate "$T/$ca.revoked"
+	fi
+	certtool --generate-crl --load-ca-privkey "$T/$ca.key" \
+	    --load-ca-certificate "$T/$ca.crt" "$@" \
+	    --template "$T/$ca.crl.tmpl" --outfile "$T/$ca.crl" \
+	    >/dev/null 2>&1 || die "certtool: cannot make CRL for $ca"
+}
+
+# conf_global NAME CERTNAME CA [EXTRA]: start $T/NAME.conf with the global
+# settings and a tls block for CERTNAME signed by CA (CRL if $T/CA.crl).
+conf_global() {
+	crl=""
+	[ -f "$T/$3.crl" ] && crl="crl = \"$T/$3.crl\";"
+	cat >"$T/$1.conf" <<EOF
+control_socket = "$T/$1.sock";
+pid_file = "$T/$1.pidfile";
+log_level = "debug";
+shutdown_timeout = 2;
+tls = {
+	cert = "$T/$2.crt";
+	key = "$T/$2.key";
+	ca = "$T/$3.crt";
+	$crl
+};
+EOF
+}
+
+# sha256_of FILE: hex SHA-256 of FILE.
+sha256_of() {
+	sha256sum "$1" | cut -d' ' -f1
+}
+
+need ss certtool
+[ -x "$STUNNELD" ] || die "$STUNNELD not built"
