@@ -14,6 +14,7 @@ TEST_NAME=$(basename "$0" .sh)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-$TEST_NAME.XXXXXX") || exit 99
 BG_PIDS=""
+CLEANUP_HOOK=""	# shell code run on exit after the background jobs are gone
 TEST_FAILED=0
 TEST_FINISHED=0
 
@@ -64,6 +65,7 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	eval "${CLEANUP_HOOK:-:}"
 	if [ "$rc" -eq 0 ] && [ "$TEST_FAILED" -ne 0 ]; then
 		rc=1
 	fi
