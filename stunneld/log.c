@@ -48,7 +48,7 @@ log_getlevel(void)
 }
 
 /* Emit one line at ${pri}; ${err} >= 0 appends strerror(err). */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_emit(int pri, int err, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {

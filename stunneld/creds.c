@@ -1,0 +1,572 @@
+/*
+ * creds.c: load and check a tunnel's TLS files into one immutable,
+ * reference-counted bundle.  Every file is read here (not by GnuTLS) so
+ * that an unreadable file is reported with its errno, and every check a
+ * handshake would fail on later (key not matching, certificate expired or
+ * not from the CA, CRL not from the CA) is made now, so that a bad
+ * reload-certs is refused while the old bundle keeps working.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "creds.h"
+
+#define CREDS_FILE_MAX	(16 * 1024 * 1024) /* no PEM file is larger */
+
+struct creds {
+	int					 refs;
+	gnutls_certificate_credentials_t	 cred;
+	gnutls_priority_t			 prio;
+	time_t					 not_after;
+	char					*subject;
+};
+
+/* Write "${conffile}:${line}: ${what}: <fmt...>" into ${err}. */
+static void __attribute__((format(printf, 6, 7)))
+creds_err(char *err, size_t errlen, const char *conffile, int line,
+    const char *what, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%d: %s: %s", conffile, line, what, msg);
+}
+
+/* "2026-01-01T00:00:00Z" for ${t} into ${buf}; return ${buf}. */
+static char *
+creds_time(time_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+	return (buf);
+}
+
+/* Free a buffer from creds_read(), wiping it (it may hold a key). */
+static void
+creds_datum_free(gnutls_datum_t *d)
+{
+	if (d->data != NULL) {
+		explicit_bzero(d->data, d->size);
+		free(d->data);
+	}
+	d->data = NULL;
+	d->size = 0;
+}
+
+/* Read all of ${path} into ${d} (NUL-terminated); 0, or -1 with errno set. */
+static int
+creds_read(const char *path, gnutls_datum_t *d)
+{
+	FILE		*f;
+	struct stat	 st;
+	size_t		 n;
+	int		 saved;
+
+	d->data = NULL;
+	d->size = 0;
+	if ((f = fopen(path, "r")) == NULL)
+		goto err0;
+	if (fstat(fileno(f), &st) != 0)
+		goto err1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto err1;
+	}
+	if (st.st_size < 0 || st.st_size > CREDS_FILE_MAX) {
+		errno = EFBIG;
+		goto err1;
+	}
+	if ((d->data = malloc((size_t)st.st_size + 1)) == NULL)
+		goto err1;
+	n = fread(d->data, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		errno = EIO;
+		goto err2;
+	}
+	d->data[n] = '\0';
+	d->size = (unsigned int)n;
+	fclose(f);
+
+	/* Success! */
+	return (0);
+
+err2:
+	saved = errno;
+	creds_datum_free(d);
+	errno = saved;
+err1:
+	saved = errno;
+	fclose(f);
+	errno = saved;
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/* Read ${path} for setting ${what} at ${line}; 0, or -1 with ${err} set. */
+static int
+creds_read_conf(const char *path, int line, gnutls_datum_t *d,
+    const char *conffile, char *err, size_t errlen)
+{
+	if (creds_read(path, d) != 0) {
+		creds_err(err, errlen, conffile, line, path, "%s",
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Free ${n} certificates of ${list} (from gnutls_x509_crt_list_import2). */
+static void
+creds_crt_list_free(gnutls_x509_crt_t *list, unsigned int n)
+{
+	unsigned int	 i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(list[i]);
+	gnutls_free(list);
+}
+
+/* Why ${status} (from verifying our own chain) is bad, in words. */
+static void
+creds_chain_reason(unsigned int status, char *buf, size_t len)
+{
+	gnutls_datum_t	 out;
+
+	if (status & GNUTLS_CERT_REVOKED)
+		snprintf(buf, len, "certificate revoked by the CRL");
+	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
+	    GNUTLS_CERT_SIGNER_NOT_CA | GNUTLS_CERT_SIGNATURE_FAILURE))
+		snprintf(buf, len, "certificate not signed by the CA");
+	else if (status & GNUTLS_CERT_EXPIRED)
+		snprintf(buf, len, "certificate chain has an expired "
+		    "certificate");
+	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		snprintf(buf, len, "certificate chain has a certificate "
+		    "not yet valid");
+	else if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) == 0) {
+		snprintf(buf, len, "%s", (const char *)out.data);
+		gnutls_free(out.data);
+	} else
+		snprintf(buf, len, "certificate does not verify");
+}
+
+/* Load the CA file into ${c}; keep its certificates in ${cas} for the CRL. */
+static int
+creds_load_ca(struct creds *c, const struct tls_conf *tc,
+    gnutls_x509_crt_t **cas, unsigned int *ncas, const char *conffile,
+    char *err, size_t errlen)
+{
+	gnutls_datum_t	 d;
+	int		 ret;
+
+	*cas = NULL;
+	*ncas = 0;
+	if (creds_read_conf(tc->ca, tc->ca_line, &d, conffile, err,
+	    errlen) != 0)
+		goto err0;
+	ret = gnutls_x509_crt_list_import2(cas, ncas, &d, GNUTLS_X509_FMT_PEM,
+	    0);
+	if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND || (ret >= 0 && *ncas == 0)) {
+		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
+		    "no CA certificate in file");
+		goto err1;
+	}
+	if (ret < 0) {
+		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
+		    "cannot parse CA certificate: %s", gnutls_strerror(ret));
+		goto err1;
+	}
+	if ((ret = gnutls_certificate_set_x509_trust(c->cred, *cas,
+	    (int)*ncas)) < 0) {
+		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
+		    "cannot use CA certificate: %s", gnutls_strerror(ret));
+		goto err2;
+	}
+	creds_datum_free(&d);
+
+	/* Success! */
+	return (0);
+
+err2:
+	creds_crt_list_free(*cas, *ncas);
+	*cas = NULL;
+	*ncas = 0;
+err1:
+	creds_datum_free(&d);
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/* Load the CRL file into ${c}, each CRL checked against ${cas}. */
+static int
+creds_load_crl(struct creds *c, const struct tls_conf *tc,
+    gnutls_x509_crt_t *cas, unsigned int ncas, const char *conffile,
+    char *err, size_t errlen)
+{
+	gnutls_x509_crl_t	*crls = NULL;
+	gnutls_datum_t		 d;
+	unsigned int		 ncrls = 0, i, status;
+	int			 ret;
+
+	if (creds_read_conf(tc->crl, tc->crl_line, &d, conffile, err,
+	    errlen) != 0)
+		goto err0;
+	ret = gnutls_x509_crl_list_import2(&crls, &ncrls, &d,
+	    GNUTLS_X509_FMT_PEM, 0);
+	if ((ret < 0 || ncrls == 0) &&
+	    strstr((const char *)d.data, "-----BEGIN X509 CRL") == NULL) {
+		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
+		    "no CRL in file");
+		goto err1;
+	}
+	if (ret < 0 || ncrls == 0) {
+		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
+		    "cannot parse CRL: %s", gnutls_strerror(ret < 0 ? ret :
+		    GNUTLS_E_BASE64_DECODING_ERROR));
+		goto err1;
+	}
+	for (i = 0; i < ncrls; i++) {
+		/*
+		 * Only the signature matters here: a CRL past its next
+		 * update is still the best list of revoked certificates.
+		 */
+		ret = gnutls_x509_crl_verify(crls[i], cas, ncas, 0, &status);
+		status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
+		    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+		    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
+		    GNUTLS_CERT_NOT_ACTIVATED);
+		if ((status & ~(unsigned int)GNUTLS_CERT_INVALID) == 0)
+			status = 0;
+		if (ret < 0 || status != 0) {
+			creds_err(err, errlen, conffile, tc->crl_line,
+			    tc->crl, "CRL not signed by the CA");
+			goto err2;
+		}
+	}
+	if ((ret = gnutls_certificate_set_x509_crl(c->cred, crls,
+	    (int)ncrls)) < 0) {
+		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
+		    "cannot use CRL: %s", gnutls_strerror(ret));
+		goto err2;
+	}
+	for (i = 0; i < ncrls; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+	creds_datum_free(&d);
+
+	/* Success! */
+	return (0);
+
+err2:
+	for (i = 0; i < ncrls; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+err1:
+	creds_datum_free(&d);
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/* Check our own chain ${crts}: valid now, from the CA, not revoked. */
+static int
+creds_check_own(struct creds *c, const struct tls_conf *tc,
+    gnutls_x509_crt_t *crts, unsigned int ncrts, const char *conffile,
+    char *err, size_t errlen)
+{
+	gnutls_x509_trust_list_t	 tl;
+	gnutls_datum_t			 dn;
+	unsigned int			 status = 0;
+	time_t				 now = time(NULL), t;
+	char				 tbuf[32], why[256];
+	int				 ret;
+
+	if ((t = gnutls_x509_crt_get_expiration_time(crts[0])) ==
+	    (time_t)-1) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "certificate has no expiration time");
+		goto err0;
+	}
+	c->not_after = t;
+	if (t < now) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "certificate expired on %s",
+		    creds_time(t, tbuf, sizeof(tbuf)));
+		goto err0;
+	}
+	if ((t = gnutls_x509_crt_get_activation_time(crts[0])) !=
+	    (time_t)-1 && t > now) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "certificate not yet valid (valid from %s)",
+		    creds_time(t, tbuf, sizeof(tbuf)));
+		goto err0;
+	}
+
+	/* The trust list (CA and CRL) the sessions will verify peers with. */
+	gnutls_certificate_get_trust_list(c->cred, &tl);
+	if ((ret = gnutls_x509_trust_list_verify_crt(tl, crts, ncrts, 0,
+	    &status, NULL)) < 0) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "cannot verify certificate: %s", gnutls_strerror(ret));
+		goto err0;
+	}
+	if (status != 0) {
+		creds_chain_reason(status, why, sizeof(why));
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "%s (%s)", why, tc->ca);
+		goto err0;
+	}
+
+	/* An empty subject (a certificate named by its SANs only) is "". */
+	if ((ret = gnutls_x509_crt_get_dn3(crts[0], &dn, 0)) ==
+	    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		c->subject = strdup("");
+	else if (ret < 0) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "cannot read subject: %s", gnutls_strerror(ret));
+		goto err0;
+	} else {
+		c->subject = strdup((const char *)dn.data);
+		gnutls_free(dn.data);
+	}
+	if (c->subject == NULL) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "%s", strerror(errno));
+		goto err0;
+	}
+
+	/* Success! */
+	return (0);
+
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/* Load our certificate chain and key into ${c}, checking both. */
+static int
+creds_load_pair(struct creds *c, const struct tls_conf *tc,
+    const char *conffile, char *err, size_t errlen)
+{
+	gnutls_datum_t		 cd, kd;
+	gnutls_x509_crt_t	*crts = NULL;
+	gnutls_x509_privkey_t	 key;
+	unsigned char		 cid[64], kid[64];
+	size_t			 cidlen = sizeof(cid);
+	size_t			 kidlen = sizeof(kid);
+	unsigned int		 ncrts = 0;
+	int			 ret;
+
+	/* Read both files first: a missing one is the likeliest mistake. */
+	if (creds_read_conf(tc->cert, tc->cert_line, &cd, conffile, err,
+	    errlen) != 0)
+		goto err0;
+	if (creds_read_conf(tc->key, tc->key_line, &kd, conffile, err,
+	    errlen) != 0)
+		goto err1;
+
+	ret = gnutls_x509_crt_list_import2(&crts, &ncrts, &cd,
+	    GNUTLS_X509_FMT_PEM, GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	if (ret < 0 || ncrts == 0) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "cannot parse certificate: %s", ret < 0 ?
+		    gnutls_strerror(ret) : "no certificate in file");
+		goto err2;
+	}
+	if ((ret = gnutls_x509_privkey_init(&key)) < 0) {
+		creds_err(err, errlen, conffile, tc->key_line, tc->key,
+		    "%s", gnutls_strerror(ret));
+		goto err3;
+	}
+	if ((ret = gnutls_x509_privkey_import2(key, &kd, GNUTLS_X509_FMT_PEM,
+	    NULL, 0)) < 0) {
+		creds_err(err, errlen, conffile, tc->key_line, tc->key,
+		    "cannot parse key: %s", gnutls_strerror(ret));
+		goto err4;
+	}
+
+	/* Same public key on both sides, compared by SPKI hash. */
+	if ((ret = gnutls_x509_crt_get_key_id(crts[0],
+	    GNUTLS_KEYID_USE_SHA256, cid, &cidlen)) < 0 ||
+	    (ret = gnutls_x509_privkey_get_key_id(key,
+	    GNUTLS_KEYID_USE_SHA256, kid, &kidlen)) < 0) {
+		creds_err(err, errlen, conffile, tc->key_line, tc->key,
+		    "cannot compare key and certificate: %s",
+		    gnutls_strerror(ret));
+		goto err4;
+	}
+	if (cidlen != kidlen || memcmp(cid, kid, cidlen) != 0) {
+		creds_err(err, errlen, conffile, tc->key_line, tc->key,
+		    "key does not match certificate");
+		goto err4;
+	}
+	if ((ret = gnutls_certificate_set_x509_key(c->cred, crts, ncrts,
+	    key)) < 0) {
+		if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+			creds_err(err, errlen, conffile, tc->key_line,
+			    tc->key, "key does not match certificate");
+		else
+			creds_err(err, errlen, conffile, tc->key_line, tc->key,
+			    "cannot use key: %s", gnutls_strerror(ret));
+		goto err4;
+	}
+	if (creds_check_own(c, tc, crts, ncrts, conffile, err, errlen) != 0)
+		goto err4;
+
+	gnutls_x509_privkey_deinit(key);
+	creds_crt_list_free(crts, ncrts);
+	creds_datum_free(&kd);
+	creds_datum_free(&cd);
+
+	/* Success! */
+	return (0);
+
+err4:
+	gnutls_x509_privkey_deinit(key);
+err3:
+	creds_crt_list_free(crts, ncrts);
+err2:
+	creds_datum_free(&kd);
+err1:
+	creds_datum_free(&cd);
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/**
+ * creds_load(tc, conffile, err, errlen): load and check the files of ${tc}:
+ * every file readable and parsable, the key matching the certificate, the
+ * certificate inside its validity period and chaining to the CA, the CRL
+ * parsable, the priority string valid.  Return a bundle holding one
+ * reference, or NULL with "${conffile}:LINE: FILE: reason" in ${err}
+ * (LINE is the config line of the offending setting).
+ */
+struct creds *
+creds_load(const struct tls_conf *tc, const char *conffile, char *err,
+    size_t errlen)
+{
+	struct creds		*c;
+	gnutls_x509_crt_t	*cas = NULL;
+	unsigned int		 ncas = 0;
+	const char		*prio, *errpos = NULL;
+	int			 ret;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "%s: %s", conffile, strerror(errno));
+		goto err0;
+	}
+	c->refs = 1;
+	if ((ret = gnutls_certificate_allocate_credentials(&c->cred)) < 0) {
+		snprintf(err, errlen, "%s: %s", conffile,
+		    gnutls_strerror(ret));
+		goto err1;
+	}
+
+	/* Trust anchors and CRL first: our own chain is checked with them. */
+	if (creds_load_ca(c, tc, &cas, &ncas, conffile, err, errlen) != 0)
+		goto err2;
+	if (tc->crl != NULL && creds_load_crl(c, tc, cas, ncas, conffile,
+	    err, errlen) != 0)
+		goto err3;
+	if (creds_load_pair(c, tc, conffile, err, errlen) != 0)
+		goto err3;
+
+	prio = tc->priority != NULL ? tc->priority : SD_DEFAULT_PRIORITY;
+	if ((ret = gnutls_priority_init(&c->prio, prio, &errpos)) < 0) {
+		if (ret == GNUTLS_E_INVALID_REQUEST && errpos != NULL)
+			creds_err(err, errlen, conffile, tc->priority_line,
+			    "priority", "invalid priority string at \"%s\"",
+			    errpos);
+		else
+			creds_err(err, errlen, conffile, tc->priority_line,
+			    "priority", "%s", gnutls_strerror(ret));
+		c->prio = NULL;
+		goto err3;
+	}
+	creds_crt_list_free(cas, ncas);
+
+	/* Success! */
+	return (c);
+
+err3:
+	creds_crt_list_free(cas, ncas);
+err2:
+	gnutls_certificate_free_credentials(c->cred);
+err1:
+	free(c->subject);
+	free(c);
+err0:
+	/* Failure! */
+	return (NULL);
+}
+
+/** creds_ref(c): take one more reference to ${c}; return ${c}. */
+struct creds *
+creds_ref(struct creds *c)
+{
+	c->refs++;
+	return (c);
+}
+
+/** creds_unref(c): drop a reference; the last one frees ${c}.  NULL is a no-op. */
+void
+creds_unref(struct creds *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	if (c->prio != NULL)
+		gnutls_priority_deinit(c->prio);
+	gnutls_certificate_free_credentials(c->cred);
+	free(c->subject);
+	free(c);
+}
+
+/** creds_gnutls(c): the GnuTLS certificate credentials of ${c}. */
+gnutls_certificate_credentials_t
+creds_gnutls(const struct creds *c)
+{
+	return (c->cred);
+}
+
+/** creds_priority(c): the parsed priority cache of ${c}. */
+gnutls_priority_t
+creds_priority(const struct creds *c)
+{
+	return (c->prio);
+}
+
+/** creds_not_after(c): expiry time of ${c}'s own certificate. */
+time_t
+creds_not_after(const struct creds *c)
+{
+	return (c->not_after);
+}
+
+/** creds_subject(c): ${c}'s own certificate subject DN, e.g. "CN=node-a". */
+const char *
+creds_subject(const struct creds *c)
+{
+	return (c->subject);
+}

@@ -1,0 +1,397 @@
+/*
+ * verify.c: who the peer is, and whether it may be.  The identity of a
+ * certificate is its DNS and IP subject-alternative names or, lacking
+ * both, its common name, plus the SHA-256 pin of its public key.  The
+ * matching functions are pure; only verify_ident_from_crt() and
+ * verify_peer() look at GnuTLS objects.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "addr.h"
+#include "verify.h"
+
+#define VERIFY_PIN_PREFIX	"sha256:"
+#define VERIFY_PIN_PREFIXLEN	(sizeof(VERIFY_PIN_PREFIX) - 1)
+
+/* Base64 (RFC 4648, standard alphabet, '=' padding) of ${in} into ${out}. */
+static void
+verify_base64(const unsigned char *in, size_t len, char *out)
+{
+	static const char	 tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned long		 v;
+	size_t			 i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8 |
+		    in[i + 2];
+		*out++ = tab[(v >> 18) & 0x3f];
+		*out++ = tab[(v >> 12) & 0x3f];
+		*out++ = tab[(v >> 6) & 0x3f];
+		*out++ = tab[v & 0x3f];
+	}
+	if (len - i == 1) {
+		v = (unsigned long)in[i] << 16;
+		*out++ = tab[(v >> 18) & 0x3f];
+		*out++ = tab[(v >> 12) & 0x3f];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (len - i == 2) {
+		v = (unsigned long)in[i] << 16 | (unsigned long)in[i + 1] << 8;
+		*out++ = tab[(v >> 18) & 0x3f];
+		*out++ = tab[(v >> 12) & 0x3f];
+		*out++ = tab[(v >> 6) & 0x3f];
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+/* Length of ${s} without one trailing '.' (a fully qualified name). */
+static size_t
+verify_namelen(const char *s)
+{
+	size_t	 len = strlen(s);
+
+	if (len > 1 && s[len - 1] == '.')
+		len--;
+	return (len);
+}
+
+/* 1 if names ${a} and ${b} are equal, ignoring case and a trailing dot. */
+static int
+verify_name_eq(const char *a, const char *b)
+{
+	size_t	 alen = verify_namelen(a), blen = verify_namelen(b);
+
+	return (alen == blen && alen > 0 && strncasecmp(a, b, alen) == 0);
+}
+
+/* Add ${len} bytes of ${name} to ${id} (lower-cased); 0, or -1 if unusable. */
+static int
+verify_ident_add(struct cert_ident *id, const char *name, size_t len,
+    int is_ip)
+{
+	size_t	 i;
+
+	if (id->n >= VERIFY_MAX_NAMES || len == 0 || len > SD_HOST_MAX ||
+	    memchr(name, '\0', len) != NULL)
+		return (-1);
+	for (i = 0; i < len; i++) {
+		/* No control characters or commas: these go to logs. */
+		if ((unsigned char)name[i] < 0x20 || name[i] == ',' ||
+		    (unsigned char)name[i] >= 0x7f)
+			return (-1);
+		id->ent[id->n].name[i] =
+		    (char)tolower((unsigned char)name[i]);
+	}
+	id->ent[id->n].name[len] = '\0';
+	id->ent[id->n].is_ip = is_ip;
+	id->n++;
+	return (0);
+}
+
+/**
+ * verify_ident_from_crt(crt, id): fill ${id} from ${crt}.  Return 0, or -1
+ * if the certificate has no usable name and no key.
+ */
+int
+verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id)
+{
+	unsigned char	 buf[SD_HOST_MAX + 2];
+	unsigned char	 hash[32];
+	char		 ip[INET6_ADDRSTRLEN];
+	size_t		 size;
+	unsigned int	 seq, critical;
+	int		 type;
+
+	memset(id, 0, sizeof(*id));
+	for (seq = 0;; seq++) {
+		size = sizeof(buf);
+		type = gnutls_x509_crt_get_subject_alt_name(crt, seq, buf,
+		    &size, &critical);
+		if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;	/* longer than any host name */
+		if (type < 0)
+			break;
+		if (type == GNUTLS_SAN_DNSNAME)
+			(void)verify_ident_add(id, (const char *)buf, size, 0);
+		else if (type == GNUTLS_SAN_IPADDRESS) {
+			if ((size == 4 && inet_ntop(AF_INET, buf, ip,
+			    sizeof(ip)) != NULL) || (size == 16 &&
+			    inet_ntop(AF_INET6, buf, ip, sizeof(ip)) != NULL))
+				(void)verify_ident_add(id, ip, strlen(ip), 1);
+		}
+	}
+	if (id->n == 0) {
+		size = sizeof(buf);
+		if (gnutls_x509_crt_get_dn_by_oid(crt,
+		    GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) == 0 &&
+		    verify_ident_add(id, (const char *)buf, size, 0) == 0)
+			id->from_cn = 1;
+	}
+	size = sizeof(hash);
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, hash,
+	    &size) == 0 && size == sizeof(hash)) {
+		memcpy(id->pin, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN);
+		verify_base64(hash, size, id->pin + VERIFY_PIN_PREFIXLEN);
+	}
+	if (id->n == 0 && id->pin[0] == '\0')
+		return (-1);
+	return (0);
+}
+
+/**
+ * verify_pattern_match(pattern, name): 1 if ${name} matches ${pattern},
+ * case-insensitively; a leading "*." in ${pattern} stands for exactly one
+ * label ("*.example" matches "a.example", not "example" or "a.b.example").
+ */
+int
+verify_pattern_match(const char *pattern, const char *name)
+{
+	const char	*dot;
+
+	if (pattern[0] == '*' && pattern[1] == '.' && pattern[2] != '\0') {
+		/* The first label of ${name}: non-empty, then the suffix. */
+		if ((dot = strchr(name, '.')) == NULL || dot == name)
+			return (0);
+		return (verify_name_eq(pattern + 1, dot));
+	}
+	return (verify_name_eq(pattern, name));
+}
+
+/* 1 if pins ${a} and ${b} ("sha256:BASE64") are equal, '=' padding optional. */
+static int
+verify_pin_eq(const char *a, const char *b)
+{
+	size_t	 alen, blen;
+
+	if (strncasecmp(a, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN) != 0 ||
+	    strncasecmp(b, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN) != 0)
+		return (0);
+	a += VERIFY_PIN_PREFIXLEN;
+	b += VERIFY_PIN_PREFIXLEN;
+	alen = strlen(a);
+	blen = strlen(b);
+	while (alen > 0 && a[alen - 1] == '=')
+		alen--;
+	while (blen > 0 && b[blen - 1] == '=')
+		blen--;
+	return (alen == blen && alen > 0 && memcmp(a, b, alen) == 0);
+}
+
+/**
+ * verify_ident_allowed(id, allow, n): 1 if ${id} matches one of the ${n}
+ * entries: "*" (anyone), "sha256:..." (equal to id->pin), an IP literal
+ * (equal to an IP entry), or a name pattern (matching a non-IP entry).
+ */
+int
+verify_ident_allowed(const struct cert_ident *id, char *const *allow,
+    size_t n)
+{
+	const char	*e;
+	size_t		 i, j;
+
+	for (i = 0; i < n; i++) {
+		if ((e = allow[i]) == NULL)
+			continue;
+		if (strcmp(e, "*") == 0)
+			return (1);
+		if (strncasecmp(e, VERIFY_PIN_PREFIX,
+		    VERIFY_PIN_PREFIXLEN) == 0) {
+			if (id->pin[0] != '\0' && verify_pin_eq(e, id->pin))
+				return (1);
+			continue;
+		}
+		if (addr_is_numeric(e)) {
+			for (j = 0; j < id->n; j++)
+				if (id->ent[j].is_ip &&
+				    addr_same_host(e, id->ent[j].name))
+					return (1);
+			continue;
+		}
+		for (j = 0; j < id->n; j++)
+			if (!id->ent[j].is_ip &&
+			    verify_pattern_match(e, id->ent[j].name))
+				return (1);
+	}
+	return (0);
+}
+
+/**
+ * verify_ident_proves_host(id, host): 1 if ${id} proves ${host}: for an IP
+ * literal, an IP entry with the same address; for a name, a DNS entry
+ * equal to it or a "*.suffix" entry covering exactly one label of it.
+ */
+int
+verify_ident_proves_host(const struct cert_ident *id, const char *host)
+{
+	size_t	 j;
+
+	if (host == NULL || host[0] == '\0')
+		return (0);
+	if (addr_is_numeric(host)) {
+		/* Only an IP SAN proves an address, never a name or CN. */
+		for (j = 0; j < id->n; j++)
+			if (id->ent[j].is_ip &&
+			    addr_same_host(host, id->ent[j].name))
+				return (1);
+		return (0);
+	}
+	/*
+	 * A name is proved by a DNS SAN or, on a certificate without any
+	 * SAN, by its CN (as GnuTLS's own hostname check does).
+	 */
+	for (j = 0; j < id->n; j++)
+		if (!id->ent[j].is_ip &&
+		    verify_pattern_match(id->ent[j].name, host))
+			return (1);
+	return (0);
+}
+
+/**
+ * verify_ident_str(id, buf, len): the identity for logs ("node-b",
+ * "127.0.0.2,node-b.example"), truncated to ${len}; return ${buf}.
+ */
+char *
+verify_ident_str(const struct cert_ident *id, char *buf, size_t len)
+{
+	size_t	 off = 0, i;
+	int	 r;
+
+	if (len == 0)
+		return (buf);
+	buf[0] = '\0';
+	if (id->n == 0) {
+		snprintf(buf, len, "%s", id->pin[0] != '\0' ? id->pin :
+		    "(no identity)");
+		return (buf);
+	}
+	for (i = 0; i < id->n && off < len; i++) {
+		r = snprintf(buf + off, len - off, "%s%s", i > 0 ? "," : "",
+		    id->ent[i].name);
+		if (r < 0)
+			break;
+		off += (size_t)r;
+	}
+	return (buf);
+}
+
+/* Why a peer with verification ${status} is refused, in words. */
+static void
+verify_status_reason(unsigned int status, char *reason, size_t reasonlen)
+{
+	gnutls_datum_t	 out;
+
+	if (status & GNUTLS_CERT_REVOKED)
+		snprintf(reason, reasonlen, "certificate revoked");
+	else if (status & GNUTLS_CERT_EXPIRED)
+		snprintf(reason, reasonlen, "certificate expired");
+	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
+		snprintf(reason, reasonlen, "certificate not yet valid");
+	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
+	    GNUTLS_CERT_SIGNER_NOT_CA | GNUTLS_CERT_SIGNATURE_FAILURE))
+		snprintf(reason, reasonlen, "not signed by the CA");
+	else if (status & (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+	    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE))
+		snprintf(reason, reasonlen, "CRL out of date");
+	else if (gnutls_certificate_verification_status_print(status,
+	    GNUTLS_CRT_X509, &out, 0) == 0) {
+		snprintf(reason, reasonlen, "%s", (const char *)out.data);
+		gnutls_free(out.data);
+	} else
+		snprintf(reason, reasonlen, "certificate invalid");
+}
+
+/**
+ * verify_peer(session, pol, id, reason, reasonlen): check the peer of
+ * ${session}: a certificate was sent, it chains to the trusted CA of the
+ * session's credentials, is in its validity period and not revoked by the
+ * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there).
+ * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
+ * "certificate expired", "not signed by the CA", "no certificate",
+ * "certificate does not name 127.0.0.2", "node-x not in allow list").
+ */
+int
+verify_peer(gnutls_session_t session, const struct verify_policy *pol,
+    struct cert_ident *id, char *reason, size_t reasonlen)
+{
+	const gnutls_datum_t	*certs;
+	gnutls_x509_crt_t	 crt;
+	unsigned int		 ncerts = 0, status = 0;
+	char			 who[512];
+	int			 ret, have_id;
+
+	memset(id, 0, sizeof(*id));
+	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 ||
+	    (certs = gnutls_certificate_get_peers(session, &ncerts)) == NULL ||
+	    ncerts == 0) {
+		snprintf(reason, reasonlen, "no certificate");
+		goto err0;
+	}
+
+	/* The identity first, so that even a refused peer can be named. */
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
+		snprintf(reason, reasonlen, "%s", gnutls_strerror(ret));
+		goto err0;
+	}
+	if ((ret = gnutls_x509_crt_import(crt, &certs[0],
+	    GNUTLS_X509_FMT_DER)) < 0) {
+		snprintf(reason, reasonlen, "cannot parse certificate: %s",
+		    gnutls_strerror(ret));
+		goto err1;
+	}
+	have_id = verify_ident_from_crt(crt, id) == 0;
+	gnutls_x509_crt_deinit(crt);
+
+	if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
+		if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND)
+			snprintf(reason, reasonlen, "no certificate");
+		else
+			snprintf(reason, reasonlen,
+			    "certificate verification failed: %s",
+			    gnutls_strerror(ret));
+		goto err0;
+	}
+	if (status != 0) {
+		verify_status_reason(status, reason, reasonlen);
+		goto err0;
+	}
+	if (!have_id) {
+		snprintf(reason, reasonlen, "certificate has no identity");
+		goto err0;
+	}
+
+	verify_ident_str(id, who, sizeof(who));
+	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
+		snprintf(reason, reasonlen,
+		    "certificate does not name %s (has: %s)", pol->host, who);
+		goto err0;
+	}
+	if (pol->nallow > 0 &&
+	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
+		snprintf(reason, reasonlen, "%s not in allow list", who);
+		goto err0;
+	}
+
+	/* Success. */
+	return (0);
+
+err1:
+	gnutls_x509_crt_deinit(crt);
+err0:
+	/* Failure! */
+	return (-1);
+}
