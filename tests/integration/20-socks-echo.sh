@@ -2,17 +2,18 @@
 # Node A (socks tunnel) -> mutual TLS -> node B (tls tunnel) -> targets.
 # Real SOCKS5 clients: curl --socks5-hostname and socks-client sending
 # multichaind's exact bytes.  16 MiB each way, compared by hash; half-close
-# with data flowing after EOF; ATYP 1 and 4.
+# with data flowing after EOF; ATYP 1 and 4; host names resolved off the
+# event loop on both sides ("localhost", from /etc/hosts, no DNS traffic).
 . "$(dirname "$0")/lib.sh"
 need curl sha256sum
 
 pki_ca ca
 pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --ip ::1 --dns node-b.test
+pki_cert ca node-b --ip 127.0.0.2 --ip ::1 --dns node-b.test --dns localhost
 
 PA=$(port_free)
 PE=$(port_free); PH=$(port_free); PX=$(port_free)
-PB1=$(port_free); PB2=$(port_free); PB3=$(port_free)
+PB1=$(port_free); PB2=$(port_free); PB3=$(port_free); PB4=$(port_free)
 
 start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
 start_bg http "$HELPERS/echo-server" -l 127.0.0.1:$PH --http
@@ -35,6 +36,8 @@ tunnels = {
 	    connect = "127.0.0.1:$PH"; };
 	after_in = { mode = "tls"; listen = "[::1]:$PB3";
 	    connect = "127.0.0.1:$PX"; };
+	named_in = { mode = "tls"; listen = "127.0.0.1:$PB4";
+	    connect = "localhost:$PE"; };
 };
 EOF
 start_stunneld b "$T/b.conf" || die "node B did not start"
@@ -68,6 +71,18 @@ case $out in
 	ok "ATYP 4 + half-close: 300000 bytes after client EOF arrived" ;;
 *)	fail "half-close via ::1: $out" ;;
 esac
+
+# A host name in the request (ATYP 3 "localhost"): resolved in the
+# resolver thread, the server proves it with its DNS SAN; node B's own
+# connect target is a name too.
+out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d localhost:$PB4 \
+    --send-bytes 100000 2>&1)
+case $out in
+*"sent 100000 received 100000 match"*) ok "names resolved on both sides" ;;
+*)	fail "localhost: $out" ;;
+esac
+grep -q -- '-> RESOLVING' "$T/a.log" && grep -q -- '-> RESOLVING' "$T/b.log" ||
+    fail "a name was not resolved through the resolver"
 
 # curl, uploading 16 MiB (POST echoed back) and downloading 16 MiB (GET).
 head -c $SIXTEEN /dev/urandom >"$T/up.bin"
