@@ -1046,3 +1046,60 @@ config_find_tunnel(struct sd_conf *conf, const char *name)
 			return (&conf->tunnels[i]);
 	return (NULL);
 }
+
+/* Two optional strings are equal (both NULL, or the same text). */
+static int
+cf_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/* Two host:port settings are equal, as written. */
+static int
+cf_hpeq(const struct hostport *a, const struct hostport *b)
+{
+	return (a->port == b->port && strcmp(a->host, b->host) == 0);
+}
+
+/**
+ * config_tunnel_equal(a, b): 1 if tunnels ${a} and ${b} are defined
+ * alike in every setting a worker uses (config lines aside), so a reload
+ * can leave the running one alone.
+ */
+int
+config_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
+{
+	size_t	 i;
+
+	if (strcmp(a->name, b->name) != 0 || a->mode != b->mode ||
+	    !cf_hpeq(&a->listen, &b->listen) ||
+	    !cf_hpeq(&a->connect, &b->connect) ||
+	    a->nroutes != b->nroutes || a->nallow != b->nallow ||
+	    !cf_streq(a->socks_user, b->socks_user) ||
+	    !cf_streq(a->socks_pass, b->socks_pass) ||
+	    !cf_streq(a->tls.cert, b->tls.cert) ||
+	    !cf_streq(a->tls.key, b->tls.key) ||
+	    !cf_streq(a->tls.ca, b->tls.ca) ||
+	    !cf_streq(a->tls.crl, b->tls.crl) ||
+	    !cf_streq(a->tls.priority, b->tls.priority) ||
+	    a->max_connections != b->max_connections ||
+	    a->handshake_timeout != b->handshake_timeout ||
+	    a->connect_timeout != b->connect_timeout ||
+	    a->idle_timeout != b->idle_timeout)
+		return (0);
+	for (i = 0; i < a->nroutes; i++) {
+		const struct route_conf *ra = &a->routes[i], *rb = &b->routes[i];
+
+		if (!cf_hpeq(&ra->match, &rb->match) ||
+		    ra->has_connect != rb->has_connect ||
+		    (ra->has_connect && !cf_hpeq(&ra->connect, &rb->connect)) ||
+		    !cf_streq(ra->peer, rb->peer) || ra->deny != rb->deny)
+			return (0);
+	}
+	for (i = 0; i < a->nallow; i++)
+		if (strcmp(a->allow[i], b->allow[i]) != 0)
+			return (0);
+	return (1);
+}

@@ -26,4 +26,12 @@ void		 config_free(struct sd_conf *conf);
  */
 struct tunnel_conf *config_find_tunnel(struct sd_conf *conf, const char *name);
 
+/**
+ * config_tunnel_equal(a, b): 1 if tunnels ${a} and ${b} are defined
+ * alike in every setting a worker uses (config lines aside), so a reload
+ * can leave the running one alone.
+ */
+int		 config_tunnel_equal(const struct tunnel_conf *a,
+		    const struct tunnel_conf *b);
+
 #endif /* !CONFIG_H */

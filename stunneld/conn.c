@@ -16,17 +16,20 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
 #include "conn.h"
 #include "log.h"
+#include "proto.h"
 #include "relay.h"
 #include "resolve.h"
 #include "route.h"
@@ -925,6 +928,49 @@ conn_close(struct conn *c, const char *why)
 		c->next->prev = c->prev;
 	free(c);
 	worker_conn_done(w);
+}
+
+/** conn_describe(c, pc): fill ${pc} with what stunnelctl shows of ${c}. */
+void
+conn_describe(struct conn *c, struct proto_conn *pc)
+{
+	size_t	 i;
+
+	memset(pc, 0, sizeof(*pc));
+	snprintf(pc->tunnel, sizeof(pc->tunnel), "%s", c->w->tc->name);
+	snprintf(pc->client, sizeof(pc->client), "%s", c->client);
+	snprintf(pc->destination, sizeof(pc->destination), "%s", c->dest);
+	if (c->tls != NULL)
+		snprintf(pc->peer, sizeof(pc->peer), "%s", tls_peer(c->tls));
+	/* "TLS_HANDSHAKE" -> "tls-handshake" */
+	snprintf(pc->state, sizeof(pc->state), "%s",
+	    conn_state_names[c->state]);
+	for (i = 0; pc->state[i] != '\0'; i++)
+		pc->state[i] = pc->state[i] == '_' ? '-' :
+		    (char)tolower((unsigned char)pc->state[i]);
+	pc->bytes_in = c->relay.bytes_p2t;
+	pc->bytes_out = c->relay.bytes_t2p;
+	pc->started = (int64_t)(time(NULL) - (ev_now(c->w->loop) - c->started));
+}
+
+/**
+ * conn_recheck(c, creds): after a certificate reload, close ${c} if its
+ * peer no longer passes the new CA, CRL or allow-list.  Return 1 if it
+ * was closed.
+ */
+int
+conn_recheck(struct conn *c, struct creds *creds)
+{
+	char	 reason[256], why[320];
+
+	if (c->tls == NULL || c->state == CONN_DRAINING ||
+	    tls_recheck(c->tls, creds, reason, sizeof(reason)) == 0)
+		return (0);
+	log_warnx("%s (%s): peer no longer accepted after reload-certs: %s",
+	    c->client, tls_peer(c->tls), reason);
+	snprintf(why, sizeof(why), "peer no longer accepted: %s", reason);
+	conn_close(c, why);
+	return (1);
 }
 
 /** conn_next(c): the connection after ${c} in its worker's list. */

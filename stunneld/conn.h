@@ -9,8 +9,10 @@
 
 #include <sys/socket.h>
 
-struct worker;
 struct conn;
+struct creds;
+struct proto_conn;
+struct worker;
 
 /**
  * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
@@ -22,6 +24,16 @@ void	conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 
 /** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
 void	conn_close(struct conn *c, const char *why);
+
+/** conn_describe(c, pc): fill ${pc} with what stunnelctl shows of ${c}. */
+void	conn_describe(struct conn *c, struct proto_conn *pc);
+
+/**
+ * conn_recheck(c, creds): after a certificate reload, close ${c} if its
+ * peer no longer passes the new CA, CRL or allow-list.  Return 1 if it
+ * was closed.
+ */
+int	conn_recheck(struct conn *c, struct creds *creds);
 
 /** conn_next(c): the connection after ${c} in its worker's list. */
 struct conn *conn_next(struct conn *c);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "creds.h"
 #include "log.h"
 #include "supervisor.h"
@@ -102,6 +103,23 @@ drop_privileges(const struct sd_conf *conf)
 	return (0);
 }
 
+/* The owner the control socket gets: the user we will run as. */
+static void
+control_owner(const struct sd_conf *conf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (conf->user != NULL && (pw = getpwnam(conf->user)) != NULL) {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (conf->group != NULL && (gr = getgrnam(conf->group)) != NULL)
+		*gid = gr->gr_gid;
+}
+
 /* Write our pid; the file is removed again at exit. */
 static int
 write_pidfile(const char *path)
@@ -126,7 +144,11 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sd_conf	*conf;
+	struct control	*ctl;
 	const char	*path = DEFAULT_CONF;
+	char		 err[512];
+	uid_t		 uid;
+	gid_t		 gid;
 	int		 ch, foreground = 0, check = 0, verbose = 0;
 	int		*fds, level, status;
 
@@ -180,8 +202,16 @@ main(int argc, char *argv[])
 		fatal("calloc");
 	if (supervisor_listen(conf, fds, stderr) != 0)
 		return (1);
-	if (drop_privileges(conf) != 0)
+	control_owner(conf, &uid, &gid);
+	if ((ctl = control_open(conf->control_socket, uid, gid, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: control_socket: %s\n", conf->file, err);
 		return (1);
+	}
+	if (drop_privileges(conf) != 0) {
+		control_close(ctl);
+		return (1);
+	}
 	if (!foreground) {
 		if (daemon(0, 0) != 0)
 			fatal("daemon");
@@ -193,7 +223,7 @@ main(int argc, char *argv[])
 	log_info("stunneld %s started with %s, %zu tunnel%s", PACKAGE_VERSION,
 	    path, conf->ntunnels, conf->ntunnels == 1 ? "" : "s");
 
-	status = supervisor_run(conf, fds);
+	status = supervisor_run(&conf, path, verbose, fds, ctl);
 
 	if (conf->pid_file != NULL)
 		unlink(conf->pid_file);

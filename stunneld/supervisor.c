@@ -20,6 +20,10 @@
 #include <ev.h>
 
 #include "addr.h"
+#include "config.h"
+#include "control.h"
+#include "creds.h"
+#include "ipc.h"
 #include "log.h"
 #include "supervisor.h"
 #include "worker.h"
@@ -28,38 +32,6 @@
 #define BACKOFF_MAX	60.0
 #define STABLE_AFTER	30.0	/* a worker up this long resets the back-off */
 #define FAILED_AFTER	5	/* quick deaths in a row: tunnel is "failed" */
-
-enum tunnel_state {
-	TUNNEL_RUNNING,
-	TUNNEL_BACKOFF,		/* waiting to restart */
-	TUNNEL_FAILED,		/* keeps dying; still retried at BACKOFF_MAX */
-	TUNNEL_STOPPED
-};
-
-struct tunnel_rt {
-	struct supervisor		*sv;
-	const struct tunnel_conf	*tc;
-	enum tunnel_state		 state;
-	int				 listen_fd;
-	int				 ipc_fd;	/* our end; -1 without worker */
-	pid_t				 pid;
-	ev_child			 child_w;
-	ev_timer			 restart_w;
-	ev_tstamp			 started;
-	double				 backoff;
-	unsigned int			 restarts;
-	unsigned int			 quick_deaths;
-};
-
-struct supervisor {
-	struct ev_loop		*loop;
-	const struct sd_conf	*conf;
-	struct tunnel_rt	*t;
-	size_t			 nt;
-	int			 stopping;
-	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1;
-	ev_timer		 kill_timer;
-};
 
 static void	supervisor_spawn(struct tunnel_rt *);
 
@@ -138,25 +110,26 @@ supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp)
 static void
 supervisor_forget(struct supervisor *sv, struct tunnel_rt *keep)
 {
-	size_t	 i;
+	struct tunnel_rt	*lists[2] = { sv->tunnels, sv->retiring };
+	struct tunnel_rt	*t;
+	size_t			 i;
 
 	ev_signal_stop(sv->loop, &sv->sig_term);
 	ev_signal_stop(sv->loop, &sv->sig_int);
 	ev_signal_stop(sv->loop, &sv->sig_hup);
 	ev_signal_stop(sv->loop, &sv->sig_usr1);
 	ev_timer_stop(sv->loop, &sv->kill_timer);
-	for (i = 0; i < sv->nt; i++) {
-		struct tunnel_rt *t = &sv->t[i];
-
-		ev_child_stop(sv->loop, &t->child_w);
-		ev_timer_stop(sv->loop, &t->restart_w);
-		if (t == keep)
-			continue;
-		if (t->listen_fd >= 0)
-			close(t->listen_fd);
-		if (t->ipc_fd >= 0)
-			close(t->ipc_fd);
-	}
+	control_forget(sv->control);
+	sv->control = NULL;
+	for (i = 0; i < 2; i++)
+		for (t = lists[i]; t != NULL; t = t->next) {
+			ev_child_stop(sv->loop, &t->child_w);
+			ev_timer_stop(sv->loop, &t->restart_w);
+			ipc_free(t->ipc);
+			t->ipc = NULL;
+			if (t != keep && t->listen_fd >= 0)
+				close(t->listen_fd);
+		}
 	ev_loop_fork(sv->loop);
 }
 
@@ -175,17 +148,47 @@ supervisor_death_str(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended with wait status 0x%x", status);
 }
 
-/* Every worker has ended during a stop: we are done. */
+/* During a stop: when every worker has ended, we are done. */
 static void
 supervisor_check_stopped(struct supervisor *sv)
 {
-	size_t	 i;
+	struct tunnel_rt	*t;
 
-	for (i = 0; i < sv->nt; i++)
-		if (sv->t[i].pid > 0)
+	if (!sv->stopping)
+		return;
+	for (t = sv->tunnels; t != NULL; t = t->next)
+		if (t->pid > 0)
 			return;
+	if (sv->retiring != NULL)
+		return;
 	ev_timer_stop(sv->loop, &sv->kill_timer);
 	ev_break(sv->loop, EVBREAK_ALL);
+}
+
+/* Free a tunnel whose worker is gone for good. */
+static void
+supervisor_tunnel_free(struct tunnel_rt *t)
+{
+	ev_child_stop(t->sv->loop, &t->child_w);
+	ev_timer_stop(t->sv->loop, &t->restart_w);
+	ipc_free(t->ipc);
+	if (t->listen_fd >= 0)
+		close(t->listen_fd);
+	free(t);
+}
+
+/* Take ${t} off the retiring list and free it. */
+static void
+supervisor_retired(struct supervisor *sv, struct tunnel_rt *t)
+{
+	struct tunnel_rt	**pp;
+
+	for (pp = &sv->retiring; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	supervisor_tunnel_free(t);
 }
 
 /* A worker ended: log why, then restart it after its back-off. */
@@ -201,13 +204,14 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
 	ev_child_stop(loop, cw);
 	supervisor_death_str(cw->rstatus, why, sizeof(why));
 	t->pid = 0;
-	if (t->ipc_fd >= 0) {
-		close(t->ipc_fd);
-		t->ipc_fd = -1;
-	}
-	if (sv->stopping) {
-		log_info("worker %s %s", t->tc->name, why);
+	ipc_free(t->ipc);
+	t->ipc = NULL;
+	control_worker_gone(sv->control, t);
+	if (t->state == TUNNEL_STOPPING) {
+		log_info("worker %s %s", t->name, why);
 		t->state = TUNNEL_STOPPED;
+		if (t->tc == NULL)
+			supervisor_retired(sv, t);
 		supervisor_check_stopped(sv);
 		return;
 	}
@@ -220,7 +224,7 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
 	t->state = t->quick_deaths >= FAILED_AFTER ? TUNNEL_FAILED :
 	    TUNNEL_BACKOFF;
 	log_warnx("worker %s (pid %d) %s after %.1fs; restarting in %.0fs%s",
-	    t->tc->name, (int)cw->rpid, why, lived, t->backoff,
+	    t->name, (int)cw->rpid, why, lived, t->backoff,
 	    t->state == TUNNEL_FAILED ? " (tunnel marked failed)" : "");
 	ev_timer_set(&t->restart_w, t->backoff, 0.);
 	ev_timer_start(loop, &t->restart_w);
@@ -239,6 +243,29 @@ supervisor_restart_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 	supervisor_spawn(t);
 }
 
+/* A frame from a worker: answers to control requests. */
+static void
+supervisor_worker_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
+    const uint8_t *payload, void *arg)
+{
+	struct tunnel_rt	*t = arg;
+
+	(void)c;
+	control_worker_frame(t->sv->control, t, hdr, payload);
+}
+
+/* The worker's channel broke; its death (ev_child) follows and is handled there. */
+static void
+supervisor_worker_close_cb(struct ipc *c, const char *why, void *arg)
+{
+	struct tunnel_rt	*t = arg;
+
+	log_debug("worker %s channel: %s", t->name, why);
+	ipc_free(c);
+	t->ipc = NULL;
+	control_worker_gone(t->sv->control, t);
+}
+
 /* Fork the worker of ${t}. */
 static void
 supervisor_spawn(struct tunnel_rt *t)
@@ -248,12 +275,12 @@ supervisor_spawn(struct tunnel_rt *t)
 	pid_t			 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-		log_warn("worker %s: socketpair", t->tc->name);
+		log_warn("worker %s: socketpair", t->name);
 		goto retry;
 	}
 	switch ((pid = fork())) {
 	case -1:
-		log_warn("worker %s: fork", t->tc->name);
+		log_warn("worker %s: fork", t->name);
 		close(sp[0]);
 		close(sp[1]);
 		goto retry;
@@ -265,14 +292,15 @@ supervisor_spawn(struct tunnel_rt *t)
 		break;
 	}
 	close(sp[1]);
-	t->ipc_fd = sp[0];
+	t->ipc = ipc_new(sv->loop, sp[0], supervisor_worker_frame_cb,
+	    supervisor_worker_close_cb, t);
 	t->pid = pid;
 	t->started = ev_now(sv->loop);
 	if (t->state != TUNNEL_FAILED)
 		t->state = TUNNEL_RUNNING;
 	ev_child_set(&t->child_w, pid, 0);
 	ev_child_start(sv->loop, &t->child_w);
-	log_info("worker %s started, pid %d", t->tc->name, (int)pid);
+	log_info("worker %s started, pid %d", t->name, (int)pid);
 	return;
 
 retry:
@@ -280,29 +308,34 @@ retry:
 	ev_timer_start(sv->loop, &t->restart_w);
 }
 
-/* Stop: workers close their listeners and drain; we wait for them. */
+/* Ask ${t}'s worker to finish (close its listener, drain) and not restart it. */
 static void
+supervisor_tunnel_stop(struct tunnel_rt *t)
+{
+	ev_timer_stop(t->sv->loop, &t->restart_w);
+	if (t->listen_fd >= 0) {
+		close(t->listen_fd);
+		t->listen_fd = -1;
+	}
+	if (t->pid > 0) {
+		kill(t->pid, SIGTERM);
+		t->state = TUNNEL_STOPPING;
+	} else
+		t->state = TUNNEL_STOPPED;
+}
+
+/** supervisor_stop(sv): close every listener and let the workers drain. */
+void
 supervisor_stop(struct supervisor *sv)
 {
-	size_t	 i;
+	struct tunnel_rt	*t;
 
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
 	log_info("stopping");
-	for (i = 0; i < sv->nt; i++) {
-		struct tunnel_rt *t = &sv->t[i];
-
-		ev_timer_stop(sv->loop, &t->restart_w);
-		if (t->listen_fd >= 0) {
-			close(t->listen_fd);
-			t->listen_fd = -1;
-		}
-		if (t->pid > 0)
-			kill(t->pid, SIGTERM);
-		else
-			t->state = TUNNEL_STOPPED;
-	}
+	for (t = sv->tunnels; t != NULL; t = t->next)
+		supervisor_tunnel_stop(t);
 	/* workers give up at shutdown_timeout; this is the backstop */
 	ev_timer_set(&sv->kill_timer, sv->conf->shutdown_timeout + 2.0, 0.);
 	ev_timer_start(sv->loop, &sv->kill_timer);
@@ -314,16 +347,34 @@ static void
 supervisor_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 {
 	struct supervisor	*sv = tw->data;
+	struct tunnel_rt	*lists[2] = { sv->tunnels, sv->retiring };
+	struct tunnel_rt	*t;
 	size_t			 i;
 
 	(void)loop;
 	(void)revents;
-	for (i = 0; i < sv->nt; i++)
-		if (sv->t[i].pid > 0) {
-			log_warnx("worker %s did not stop in time; killing it",
-			    sv->t[i].tc->name);
-			kill(sv->t[i].pid, SIGKILL);
-		}
+	for (i = 0; i < 2; i++)
+		for (t = lists[i]; t != NULL; t = t->next)
+			if (t->pid > 0) {
+				log_warnx("worker %s did not stop in time; "
+				    "killing it", t->name);
+				kill(t->pid, SIGKILL);
+			}
+}
+
+/* A retired worker outlived shutdown_timeout after a reload. */
+static void
+supervisor_retire_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct tunnel_rt	*t = tw->data;
+
+	(void)loop;
+	(void)revents;
+	if (t->pid > 0) {
+		log_warnx("worker %s did not stop in time; killing it",
+		    t->name);
+		kill(t->pid, SIGKILL);
+	}
 }
 
 /* Signals, as loop events. */
@@ -331,7 +382,7 @@ static void
 supervisor_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 {
 	struct supervisor	*sv = s->data;
-	size_t			 i;
+	char			 msg[4096];
 
 	(void)loop;
 	(void)revents;
@@ -342,34 +393,264 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		break;
 	case SIGUSR1:
 		log_info("SIGUSR1: reloading certificates");
-		for (i = 0; i < sv->nt; i++)
-			if (sv->t[i].pid > 0)
-				kill(sv->t[i].pid, SIGUSR1);
+		control_reload_certs(sv->control);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: configuration reload is not supported "
-		    "yet; restart the daemon to apply changes");
+		log_info("SIGHUP: reloading %s", sv->conf_path);
+		if (supervisor_reload(sv, msg, sizeof(msg)) != 0)
+			log_warnx("reload refused, keeping the running "
+			    "configuration:\n%s", msg);
+		else
+			log_info("%s", msg);
 		break;
 	}
 }
 
+/* Log what ${t} does, once when it starts. */
+static void
+supervisor_log_tunnel(const struct tunnel_conf *tc)
+{
+	char	 where[ADDR_STRLEN], to[ADDR_STRLEN];
+
+	addr_format_hp(&tc->listen, where, sizeof(where));
+	if (tc->mode == TUNNEL_SOCKS)
+		log_info("tunnel %s: socks on %s, %zu route%s%s%s", tc->name,
+		    where, tc->nroutes, tc->nroutes == 1 ? "" : "s",
+		    tc->nroutes == 0 ? " (peers must prove the destination)" :
+		    "", tc->socks_user != NULL ? ", RFC 1929 auth" : "");
+	else
+		log_info("tunnel %s: tls on %s -> %s, %zu allow entr%s",
+		    tc->name, where, addr_format_hp(&tc->connect, to,
+		    sizeof(to)), tc->nallow, tc->nallow == 1 ? "y" : "ies");
+}
+
+/* A tunnel runtime for ${tc} listening on ${fd}; not yet started. */
+static struct tunnel_rt *
+supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
+    int fd)
+{
+	struct tunnel_rt	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	t->sv = sv;
+	t->tc = tc;
+	snprintf(t->name, sizeof(t->name), "%s", tc->name);
+	t->listen_fd = fd;
+	t->backoff = BACKOFF_FIRST;
+	ev_child_init(&t->child_w, supervisor_child_cb, 0, 0);
+	t->child_w.data = t;
+	ev_timer_init(&t->restart_w, supervisor_restart_cb, 0., 0.);
+	t->restart_w.data = t;
+	return (t);
+}
+
+/** supervisor_state_name(t): "running", "restarting", "failed", ... */
+const char *
+supervisor_state_name(const struct tunnel_rt *t)
+{
+	switch (t->state) {
+	case TUNNEL_RUNNING:
+		return ("running");
+	case TUNNEL_BACKOFF:
+		return ("restarting");
+	case TUNNEL_FAILED:
+		return ("failed");
+	case TUNNEL_STOPPING:
+		return ("stopping");
+	default:
+		return ("stopped");
+	}
+}
+
+/** supervisor_find(sv, name): the live tunnel called ${name}, or NULL. */
+struct tunnel_rt *
+supervisor_find(struct supervisor *sv, const char *name)
+{
+	struct tunnel_rt	*t;
+
+	for (t = sv->tunnels; t != NULL; t = t->next)
+		if (strcmp(t->name, name) == 0)
+			return (t);
+	return (NULL);
+}
+
+/* The old tunnel ${old} of the running set listening where ${tc} wants to. */
+static struct tunnel_rt *
+supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc)
+{
+	struct tunnel_rt	*t;
+
+	for (t = sv->tunnels; t != NULL; t = t->next)
+		if (t->listen_fd >= 0 && t->tc->listen.port == tc->listen.port &&
+		    addr_same_host(t->tc->listen.host, tc->listen.host))
+			return (t);
+	return (NULL);
+}
+
 /**
- * supervisor_run(conf, fds): fork the workers and run until stopped by
- * SIGTERM or SIGINT.  Return the exit status for the daemon.
+ * supervisor_reload(sv, msg, msglen): re-read the configuration file and
+ * apply it: add, remove and restart tunnels whose definition changed.  On
+ * an invalid file change nothing.  Return 0 or -1, with what happened (or
+ * the FILE:LINE problems) in ${msg}.
  */
 int
-supervisor_run(const struct sd_conf *conf, int *fds)
+supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
+{
+	struct sd_conf		*nc;
+	struct tunnel_rt	*t, *old, **pp, *head = NULL, **tail = &head;
+	struct creds		*cr;
+	FILE			*errfp;
+	char			*errbuf = NULL, err[1024];
+	size_t			 errlen = 0, i, added = 0, changed = 0, same = 0;
+	size_t			 removed = 0;
+	int			*fds = NULL, bad = 0;
+
+	if (sv->stopping) {
+		snprintf(msg, msglen, "the daemon is stopping");
+		return (-1);
+	}
+	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
+		snprintf(msg, msglen, "open_memstream: %s", strerror(errno));
+		return (-1);
+	}
+	nc = config_load(sv->conf_path, errfp);
+	for (i = 0; nc != NULL && i < nc->ntunnels; i++) {
+		old = supervisor_find(sv, nc->tunnels[i].name);
+		if (old != NULL && config_tunnel_equal(old->tc, &nc->tunnels[i]))
+			continue;
+		if ((cr = creds_load(&nc->tunnels[i].tls, nc->file, err,
+		    sizeof(err))) == NULL) {
+			fprintf(errfp, "%s\n", err);
+			bad = 1;
+		}
+		creds_unref(cr);
+	}
+	/* New listeners, reusing the socket of a tunnel on the same address. */
+	if (nc != NULL && !bad) {
+		if ((fds = calloc(nc->ntunnels, sizeof(*fds))) == NULL)
+			fatal("calloc");
+		for (i = 0; i < nc->ntunnels; i++) {
+			const struct tunnel_conf *tc = &nc->tunnels[i];
+
+			fds[i] = -1;
+			if ((old = supervisor_same_listen(sv, tc)) != NULL) {
+				if ((fds[i] = dup(old->listen_fd)) < 0) {
+					fprintf(errfp, "%s:%d: tunnel %s: "
+					    "dup: %s\n", nc->file,
+					    tc->listen_line, tc->name,
+					    strerror(errno));
+					bad = 1;
+				}
+				continue;
+			}
+			if ((fds[i] = supervisor_listen_one(tc, err,
+			    sizeof(err))) < 0) {
+				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
+				    nc->file, tc->listen_line, tc->name, err);
+				bad = 1;
+			}
+		}
+	}
+	fclose(errfp);
+	if (nc == NULL || bad) {
+		snprintf(msg, msglen, "%s", errbuf != NULL ? errbuf : "");
+		if (msglen > 0 && strlen(msg) > 0 && msg[strlen(msg) - 1] == '\n')
+			msg[strlen(msg) - 1] = '\0';
+		for (i = 0; fds != NULL && i < nc->ntunnels; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		free(fds);
+		free(errbuf);
+		config_free(nc);
+		return (-1);
+	}
+	free(errbuf);
+
+	/* Build the new tunnel list; what is left of the old one retires. */
+	for (i = 0; i < nc->ntunnels; i++) {
+		const struct tunnel_conf *tc = &nc->tunnels[i];
+
+		for (pp = &sv->tunnels; *pp != NULL; pp = &(*pp)->next)
+			if (strcmp((*pp)->name, tc->name) == 0)
+				break;
+		old = *pp;
+		if (old != NULL && config_tunnel_equal(old->tc, tc)) {
+			*pp = old->next;
+			old->next = NULL;
+			old->tc = tc;
+			close(fds[i]);
+			*tail = old;
+			tail = &old->next;
+			same++;
+			continue;
+		}
+		t = supervisor_tunnel_new(sv, tc, fds[i]);
+		*tail = t;
+		tail = &t->next;
+		if (old != NULL)
+			changed++;
+		else
+			added++;
+	}
+	while ((old = sv->tunnels) != NULL) {
+		sv->tunnels = old->next;
+		if (config_find_tunnel(nc, old->name) == NULL)
+			removed++;
+		supervisor_tunnel_stop(old);
+		old->tc = NULL;
+		if (old->pid > 0) {
+			old->next = sv->retiring;
+			sv->retiring = old;
+			/* the old worker drains like a stopping one */
+			ev_timer_init(&old->restart_w,
+			    supervisor_retire_kill_cb,
+			    nc->shutdown_timeout + 2.0, 0.);
+			old->restart_w.data = old;
+			ev_timer_start(sv->loop, &old->restart_w);
+			log_info("tunnel %s: old worker %d drains", old->name,
+			    (int)old->pid);
+		} else
+			supervisor_tunnel_free(old);
+	}
+	sv->tunnels = head;
+	free(fds);
+	config_free(sv->conf);
+	sv->conf = nc;
+	i = (size_t)nc->log_level + (size_t)sv->verbose;
+	log_setlevel(i > LOG_DEBUG ? LOG_DEBUG : (int)i);
+	for (t = sv->tunnels; t != NULL; t = t->next)
+		if (t->pid == 0 && t->state != TUNNEL_BACKOFF &&
+		    t->state != TUNNEL_FAILED) {
+			supervisor_log_tunnel(t->tc);
+			supervisor_spawn(t);
+		}
+	snprintf(msg, msglen, "configuration reloaded: %zu added, %zu "
+	    "removed, %zu changed, %zu unchanged", added, removed, changed,
+	    same);
+	return (0);
+}
+
+/**
+ * supervisor_run(confp, path, verbose, fds, control): fork the workers and
+ * run until stopped.  The supervisor owns *${confp} and replaces it on
+ * reload; ${control} (may be NULL) is the open control socket.  Return
+ * the exit status for the daemon.
+ */
+int
+supervisor_run(struct sd_conf **confp, const char *path, int verbose,
+    int *fds, struct control *control)
 {
 	struct supervisor	 sv;
-	char			 where[ADDR_STRLEN];
+	struct tunnel_rt	*t, **tail;
 	size_t			 i;
 
 	memset(&sv, 0, sizeof(sv));
 	sv.loop = EV_DEFAULT;
-	sv.conf = conf;
-	sv.nt = conf->ntunnels;
-	if ((sv.t = calloc(sv.nt, sizeof(*sv.t))) == NULL)
-		fatal("calloc");
+	sv.conf = *confp;
+	sv.conf_path = path;
+	sv.verbose = verbose;
+	sv.control = control;
 	ev_signal_init(&sv.sig_term, supervisor_signal_cb, SIGTERM);
 	ev_signal_init(&sv.sig_int, supervisor_signal_cb, SIGINT);
 	ev_signal_init(&sv.sig_hup, supervisor_signal_cb, SIGHUP);
@@ -382,40 +663,29 @@ supervisor_run(const struct sd_conf *conf, int *fds)
 	ev_signal_start(sv.loop, &sv.sig_usr1);
 	ev_timer_init(&sv.kill_timer, supervisor_kill_cb, 0., 0.);
 	sv.kill_timer.data = &sv;
+	if (control != NULL)
+		control_start(control, &sv);
 
-	for (i = 0; i < sv.nt; i++) {
-		struct tunnel_rt *t = &sv.t[i];
-
-		t->sv = &sv;
-		t->tc = &conf->tunnels[i];
-		t->listen_fd = fds[i];
-		t->ipc_fd = -1;
-		t->backoff = BACKOFF_FIRST;
-		ev_child_init(&t->child_w, supervisor_child_cb, 0, 0);
-		t->child_w.data = t;
-		ev_timer_init(&t->restart_w, supervisor_restart_cb, 0., 0.);
-		t->restart_w.data = t;
-		if (t->tc->mode == TUNNEL_SOCKS)
-			log_info("tunnel %s: socks on %s, %zu route%s%s",
-			    t->tc->name, addr_format_hp(&t->tc->listen, where,
-			    sizeof(where)), t->tc->nroutes,
-			    t->tc->nroutes == 1 ? "" : "s",
-			    t->tc->nroutes == 0 ?
-			    " (peers must prove the destination)" : "");
-		else {
-			char	 to[ADDR_STRLEN];
-
-			log_info("tunnel %s: tls on %s -> %s, %zu allow "
-			    "entr%s", t->tc->name, addr_format_hp(&t->tc->listen,
-			    where, sizeof(where)), addr_format_hp(&t->tc->connect,
-			    to, sizeof(to)), t->tc->nallow,
-			    t->tc->nallow == 1 ? "y" : "ies");
-		}
+	tail = &sv.tunnels;
+	for (i = 0; i < sv.conf->ntunnels; i++) {
+		t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], fds[i]);
+		*tail = t;
+		tail = &t->next;
+		supervisor_log_tunnel(t->tc);
 		supervisor_spawn(t);
 	}
 	ev_run(sv.loop, 0);
 
 	log_info("stopped");
-	free(sv.t);
+	control_close(sv.control);
+	while ((t = sv.tunnels) != NULL) {
+		sv.tunnels = t->next;
+		supervisor_tunnel_free(t);
+	}
+	while ((t = sv.retiring) != NULL) {
+		sv.retiring = t->next;
+		supervisor_tunnel_free(t);
+	}
+	*confp = sv.conf;
 	return (0);
 }

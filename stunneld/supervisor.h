@@ -1,14 +1,61 @@
 /*
  * supervisor.h: the parent process.  It binds every listener, keeps one
- * worker per tunnel alive (restarting with back-off) and turns signals
- * into stops and reloads.
+ * worker per tunnel alive (restarting with back-off), answers the control
+ * socket (control.c) and turns signals into stops and reloads.
  */
 #ifndef SUPERVISOR_H
 #define SUPERVISOR_H
 
+#include <sys/types.h>
+
 #include <stdio.h>
 
+#include <ev.h>
+
+#include "proto.h"
 #include "stunneld.h"
+
+struct control;
+struct ipc;
+
+enum tunnel_state {
+	TUNNEL_RUNNING,
+	TUNNEL_BACKOFF,		/* waiting to restart */
+	TUNNEL_FAILED,		/* keeps dying; still retried at the longest back-off */
+	TUNNEL_STOPPING,	/* removed or replaced by a reload, or daemon stopping */
+	TUNNEL_STOPPED
+};
+
+/* One tunnel as the supervisor runs it. */
+struct tunnel_rt {
+	struct tunnel_rt		*next;
+	struct supervisor		*sv;
+	const struct tunnel_conf	*tc;	/* NULL once retired by a reload */
+	char				 name[PROTO_NAME_MAX];
+	enum tunnel_state		 state;
+	int				 listen_fd;
+	struct ipc			*ipc;	/* the worker's channel; NULL without worker */
+	pid_t				 pid;
+	ev_child			 child_w;
+	ev_timer			 restart_w;
+	ev_tstamp			 started;
+	double				 backoff;
+	unsigned int			 restarts;
+	unsigned int			 quick_deaths;
+};
+
+struct supervisor {
+	struct ev_loop		*loop;
+	struct sd_conf		*conf;		/* the configuration in force */
+	const char		*conf_path;
+	int			 verbose;	/* -v count, on top of log_level */
+	struct tunnel_rt	*tunnels;	/* in configuration order */
+	struct tunnel_rt	*retiring;	/* workers draining after a reload */
+	struct control		*control;
+	int			 stopping;
+	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1;
+	ev_timer		 kill_timer;
+};
 
 /**
  * supervisor_listen(conf, fds, errfp): bind and listen on every tunnel's
@@ -19,9 +66,29 @@
 int	supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp);
 
 /**
- * supervisor_run(conf, fds): fork the workers and run until stopped by
- * SIGTERM or SIGINT.  Return the exit status for the daemon.
+ * supervisor_run(confp, path, verbose, fds, control): fork the workers and
+ * run until stopped.  The supervisor owns *${confp} and replaces it on
+ * reload; ${control} (may be NULL) is the open control socket.  Return
+ * the exit status for the daemon.
  */
-int	supervisor_run(const struct sd_conf *conf, int *fds);
+int	supervisor_run(struct sd_conf **confp, const char *path, int verbose,
+	    int *fds, struct control *control);
+
+/**
+ * supervisor_reload(sv, msg, msglen): re-read the configuration file and
+ * apply it: add, remove and restart tunnels whose definition changed.  On
+ * an invalid file change nothing.  Return 0 or -1, with what happened (or
+ * the FILE:LINE problems) in ${msg}.
+ */
+int	supervisor_reload(struct supervisor *sv, char *msg, size_t msglen);
+
+/** supervisor_stop(sv): close every listener and let the workers drain. */
+void	supervisor_stop(struct supervisor *sv);
+
+/** supervisor_state_name(t): "running", "restarting", "failed", ... */
+const char *supervisor_state_name(const struct tunnel_rt *t);
+
+/** supervisor_find(sv, name): the live tunnel called ${name}, or NULL. */
+struct tunnel_rt *supervisor_find(struct supervisor *sv, const char *name);
 
 #endif /* !SUPERVISOR_H */

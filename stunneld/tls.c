@@ -293,6 +293,23 @@ tls_peer(struct tls *t)
 	return (t->peer);
 }
 
+/**
+ * tls_recheck(t, creds, reason, len): 0 if the verified peer of ${t} also
+ * passes the CA, CRL and policy with ${creds} (new credentials); -1 with
+ * the reason otherwise.  A session not yet verified passes (its handshake
+ * checks it).
+ */
+int
+tls_recheck(struct tls *t, struct creds *creds, char *reason, size_t len)
+{
+	struct cert_ident	 id;
+
+	if (!t->verified)
+		return (0);
+	return (verify_peer_again(t->session, creds_gnutls(creds), &t->pol,
+	    &id, reason, len));
+}
+
 /** tls_error(t): why the last call failed, in words. */
 const char *
 tls_error(struct tls *t)

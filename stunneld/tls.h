@@ -64,6 +64,15 @@ int		 tls_peer_is_stunneld(struct tls *t);
 /** tls_peer(t): the verified peer's identity for logs ("" before verification). */
 const char	*tls_peer(struct tls *t);
 
+/**
+ * tls_recheck(t, creds, reason, len): 0 if the verified peer of ${t} also
+ * passes the CA, CRL and policy with ${creds} (new credentials); -1 with
+ * the reason otherwise.  A session not yet verified passes (its handshake
+ * checks it).
+ */
+int		 tls_recheck(struct tls *t, struct creds *creds, char *reason,
+		    size_t len);
+
 /** tls_error(t): why the last call failed, in words. */
 const char	*tls_error(struct tls *t);
 

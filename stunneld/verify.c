@@ -395,3 +395,74 @@ err0:
 	/* Failure! */
 	return (-1);
 }
+
+/**
+ * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
+ * peer of the established ${session} as verify_peer() does, but against
+ * the CA and CRL of ${cred} (newly loaded credentials) instead of those
+ * the session began with.
+ */
+int
+verify_peer_again(gnutls_session_t session,
+    gnutls_certificate_credentials_t cred, const struct verify_policy *pol,
+    struct cert_ident *id, char *reason, size_t reasonlen)
+{
+	const gnutls_datum_t	*certs;
+	gnutls_x509_trust_list_t tl;
+	gnutls_x509_crt_t	 chain[16];
+	unsigned int		 ncerts = 0, n, i, status = 0;
+	char			 who[512];
+	int			 ret, rc = -1;
+
+	memset(id, 0, sizeof(*id));
+	if ((certs = gnutls_certificate_get_peers(session, &ncerts)) == NULL ||
+	    ncerts == 0) {
+		snprintf(reason, reasonlen, "no certificate");
+		return (-1);
+	}
+	n = ncerts < 16 ? ncerts : 16;
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crt_init(&chain[i]) < 0)
+			goto out;
+		if ((ret = gnutls_x509_crt_import(chain[i], &certs[i],
+		    GNUTLS_X509_FMT_DER)) < 0) {
+			snprintf(reason, reasonlen,
+			    "cannot parse certificate: %s",
+			    gnutls_strerror(ret));
+			i++;
+			goto out;
+		}
+	}
+	if (verify_ident_from_crt(chain[0], id) != 0) {
+		snprintf(reason, reasonlen, "certificate has no identity");
+		goto out;
+	}
+	gnutls_certificate_get_trust_list(cred, &tl);
+	if ((ret = gnutls_x509_trust_list_verify_crt2(tl, chain, n, NULL, 0,
+	    0, &status, NULL)) < 0) {
+		snprintf(reason, reasonlen,
+		    "certificate verification failed: %s",
+		    gnutls_strerror(ret));
+		goto out;
+	}
+	if (status != 0) {
+		verify_status_reason(status, reason, reasonlen);
+		goto out;
+	}
+	verify_ident_str(id, who, sizeof(who));
+	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
+		snprintf(reason, reasonlen,
+		    "certificate does not name %s (has: %s)", pol->host, who);
+		goto out;
+	}
+	if (pol->nallow > 0 &&
+	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
+		snprintf(reason, reasonlen, "%s not in allow list", who);
+		goto out;
+	}
+	rc = 0;
+out:
+	while (i > 0)
+		gnutls_x509_crt_deinit(chain[--i]);
+	return (rc);
+}

@@ -79,4 +79,15 @@ char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
 int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 	    struct cert_ident *id, char *reason, size_t reasonlen);
 
+/**
+ * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
+ * peer of the established ${session} as verify_peer() does, but against
+ * the CA and CRL of ${cred} (newly loaded credentials) instead of those
+ * the session began with.
+ */
+int	verify_peer_again(gnutls_session_t session,
+	    gnutls_certificate_credentials_t cred,
+	    const struct verify_policy *pol, struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
 #endif /* !VERIFY_H */

@@ -16,6 +16,7 @@
 
 #include "conn.h"
 #include "creds.h"
+#include "ipc.h"
 #include "log.h"
 #include "resolve.h"
 #include "worker.h"
@@ -116,39 +117,109 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-/* EOF from the supervisor: it is gone, and so are we. */
-static void
-worker_ipc_cb(struct ev_loop *loop, ev_io *io, int revents)
-{
-	struct worker	*w = io->data;
-	char		 buf[256];
-	ssize_t		 n;
-
-	(void)loop;
-	(void)revents;
-	n = read(w->ipc_fd, buf, sizeof(buf));
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		log_warnx("supervisor went away; exiting");
-		_exit(1);
-	}
-}
-
-/* SIGUSR1: build new credentials, swap them in only if they are good. */
-static void
-worker_reload_creds(struct worker *w)
+/*
+ * Build new credentials and swap them in only if they are good; then
+ * close the open connections whose peer the new CA, CRL or allow-list
+ * refuses.  Return 0, or -1; ${msg} says what happened.
+ */
+static int
+worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 {
 	struct creds	*c;
+	struct conn	*conn, *next;
 	char		 err[1024];
+	unsigned int	 closed = 0;
 
 	if ((c = creds_load(&w->tc->tls, w->conf->file, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("reload-certs failed, keeping the current "
 		    "certificates: %s", err);
-		return;
+		snprintf(msg, msglen, "%s (the current certificates stay "
+		    "in use)", err);
+		return (-1);
 	}
 	creds_unref(w->creds);
 	w->creds = c;
-	log_info("certificates reloaded: %s", creds_subject(c));
+	w->certs_loaded_at = time(NULL);
+	for (conn = w->conns; conn != NULL; conn = next) {
+		next = conn_next(conn);
+		closed += conn_recheck(conn, c);
+	}
+	log_info("certificates reloaded: %s, expires in %ld days; %u "
+	    "connection%s closed after the re-check", creds_subject(c),
+	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
+	    closed == 1 ? "" : "s");
+	snprintf(msg, msglen, "reloaded %s, expires in %ld days; %u "
+	    "connection%s closed", creds_subject(c),
+	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
+	    closed == 1 ? "" : "s");
+	return (0);
+}
+
+/* Our counters and credentials, as stunnelctl status shows them. */
+static void
+worker_stats(struct worker *w, struct proto_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->connections_active = w->nconns;
+	st->connections_total = w->conns_total;
+	st->bytes_in = w->bytes_in;
+	st->bytes_out = w->bytes_out;
+	st->handshakes_failed = w->handshakes_failed;
+	st->socks_refused = w->socks_refused;
+	st->cert_not_after = (int64_t)creds_not_after(w->creds);
+	st->certs_loaded_at = (int64_t)w->certs_loaded_at;
+	snprintf(st->cert_subject, sizeof(st->cert_subject), "%s",
+	    creds_subject(w->creds));
+}
+
+/* A request from the supervisor. */
+static void
+worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
+    const uint8_t *payload, void *arg)
+{
+	struct worker		*w = arg;
+	struct proto_stats	 st;
+	struct proto_conn	 pc;
+	struct conn		*conn;
+	char			 msg[2048];
+
+	(void)payload;
+	switch (hdr->type) {
+	case PROTO_IPC_STATS:
+		worker_stats(w, &st);
+		ipc_send(c, PROTO_IPC_STATS_REP, hdr->seq, &st, sizeof(st));
+		break;
+	case PROTO_IPC_CONNS:
+		for (conn = w->conns; conn != NULL; conn = conn_next(conn)) {
+			conn_describe(conn, &pc);
+			if (ipc_send(c, PROTO_REP_CONN, hdr->seq, &pc,
+			    sizeof(pc)) != 0)
+				break;
+		}
+		ipc_send(c, PROTO_REP_END, hdr->seq, NULL, 0);
+		break;
+	case PROTO_IPC_RELOAD_CERTS:
+		if (worker_reload_creds(w, msg, sizeof(msg)) == 0)
+			ipc_send_text(c, PROTO_REP_OK, hdr->seq, msg);
+		else
+			ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, msg);
+		break;
+	default:
+		log_warnx("unexpected message %u from the supervisor",
+		    (unsigned)hdr->type);
+		break;
+	}
+}
+
+/* The supervisor's end closed: it is gone, and so are we. */
+static void
+worker_ipc_close_cb(struct ipc *c, const char *why, void *arg)
+{
+	(void)c;
+	(void)arg;
+	log_warnx("supervisor went away (%s); exiting", why);
+	_exit(1);
 }
 
 /* Signals, as loop events. */
@@ -164,9 +235,12 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	case SIGINT:
 		worker_drain(w);
 		break;
-	case SIGUSR1:
-		worker_reload_creds(w);
+	case SIGUSR1: {
+		char	 msg[2048];
+
+		worker_reload_creds(w, msg, sizeof(msg));
 		break;
+	}
 	default:
 		break;
 	}
@@ -192,7 +266,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.conf = conf;
 	w.tc = tc;
 	w.listen_fd = listen_fd;
-	w.ipc_fd = ipc_fd;
+	w.certs_loaded_at = time(NULL);
 	if ((w.creds = creds_load(&tc->tls, conf->file, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("cannot load certificates: %s", err);
@@ -204,19 +278,22 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	}
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
-	ev_io_init(&w.ipc_w, worker_ipc_cb, ipc_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
 	ev_timer_init(&w.drain_timer, worker_drain_timeout_cb, 0., 0.);
 	ev_signal_init(&w.sig_term, worker_signal_cb, SIGTERM);
 	ev_signal_init(&w.sig_int, worker_signal_cb, SIGINT);
 	ev_signal_init(&w.sig_usr1, worker_signal_cb, SIGUSR1);
 	ev_signal_init(&w.sig_hup, worker_signal_cb, SIGHUP);
-	w.accept_w.data = w.ipc_w.data = &w;
+	w.accept_w.data = &w;
 	w.accept_pause.data = w.drain_timer.data = &w;
 	w.sig_term.data = w.sig_int.data = w.sig_usr1.data =
 	    w.sig_hup.data = &w;
 	ev_io_start(w.loop, &w.accept_w);
-	ev_io_start(w.loop, &w.ipc_w);
+	if ((w.ipc = ipc_new(w.loop, ipc_fd, worker_ipc_frame_cb,
+	    worker_ipc_close_cb, &w)) == NULL) {
+		log_warnx("cannot set up the supervisor channel");
+		return (1);
+	}
 	ev_signal_start(w.loop, &w.sig_term);
 	ev_signal_start(w.loop, &w.sig_int);
 	ev_signal_start(w.loop, &w.sig_usr1);

@@ -7,6 +7,7 @@
 #define WORKER_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -14,6 +15,7 @@
 
 struct conn;
 struct creds;
+struct ipc;
 struct resolver;
 
 struct worker {
@@ -21,9 +23,8 @@ struct worker {
 	const struct sd_conf	*conf;
 	const struct tunnel_conf *tc;
 	int			 listen_fd;
-	int			 ipc_fd;
+	struct ipc		*ipc;		/* to the supervisor */
 	ev_io			 accept_w;
-	ev_io			 ipc_w;
 	ev_timer		 accept_pause;
 	ev_timer		 drain_timer;
 	ev_signal		 sig_term;
@@ -31,6 +32,7 @@ struct worker {
 	ev_signal		 sig_usr1;
 	ev_signal		 sig_hup;
 	struct creds		*creds;
+	time_t			 certs_loaded_at;
 	struct resolver		*resolver;
 	struct conn		*conns;
 	unsigned int		 nconns;
