@@ -15,10 +15,10 @@
 
 struct json {
 	FILE		*f;
-	int		 depth;			/* open containers */
-	unsigned char	 nonempty[JSON_DEPTH_MAX + 1];	/* per level: a member written */
-	int		 after_key;		/* a key was written, its value is next */
-	int		 error;			/* misuse or too deep; sticky */
+	int		 depth;		/* open containers */
+	unsigned char	 nonempty[JSON_DEPTH_MAX + 1];	/* per level */
+	int		 after_key;	/* a value is due */
+	int		 error;		/* misuse or too deep; sticky */
 };
 
 /** json_init(j, f): start an empty document written to ${f}. */

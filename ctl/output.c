@@ -19,8 +19,8 @@
 #include "proto.h"
 
 #define OUT_COLS_MAX	10
-#define OUT_CELL_MAX	(PROTO_ADDR_MAX + 16)	/* > every text field + suffix */
-#define OUT_GAP		"  "			/* between table columns */
+#define OUT_CELL_MAX	(PROTO_ADDR_MAX + 16)	/* every field fits */
+#define OUT_GAP		"  "		/* between table columns */
 
 /* Force the NUL at the end of the text field ${a}. */
 #define OUT_TERM(a)	((a)[sizeof(a) - 1] = '\0')
@@ -32,7 +32,7 @@ typedef void	out_row_fn(const void *rec, time_t now,
 struct out_table {
 	size_t		 ncols;
 	const char	*head[OUT_COLS_MAX];
-	int		 right[OUT_COLS_MAX];	/* 1: right-aligned (numbers) */
+	int		 right[OUT_COLS_MAX];	/* 1: right-aligned */
 	out_row_fn	*row;
 };
 
@@ -84,10 +84,11 @@ out_reply_fits(uint16_t reqtype, uint16_t type)
  * output_reply_add(rep, reqtype, seq, hdr, payload, errbuf, errlen): add
  * the frame ${hdr} + ${payload} (already checked by proto_parse()) that
  * answers a request of ${reqtype} sent with ${seq}.  Text fields of
- * records are forced NUL-terminated.  Return 1 if the reply is complete,
- * 0 if more frames are due, -1 on a frame that does not belong (another
- * seq, a type this request cannot get, too many records) or when out of
- * memory, with the reason in ${errbuf}.
+ * records are forced NUL-terminated.  A REP_FAIL with seq 0 (the daemon
+ * refusing the request frame itself) is taken too.  Return 1 if the reply
+ * is complete, 0 if more frames are due, -1 on a frame that does not
+ * belong (another seq, a type this request cannot get, too many records)
+ * or when out of memory, with the reason in ${errbuf}.
  */
 int
 output_reply_add(struct ctl_reply *rep, uint16_t reqtype, uint32_t seq,
@@ -101,7 +102,9 @@ output_reply_add(struct ctl_reply *rep, uint16_t reqtype, uint32_t seq,
 		snprintf(errbuf, errlen, "frame after the end of the reply");
 		return (-1);
 	}
-	if (hdr->seq != seq) {
+	/* seq 0: the daemon refused the frame itself. */
+	if (hdr->seq != seq &&
+	    !(hdr->seq == 0 && hdr->type == PROTO_REP_FAIL)) {
 		snprintf(errbuf, errlen, "reply to request %" PRIu32
 		    ", expected %" PRIu32, hdr->seq, seq);
 		return (-1);
@@ -416,8 +419,9 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 	char				 text[PROTO_ADDR_MAX];
 	char				 b[32];
 	int64_t				 days;
-	int				 stale = (t->flags & PROTO_TUNNEL_STALE);
+	int				 stale;
 
+	stale = (t->flags & PROTO_TUNNEL_STALE) != 0;
 	out_clean(text, sizeof(text), t->name);
 	out_kv(f, "name", "%s", text);
 	out_clean(text, sizeof(text), t->mode);
@@ -474,7 +478,7 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 		    output_time(b, sizeof(b), s->certs_loaded_at));
 }
 
-/* Write the unix time ${t} as an ISO 8601 string, or null if 0 or ${unknown}. */
+/* Write the unix time ${t} in ISO 8601, or null if 0 or ${unknown}. */
 static void
 out_json_time(struct json *j, int64_t t, int unknown)
 {
@@ -688,7 +692,8 @@ static const struct out_family {
 	{ "stunneld_tunnel_running", "gauge", M_RUNNING,
 	    "Whether the tunnel's state is running (1) or not (0)." },
 	{ "stunneld_tunnel_stale", "gauge", M_STALE,
-	    "Whether the tunnel's worker did not answer, so its counters are unknown." },
+	    "Whether the tunnel's worker did not answer, so its counters "
+	    "are unknown." },
 	{ "stunneld_worker_restarts_total", "counter", M_RESTARTS,
 	    "Times the tunnel's worker process was restarted." },
 	{ "stunneld_connections_active", "gauge", M_ACTIVE,
@@ -698,7 +703,8 @@ static const struct out_family {
 	{ "stunneld_bytes_total", "counter", M_BYTES,
 	    "Plaintext bytes read (in) and written (out) by the tunnel." },
 	{ "stunneld_handshakes_failed_total", "counter", M_HANDSHAKES,
-	    "Failed TLS handshakes and peer identity checks of the tunnel." },
+	    "Failed TLS handshakes and peer identity checks of the "
+	    "tunnel." },
 	{ "stunneld_socks_refused_total", "counter", M_REFUSED,
 	    "SOCKS requests the tunnel refused." },
 	{ "stunneld_cert_expiry_timestamp_seconds", "gauge", M_CERT_EXPIRY,
@@ -740,8 +746,9 @@ out_metric_tunnel(FILE *f, const struct out_family *fam,
 {
 	const struct proto_stats	*s = &t->stats;
 	uint64_t			 v;
-	int				 stale = (t->flags & PROTO_TUNNEL_STALE);
+	int				 stale;
 
+	stale = (t->flags & PROTO_TUNNEL_STALE) != 0;
 	switch (fam->metric) {
 	case M_UP:
 		return;

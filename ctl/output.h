@@ -27,16 +27,16 @@
 
 #include "proto.h"
 
-#define OUTPUT_REPLY_MAX	(1 << 20)	/* records accepted in one reply */
+#define OUTPUT_REPLY_MAX	(1 << 20)	/* records per reply */
 
 /* Everything the daemon answered to one request. */
 struct ctl_reply {
-	uint16_t		 type;		/* 0 until done; then REP_OK, REP_FAIL or REP_END */
-	char			 message[PROTO_MAX_PAYLOAD + 1];	/* OK / FAIL text */
-	struct proto_tunnel	*tunnels;	/* REP_TUNNEL records, in order */
+	uint16_t		 type;		/* 0, then REP_OK/FAIL/END */
+	char			 message[PROTO_MAX_PAYLOAD + 1]; /* OK/FAIL */
+	struct proto_tunnel	*tunnels;	/* REP_TUNNEL records */
 	size_t			 ntunnels;
 	size_t			 tunnels_cap;
-	struct proto_conn	*conns;		/* REP_CONN records, in order */
+	struct proto_conn	*conns;		/* REP_CONN records */
 	size_t			 nconns;
 	size_t			 conns_cap;
 };
@@ -50,10 +50,11 @@ void	output_reply_init(struct ctl_reply *rep);
  * output_reply_add(rep, reqtype, seq, hdr, payload, errbuf, errlen): add
  * the frame ${hdr} + ${payload} (already checked by proto_parse()) that
  * answers a request of ${reqtype} sent with ${seq}.  Text fields of
- * records are forced NUL-terminated.  Return 1 if the reply is complete,
- * 0 if more frames are due, -1 on a frame that does not belong (another
- * seq, a type this request cannot get, too many records) or when out of
- * memory, with the reason in ${errbuf}.
+ * records are forced NUL-terminated.  A REP_FAIL with seq 0 (the daemon
+ * refusing the request frame itself) is taken too.  Return 1 if the reply
+ * is complete, 0 if more frames are due, -1 on a frame that does not
+ * belong (another seq, a type this request cannot get, too many records)
+ * or when out of memory, with the reason in ${errbuf}.
  */
 int	output_reply_add(struct ctl_reply *rep, uint16_t reqtype, uint32_t seq,
 	    const struct proto_hdr *hdr, const uint8_t *payload, char *errbuf,

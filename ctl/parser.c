@@ -24,13 +24,13 @@
 enum parser_arg {
 	ARG_NONE,		/* nothing after the command */
 	ARG_TUNNEL,		/* an optional tunnel name */
-	ARG_ANY			/* anything (commands not implemented yet) */
+	ARG_ANY			/* all the rest, options too */
 };
 
 static const struct parser_cmd {
 	const char	*name;
 	enum ctl_action	 action;
-	uint16_t	 type;		/* PROTO_REQ_*; 0: not implemented yet */
+	uint16_t	 type;		/* PROTO_REQ_*; 0: not yet */
 	enum parser_arg	 arg;
 	int		 json;		/* --json applies */
 	const char	*args;		/* for the usage */
@@ -49,7 +49,8 @@ static const struct parser_cmd {
 	{ "stop", CTL_STOP, PROTO_REQ_STOP, ARG_NONE, 1,
 	    "", "stop the daemon gracefully" },
 	{ "cert", CTL_CERT, 0, ARG_ANY, 0,
-	    "ca|issue|revoke|show|pin ...", "the network's PKI (not implemented yet)" },
+	    "ca|issue|revoke|show|pin ...",
+	    "the network's PKI (not implemented yet)" },
 };
 
 #define PARSER_NCMDS	(sizeof(parser_cmds) / sizeof(parser_cmds[0]))
@@ -85,7 +86,9 @@ parser_lookup(const char *name)
  * parser_parse(argc, argv, envsock, req): parse
  * "[-s SOCKET] [--json] [-h|--help] [-V|--version] COMMAND [TUNNEL]" from
  * ${argv}[1..${argc}-1] into ${req}.  Options may come before or after the
- * command ("--" ends them).  The socket is -s if given, else ${envsock}
+ * command ("--" ends them), except after a command that takes the rest
+ * of the line as its own arguments (cert), which get into ${req}->argv.
+ * The socket is -s if given, else ${envsock}
  * (STUNNELCTL_SOCKET) if not NULL or empty, else SD_DEFAULT_CONTROL.
  * ${req}->socket points into ${argv}, at ${envsock} or at a constant.
  * -h and -V win over a missing or bad command.  Return PARSER_OK, or
@@ -96,7 +99,7 @@ parser_parse(int argc, char *const argv[], const char *envsock,
     struct ctl_request *req)
 {
 	const struct parser_cmd	*cmd;
-	const char		*pos[3];	/* the command and up to 2 more */
+	const char		*pos[3];	/* command + 2 more */
 	const char		*a, *sock = NULL;
 	size_t			 npos = 0, len;
 	int			 i, help = 0, version = 0, opts = 1;
@@ -108,6 +111,13 @@ parser_parse(int argc, char *const argv[], const char *envsock,
 			if (npos < sizeof(pos) / sizeof(pos[0]))
 				pos[npos] = a;
 			npos++;
+			/* The rest of the line belongs to ARG_ANY. */
+			if (npos == 1 && (cmd = parser_lookup(a)) != NULL &&
+			    cmd->arg == ARG_ANY) {
+				req->argc = argc - i - 1;
+				req->argv = argv + i + 1;
+				break;
+			}
 			continue;
 		}
 		if (strcmp(a, "--") == 0)
@@ -241,7 +251,8 @@ parser_usage(FILE *f, int full)
 	fprintf(f,
 	    "       stunnelctl -h | -V\n"
 	    "options:\n"
-	    "  -s SOCKET      control socket (default: $STUNNELCTL_SOCKET, else\n"
+	    "  -s SOCKET      control socket (default: $STUNNELCTL_SOCKET, "
+	    "else\n"
 	    "                 %s)\n"
 	    "  --json         print one JSON document\n"
 	    "  -h, --help     print this help\n"

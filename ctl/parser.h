@@ -21,7 +21,7 @@ enum ctl_action {
 	CTL_VERSION,		/* -V, --version */
 	CTL_STATUS,		/* status [TUNNEL] */
 	CTL_CONNECTIONS,	/* connections [TUNNEL] */
-	CTL_METRICS,		/* metrics: PROTO_REQ_STATUS, shown as Prometheus text */
+	CTL_METRICS,		/* metrics: REQ_STATUS shown as Prometheus */
 	CTL_RELOAD_CERTS,	/* reload-certs [TUNNEL] */
 	CTL_RELOAD,		/* reload */
 	CTL_STOP,		/* stop */
@@ -30,26 +30,30 @@ enum ctl_action {
 
 enum parser_result {
 	PARSER_OK,		/* ${req} is complete */
-	PARSER_USAGE,		/* usage error: print err and the usage, exit 2 */
-	PARSER_UNSUPPORTED	/* known but not available: print err, exit 2 */
+	PARSER_USAGE,		/* print err and the usage, exit 2 */
+	PARSER_UNSUPPORTED	/* known, not available: print err, exit 2 */
 };
 
 struct ctl_request {
 	enum ctl_action	 action;
-	const char	*command;		/* table name; NULL for help/version */
-	uint16_t	 type;			/* PROTO_REQ_*; 0: no daemon request */
+	const char	*command;	/* NULL for help/version */
+	uint16_t	 type;		/* PROTO_REQ_*; 0: no daemon request */
 	char		 tunnel[PROTO_NAME_MAX];	/* "": every tunnel */
-	uint32_t	 tunnel_len;		/* payload bytes: strlen(tunnel) */
-	const char	*socket;		/* control socket path */
-	int		 json;			/* --json */
-	char		 err[256];		/* the reason, when not PARSER_OK */
+	uint32_t	 tunnel_len;	/* payload bytes: strlen(tunnel) */
+	const char	*socket;	/* control socket path */
+	int		 json;		/* --json */
+	int		 argc;		/* after a command that parses */
+	char *const	*argv;		/* its own arguments ("cert") */
+	char		 err[256];	/* the reason, when not PARSER_OK */
 };
 
 /**
  * parser_parse(argc, argv, envsock, req): parse
  * "[-s SOCKET] [--json] [-h|--help] [-V|--version] COMMAND [TUNNEL]" from
  * ${argv}[1..${argc}-1] into ${req}.  Options may come before or after the
- * command ("--" ends them).  The socket is -s if given, else ${envsock}
+ * command ("--" ends them), except after a command that takes the rest
+ * of the line as its own arguments (cert), which get into ${req}->argv.
+ * The socket is -s if given, else ${envsock}
  * (STUNNELCTL_SOCKET) if not NULL or empty, else SD_DEFAULT_CONTROL.
  * ${req}->socket points into ${argv}, at ${envsock} or at a constant.
  * -h and -V win over a missing or bad command.  Return PARSER_OK, or

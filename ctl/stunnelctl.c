@@ -78,8 +78,9 @@ ctl_connect(const char *path, int secs)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		if (errno == EACCES || errno == EPERM)
-			err(EXIT_FAIL, "%s: permission denied (the daemon's "
-			    "control socket is mode 0600)", path);
+			errx(EXIT_FAIL, "%s: permission denied (the control "
+			    "socket is mode 0600: run as the daemon's user)",
+			    path);
 		if (errno == EAGAIN || errno == EINPROGRESS)
 			errx(EXIT_NODAEMON, "no answer from the daemon at %s",
 			    path);
@@ -88,7 +89,7 @@ ctl_connect(const char *path, int secs)
 	return (fd);
 }
 
-/* Send the ${len} bytes of ${buf} on ${fd} before ${deadline}; exit on failure. */
+/* Send ${len} bytes of ${buf} on ${fd} before ${deadline}; exit on failure. */
 static void
 ctl_send(int fd, const uint8_t *buf, size_t len,
     const struct timespec *deadline)
@@ -181,8 +182,9 @@ ctl_recv(int fd, uint16_t reqtype, struct ctl_reply *rep,
 		}
 		if (nr == 0)
 			errx(EXIT_NODAEMON, "no answer from the daemon (it "
-			    "closed the connection%s)", have > 0 || rep->ntunnels
-			    > 0 || rep->nconns > 0 ? " mid-reply" : "");
+			    "closed the connection%s)", (have > 0 ||
+			    rep->ntunnels > 0 || rep->nconns > 0) ?
+			    " mid-reply" : "");
 		have += (size_t)nr;
 	}
 }

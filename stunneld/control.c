@@ -590,9 +590,15 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (cred.uid != 0 && cred.uid != geteuid()) {
+		uint8_t	 frame[sizeof(struct proto_hdr) + 64];
+		size_t	 n;
+
 		log_warnx("control: refused uid %d (pid %d): only root and "
 		    "uid %d may control this daemon", (int)cred.uid,
 		    (int)cred.pid, (int)geteuid());
+		n = proto_frame(frame, sizeof(frame), PROTO_REP_FAIL, 0,
+		    "permission denied", 17);
+		(void)send(fd, frame, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(fd);
 		return;
 	}

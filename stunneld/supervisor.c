@@ -666,11 +666,15 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	if (control != NULL)
 		control_start(control, &sv);
 
+	/* Every tunnel is known before the first fork, so that each worker
+	 * closes the listeners that are not its own. */
 	tail = &sv.tunnels;
 	for (i = 0; i < sv.conf->ntunnels; i++) {
 		t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], fds[i]);
 		*tail = t;
 		tail = &t->next;
+	}
+	for (t = sv.tunnels; t != NULL; t = t->next) {
 		supervisor_log_tunnel(t->tc);
 		supervisor_spawn(t);
 	}

@@ -6,7 +6,7 @@
  *	socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]
  *	    [--cmd N] [--user U --pass P] [--methods HEX]
  *	    [--send-bytes N [--expect-after-eof M]] [--hold SECS]
- *	    [--timeout SECS]
+ *	    [--ping N [--interval MS] [--until FILE]] [--timeout SECS]
  *	socks-client -p HOST:PORT --raw HEX [--raw HEX]... [--timeout SECS]
  *	socks-client -p HOST:PORT --direct [--send-bytes N ...] [--hold SECS]
  *
@@ -26,6 +26,11 @@
  *				--send-bytes: N pattern bytes sent (then
  *				shutdown of our writing side), the stream read
  *				until EOF must be the first N + M pattern bytes
+ *	ping N ok | ping mismatch at I | ping closed at I
+ *				--ping: N round trips of 64 pattern bytes,
+ *				one every --interval MS (default 100); with
+ *				--until FILE it goes on past N until FILE
+ *				exists, then reports how many it did
  *	recv HEX		--raw: what came back after each chunk
  *	eof | open		--raw: whether the server closed at the end
  *
@@ -502,6 +507,53 @@ do_request(int fd, const char *dest, int cmd, int atyp)
  * EOF; the stream read must be the first ${nsend} + ${after} pattern
  * bytes.  Return 0 if it is.
  */
+/*
+ * A long-lived link with steady traffic: ${n} round trips (or until
+ * ${until} exists), each 64 pattern bytes sent and the same 64 read back.
+ */
+static int
+do_ping(int fd, uint64_t n, unsigned int interval_ms, const char *until)
+{
+	uint8_t out[64], in[64];
+	uint64_t i, off = 0;
+	size_t got, k;
+	ssize_t r;
+	struct timespec ts;
+
+	ts.tv_sec = interval_ms / 1000;
+	ts.tv_nsec = (long)(interval_ms % 1000) * 1000000L;
+	for (i = 0; i < n || (until != NULL && access(until, F_OK) != 0);
+	    i++) {
+		if (now_ms() > deadline) {
+			printf("ping timeout at %llu\n", (unsigned long long)i);
+			return (1);
+		}
+		for (k = 0; k < sizeof(out); k++)
+			out[k] = pattern_byte(off + k);
+		if (write(fd, out, sizeof(out)) != (ssize_t)sizeof(out)) {
+			printf("ping closed at %llu\n", (unsigned long long)i);
+			return (1);
+		}
+		for (got = 0; got < sizeof(in); got += (size_t)r) {
+			r = read(fd, in + got, sizeof(in) - got);
+			if (r <= 0) {
+				printf("ping closed at %llu\n",
+				    (unsigned long long)i);
+				return (1);
+			}
+		}
+		if (memcmp(in, out, sizeof(in)) != 0) {
+			printf("ping mismatch at %llu\n",
+			    (unsigned long long)i);
+			return (1);
+		}
+		off += sizeof(out);
+		nanosleep(&ts, NULL);
+	}
+	printf("ping %llu ok\n", (unsigned long long)i);
+	return (0);
+}
+
 static int
 do_data(int fd, uint64_t nsend, uint64_t after)
 {
@@ -589,7 +641,7 @@ usage(void)
 	    "usage: socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]\n"
 	    "           [--cmd N] [--user U --pass P] [--methods HEX]\n"
 	    "           [--send-bytes N [--expect-after-eof M]] [--hold SECS]\n"
-	    "           [--timeout SECS]\n"
+	    "           [--ping N [--interval MS] [--until FILE]] [--timeout SECS]\n"
 	    "       socks-client -p HOST:PORT --raw HEX [--raw HEX]...\n"
 	    "       socks-client -p HOST:PORT --direct [--send-bytes N ...]\n");
 	exit(1);
@@ -603,7 +655,8 @@ main(int argc, char *argv[])
 	char *raw[MAX_RAW];
 	int nraw = 0, atyp = 3, cmd = 1, direct = 0, i, fd, rep;
 	int data = 0;
-	uint64_t nsend = 0, after = 0, hold = 0;
+	uint64_t nsend = 0, after = 0, hold = 0, nping = 0, interval = 100;
+	const char *until = NULL;
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -634,6 +687,12 @@ main(int argc, char *argv[])
 			data = 1;
 		} else if (strcmp(o, "--expect-after-eof") == 0 && more)
 			after = parse_num(argv[++i]);
+		else if (strcmp(o, "--ping") == 0 && more)
+			nping = parse_num(argv[++i]);
+		else if (strcmp(o, "--interval") == 0 && more)
+			interval = parse_num(argv[++i]);
+		else if (strcmp(o, "--until") == 0 && more)
+			until = argv[++i];
 		else if (strcmp(o, "--hold") == 0 && more)
 			hold = parse_num(argv[++i]);
 		else if (strcmp(o, "--timeout") == 0 && more)
@@ -659,6 +718,8 @@ main(int argc, char *argv[])
 	}
 	if (hold > 0)
 		sleep((unsigned int)hold);
+	if (nping > 0 || until != NULL)
+		return (do_ping(fd, nping, (unsigned int)interval, until));
 	if (data)
 		return (do_data(fd, nsend, after));
 	return (0);

@@ -1,0 +1,161 @@
+#!/bin/sh
+# Reloads under live traffic.  A link through node A exchanges 64 bytes
+# every 100 ms with node B's echo target, byte-checked, across:
+# reload-certs with a new certificate (new serial seen by new clients), a
+# bad-key reload-certs (exit 1, the file named, the old certificate still
+# served), a reload that adds a tunnel and removes another, an invalid
+# reload (SIGHUP) that changes nothing, and the revocation of node C,
+# whose open link alone is closed.
+. "$(dirname "$0")/lib.sh"
+need openssl
+CTL=$top_builddir/ctl/stunnelctl
+
+pki_ca ca
+pki_cert ca node-a --ip 127.0.0.1 --dns node-a
+pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_cert ca node-c --dns node-c
+pki_crl ca
+
+PA=$(port_free); PC=$(port_free); PB=$(port_free); PE=$(port_free)
+PX=$(port_free); PN=$(port_free)
+start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
+wait_port 127.0.0.1 $PE || die "echo server did not start"
+
+conf_global b node-b ca
+cat >"$T/b.tunnels" <<EOF
+tunnels = {
+	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE"; };
+	extra_in = { mode = "tls"; listen = "127.0.0.2:$PX"; connect = "127.0.0.1:$PE"; };
+};
+EOF
+cp "$T/b.conf" "$T/b.global"
+cat "$T/b.global" "$T/b.tunnels" >"$T/b.conf"
+conf_global a node-a ca
+echo "tunnels = { out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\"; }; };" >>"$T/a.conf"
+conf_global c node-c ca
+echo "tunnels = { out = { mode = \"socks\"; listen = \"127.0.0.1:$PC\"; }; };" >>"$T/c.conf"
+start_stunneld b "$T/b.conf" || die "node B did not start"
+start_stunneld a "$T/a.conf" || die "node A did not start"
+start_stunneld c "$T/c.conf" || die "node C did not start"
+B="$CTL -s $T/b.sock"
+
+# serial: the serial number of the certificate node B serves now.
+serial() {
+	openssl s_client -connect 127.0.0.2:$PB -cert "$T/node-a.crt" \
+	    -key "$T/node-a.key" -CAfile "$T/ca.crt" </dev/null 2>/dev/null |
+	    openssl x509 -noout -serial 2>/dev/null
+}
+# worker_pid LOG TUNNEL: the newest worker pid of TUNNEL.
+worker_pid() {
+	sed -n "s/.*worker $2 started, pid \([0-9]*\).*/\1/p" "$T/$1.log" | tail -1
+}
+
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
+    --interval 100 --timeout 120 >"$T/live-a.out" 2>&1 &
+live_a=$!
+"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PB --until "$T/stop" \
+    --interval 100 --timeout 120 >"$T/live-c.out" 2>&1 &
+live_c=$!
+sleep 1
+[ "$($B --json connections | grep -o '"client"' | wc -l)" -eq 2 ] ||
+    fail "node B does not list two connections: $($B connections)"
+
+# 1. reload-certs with a re-issued certificate (new key, new serial).
+s1=$(serial)
+pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+out=$($B reload-certs 2>&1)
+st=$?
+s2=$(serial)
+if [ "$st" -eq 0 ] && [ -n "$s1" ] && [ "$s1" != "$s2" ]; then
+	ok "reload-certs: exit 0, new clients see $s2 (was $s1): $out"
+else
+	fail "reload-certs: exit $st, serial $s1 -> $s2: $out"
+fi
+
+# 2. A key that does not match: refused, file named, old one served.
+cp "$T/node-b.key" "$T/node-b.key.good"
+cp "$T/node-c.key" "$T/node-b.key"
+out=$($B reload-certs 2>&1)
+st=$?
+s3=$(serial)
+[ "$st" -eq 1 ] && ok "bad key: exit 1" || fail "bad key: exit $st"
+case $out in
+*"$T/node-b.key: key does not match certificate"*) ok "bad key: $out" ;;
+*)	fail "bad key: message does not name the key file: $out" ;;
+esac
+[ "$s3" = "$s2" ] && ok "bad key: still serving $s3" ||
+    fail "bad key: serial changed to $s3"
+cp "$T/node-b.key.good" "$T/node-b.key"
+
+# 3. reload: extra_in goes, new_in comes, p2p_in stays as it is.
+p2p_pid=$(worker_pid b p2p_in)
+cat >"$T/b.tunnels" <<EOF
+tunnels = {
+	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE"; };
+	new_in = { mode = "tls"; listen = "127.0.0.2:$PN"; connect = "127.0.0.1:$PE"; };
+};
+EOF
+cat "$T/b.global" "$T/b.tunnels" >"$T/b.conf"
+out=$($B reload 2>&1)
+st=$?
+[ "$st" -eq 0 ] && ok "reload: $out" || fail "reload: exit $st: $out"
+case $out in
+*"1 added, 1 removed, 0 changed, 1 unchanged"*) ;;
+*)	fail "reload: unexpected summary: $out" ;;
+esac
+wait_port 127.0.0.2 $PN || fail "new_in does not listen"
+sleep 0.5
+[ -z "$(ss -Hltn "src 127.0.0.2:$PX")" ] || fail "extra_in still listens"
+[ "$(worker_pid b p2p_in)" = "$p2p_pid" ] && kill -0 "$p2p_pid" &&
+    ok "p2p_in kept its worker $p2p_pid" || fail "p2p_in worker was replaced"
+$B status new_in >/dev/null || fail "status new_in"
+$B status extra_in >/dev/null 2>&1 && fail "extra_in still in status"
+
+# 4. An invalid file on SIGHUP: refused with FILE:LINE, nothing changes.
+cp "$T/b.conf" "$T/b.conf.good"
+echo "bogus_key = 1;" >>"$T/b.conf"
+kill -HUP "$(cat "$T/b.pid")"
+wait_log b "b.conf:[0-9]+: unknown key \"bogus_key\"" &&
+    ok "SIGHUP with a bad file: refused, FILE:LINE logged"
+out=$($B reload 2>&1)
+[ $? -eq 1 ] && case $out in *"b.conf:"*"bogus_key"*) true ;; *) false ;; esac &&
+    ok "reload with a bad file: exit 1 with FILE:LINE" ||
+    fail "reload with a bad file: $out"
+cp "$T/b.conf.good" "$T/b.conf"
+wait_port 127.0.0.2 $PN 10 || fail "new_in gone after a refused reload"
+
+# 5. Revoke node C: its link closes, node A's does not.
+pki_crl ca node-c
+out=$($B reload-certs 2>&1) || fail "reload-certs after revocation: $out"
+case $out in
+*"1 connection closed"*) ok "revocation: $out" ;;
+*)	fail "revocation: $out" ;;
+esac
+wait $live_c
+case $(cat "$T/live-c.out") in
+*"ping closed"*) ok "node C's open link was closed" ;;
+*)	fail "node C's link: $(cat "$T/live-c.out")" ;;
+esac
+grep -q 'peer no longer accepted after reload-certs: certificate revoked' \
+    "$T/b.log" || fail "revocation close not logged with its reason"
+out=$("$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PB 2>&1)
+case $out in
+*"reply 0x00"*) fail "node C still gets in" ;;
+*)	ok "node C's new connection refused" ;;
+esac
+
+# SIGUSR1 does what reload-certs does.
+kill -USR1 "$(cat "$T/b.pid")"
+wait_log b 'SIGUSR1: reloading certificates' &&
+    wait_log b 'reload-certs: tunnel p2p_in: reloaded' ||
+    fail "SIGUSR1 did not reload"
+
+sleep 0.5
+touch "$T/stop"
+wait $live_a
+out=$(cat "$T/live-a.out")
+case $out in
+*"ping "*" ok"*) ok "node A's live link through all of it: $out" ;;
+*)	fail "node A's live link: $out" ;;
+esac
+done_test
