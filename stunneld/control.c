@@ -37,6 +37,7 @@ struct client {
 	struct query	*q;		/* the request being answered */
 	uid_t		 uid;
 	pid_t		 pid;
+	int		 refused;	/* not root, not us: every request fails */
 };
 
 /* One outstanding question to one worker. */
@@ -513,6 +514,10 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 	struct control	*ctl = cl->ctl;
 	char		 name[PROTO_NAME_MAX], msg[MSG_MAX];
 
+	if (cl->refused) {
+		ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, "permission denied");
+		return;
+	}
 	if (cl->q != NULL) {
 		ipc_send_text(c, PROTO_REP_FAIL, hdr->seq,
 		    "one request at a time");
@@ -589,19 +594,10 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		close(fd);
 		return;
 	}
-	if (cred.uid != 0 && cred.uid != geteuid()) {
-		uint8_t	 frame[sizeof(struct proto_hdr) + 64];
-		size_t	 n;
-
+	if (cred.uid != 0 && cred.uid != geteuid())
 		log_warnx("control: refused uid %d (pid %d): only root and "
 		    "uid %d may control this daemon", (int)cred.uid,
 		    (int)cred.pid, (int)geteuid());
-		n = proto_frame(frame, sizeof(frame), PROTO_REP_FAIL, 0,
-		    "permission denied", 17);
-		(void)send(fd, frame, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
-		return;
-	}
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		close(fd);
 		return;
@@ -609,6 +605,9 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	cl->ctl = ctl;
 	cl->uid = cred.uid;
 	cl->pid = cred.pid;
+	/* A stranger's request is read, then refused: closing with the
+	 * request unread would reset the connection before our answer. */
+	cl->refused = cred.uid != 0 && cred.uid != geteuid();
 	if ((cl->ipc = ipc_new(ctl->loop, fd, control_client_frame_cb,
 	    control_client_close_cb, cl)) == NULL) {
 		free(cl);
