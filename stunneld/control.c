@@ -383,12 +383,9 @@ control_query_finish(struct query *q)
 	int		 ok = 1;
 
 	ev_timer_stop(q->ctl->loop, &q->timer);
-	if (q->type == PROTO_REQ_RELOAD_CERTS) {
-		if (q->failed)
-			log_warnx("reload-certs: %s", q->msg);
-		else
-			log_info("reload-certs: %s", q->msg);
-	}
+	if (q->type == PROTO_REQ_RELOAD_CERTS)
+		log_lines(q->failed ? LOG_WARNING : LOG_INFO, "reload-certs: ",
+		    q->msg);
 	if (cl != NULL) {
 		switch (q->type) {
 		case PROTO_REQ_STATUS:
@@ -535,14 +532,9 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 		break;
 	case PROTO_REQ_RELOAD:
 		log_info("control: reload requested (uid %d)", (int)cl->uid);
-		if (supervisor_reload(ctl->sv, msg, sizeof(msg)) == 0) {
-			log_info("%s", msg);
-			ipc_send_text(c, PROTO_REP_OK, hdr->seq, msg);
-		} else {
-			log_warnx("reload refused, keeping the running "
-			    "configuration:\n%s", msg);
-			ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, msg);
-		}
+		ipc_send_text(c, supervisor_reload(ctl->sv, msg,
+		    sizeof(msg)) == 0 ? PROTO_REP_OK : PROTO_REP_FAIL, hdr->seq,
+		    msg);
 		break;
 	case PROTO_REQ_STOP:
 		log_info("control: stop requested (uid %d)", (int)cl->uid);

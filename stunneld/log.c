@@ -105,6 +105,17 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Emit at ${pri}, printf-style. */
+static void __attribute__((format(printf, 2, 3)))
+log_line(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	log_emit(pri, -1, fmt, ap);
+	va_end(ap);
+}
+
 /** log_info(fmt, ...): a normal event. */
 void
 log_info(const char *fmt, ...)
@@ -114,6 +125,20 @@ log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_emit(LOG_INFO, -1, fmt, ap);
 	va_end(ap);
+}
+
+/** log_lines(pri, prefix, text): log each line of ${text} at ${pri}, after ${prefix}. */
+void
+log_lines(int pri, const char *prefix, const char *text)
+{
+	const char	*nl;
+
+	do {
+		nl = strchr(text, '\n');
+		log_line(pri, "%s%.*s", prefix,
+		    (int)(nl != NULL ? (size_t)(nl - text) : strlen(text)), text);
+		text = nl + 1;
+	} while (nl != NULL);
 }
 
 /** log_debug(fmt, ...): detail for -v -v. */

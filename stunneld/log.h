@@ -28,6 +28,8 @@ void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 /** log_debug(fmt, ...): detail for -v -v. */
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+/** log_lines(pri, prefix, text): log each line of ${text} at ${pri}, after ${prefix}. */
+void	log_lines(int, const char *, const char *);
 /** fatal(fmt, ...): log with strerror(errno) and exit 1; startup and impossible states only. */
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 /** fatalx(fmt, ...): log and exit 1. */

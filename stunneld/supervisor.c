@@ -397,11 +397,7 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		break;
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", sv->conf_path);
-		if (supervisor_reload(sv, msg, sizeof(msg)) != 0)
-			log_warnx("reload refused, keeping the running "
-			    "configuration:\n%s", msg);
-		else
-			log_info("%s", msg);
+		(void)supervisor_reload(sv, msg, sizeof(msg));
 		break;
 	}
 }
@@ -508,6 +504,7 @@ supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 
 	if (sv->stopping) {
 		snprintf(msg, msglen, "the daemon is stopping");
+		log_warnx("reload refused: %s", msg);
 		return (-1);
 	}
 	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
@@ -563,6 +560,8 @@ supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 		free(fds);
 		free(errbuf);
 		config_free(nc);
+		log_warnx("reload refused, keeping the running configuration:");
+		log_lines(LOG_WARNING, "  ", msg);
 		return (-1);
 	}
 	free(errbuf);
@@ -628,6 +627,7 @@ supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 	snprintf(msg, msglen, "configuration reloaded: %zu added, %zu "
 	    "removed, %zu changed, %zu unchanged", added, removed, changed,
 	    same);
+	log_info("%s", msg);
 	return (0);
 }
 

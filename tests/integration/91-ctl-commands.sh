@@ -167,6 +167,23 @@ while [ $i -lt 10 ]; do
 done
 [ $good -eq 10 ] && ok "ten concurrent clients answered" || fail "$good of 10 answered"
 
+# A stuck worker does not hang the answer: it is marked stale.
+spare=$(sed -n 's/.*worker spare_out started, pid \([0-9]*\).*/\1/p' "$T/a.log" | tail -1)
+kill -STOP "$spare"
+start=$(date +%s)
+$A --json status >"$T/stale.json"; st=$?
+took=$(( $(date +%s) - start ))
+kill -CONT "$spare"
+python3 - "$T/stale.json" <<'EOF2' && [ $st -eq 0 ] && [ $took -lt 10 ] &&
+import json, sys
+d = {t["name"]: t for t in json.load(open(sys.argv[1]))["tunnels"]}
+assert d["spare_out"]["stale"] is True and d["spare_out"]["connections_active"] is None, d
+assert d["p2p_out"]["stale"] is False and d["p2p_out"]["connections_total"] >= 2, d
+EOF2
+    ok "stopped worker reported stale in ${took}s, the other one in full" ||
+    fail "stale worker: exit $st after ${took}s: $(cat "$T/stale.json")"
+$A status | grep -q '^spare_out .*running' || fail "spare_out not running again"
+
 # Garbage and a 10 MiB message: an error, and the daemon serves on.
 python3 - "$T/a.sock" <<'EOF' >"$T/garbage.out" 2>&1 && ok "bad messages answered: $(tr '\n' ' ' <"$T/garbage.out")" || fail "bad messages: $(cat "$T/garbage.out")"
 import socket, struct, sys
