@@ -133,12 +133,14 @@ log_lines(int pri, const char *prefix, const char *text)
 {
 	const char	*nl;
 
-	do {
-		nl = strchr(text, '\n');
-		log_line(pri, "%s%.*s", prefix,
-		    (int)(nl != NULL ? (size_t)(nl - text) : strlen(text)), text);
+	for (;;) {
+		if ((nl = strchr(text, '\n')) == NULL) {
+			log_line(pri, "%s%s", prefix, text);
+			return;
+		}
+		log_line(pri, "%s%.*s", prefix, (int)(nl - text), text);
 		text = nl + 1;
-	} while (nl != NULL);
+	}
 }
 
 /** log_debug(fmt, ...): detail for -v -v. */

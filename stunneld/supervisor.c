@@ -25,6 +25,7 @@
 #include "creds.h"
 #include "ipc.h"
 #include "log.h"
+#include "notify.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -34,6 +35,7 @@
 #define FAILED_AFTER	5	/* quick deaths in a row: tunnel is "failed" */
 
 static void	supervisor_spawn(struct tunnel_rt *);
+static int	supervisor_reload_apply(struct supervisor *, char *, size_t);
 
 /* Open one listening socket for ${tc}; -1 with the reason in ${err}. */
 static int
@@ -334,6 +336,7 @@ supervisor_stop(struct supervisor *sv)
 		return;
 	sv->stopping = 1;
 	log_info("stopping");
+	notify_send("STOPPING=1");
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		supervisor_tunnel_stop(t);
 	/* workers give up at shutdown_timeout; this is the backstop */
@@ -493,6 +496,23 @@ supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc)
 int
 supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 {
+	int	 rc;
+
+	if (sv->stopping) {
+		snprintf(msg, msglen, "the daemon is stopping");
+		log_warnx("reload refused: %s", msg);
+		return (-1);
+	}
+	notify_send("RELOADING=1");
+	rc = supervisor_reload_apply(sv, msg, msglen);
+	notify_send("READY=1");
+	return (rc);
+}
+
+/* supervisor_reload() without the notifications around it. */
+static int
+supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
+{
 	struct sd_conf		*nc;
 	struct tunnel_rt	*t, *old, **pp, *head = NULL, **tail = &head;
 	struct creds		*cr;
@@ -502,11 +522,6 @@ supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 	size_t			 removed = 0;
 	int			*fds = NULL, bad = 0;
 
-	if (sv->stopping) {
-		snprintf(msg, msglen, "the daemon is stopping");
-		log_warnx("reload refused: %s", msg);
-		return (-1);
-	}
 	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
 		snprintf(msg, msglen, "open_memstream: %s", strerror(errno));
 		return (-1);
@@ -678,6 +693,9 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 		supervisor_log_tunnel(t->tc);
 		supervisor_spawn(t);
 	}
+	/* Listeners are bound and the control socket is up: connections
+	 * queue until a worker takes them, so we are ready now. */
+	notify_send("READY=1");
 	ev_run(sv.loop, 0);
 
 	log_info("stopped");

@@ -46,4 +46,34 @@ while [ "$n" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
 done
 kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
 [ ! -e "$T/a.pidfile" ] && ok "pid file removed" || fail "pid file left"
+
+# systemd's readiness protocol: READY=1 once serving, RELOADING=1 and
+# READY=1 around a reload, STOPPING=1 on stop, on $NOTIFY_SOCKET.
+if command -v python3 >/dev/null; then
+	start_bg notify python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+while True:
+    try:
+        m = s.recv(4096)
+    except socket.timeout:
+        break
+    print(m.decode(), flush=True)
+' "$T/notify.sock"
+	n=50
+	while [ $n -gt 0 ] && [ ! -S "$T/notify.sock" ]; do sleep 0.1; n=$((n - 1)); done
+	NOTIFY_SOCKET=$T/notify.sock start_stunneld n "$T/a.conf" ||
+	    die "foreground start with NOTIFY_SOCKET"
+	wait_log notify '^READY=1$' && ok "READY=1 sent"
+	kill -HUP "$(cat "$T/n.pid")"
+	wait_log notify '^RELOADING=1$' && ok "RELOADING=1 sent"
+	stop_stunneld n || fail "stop with NOTIFY_SOCKET"
+	wait_log notify '^STOPPING=1$' && ok "STOPPING=1 sent"
+	[ "$(grep -c '^READY=1$' "$T/notify.log")" -eq 2 ] ||
+	    fail "READY=1 not sent again after the reload"
+else
+	note "python3 missing: NOTIFY_SOCKET case not run"
+fi
 done_test
