@@ -24,13 +24,14 @@
 enum parser_arg {
 	ARG_NONE,		/* nothing after the command */
 	ARG_TUNNEL,		/* an optional tunnel name */
-	ARG_ANY			/* all the rest, options too */
+	ARG_ANY			/* all the rest, options too: the command
+				   runs offline (cert.c), no daemon request */
 };
 
 static const struct parser_cmd {
 	const char	*name;
 	enum ctl_action	 action;
-	uint16_t	 type;		/* PROTO_REQ_*; 0: not yet */
+	uint16_t	 type;		/* PROTO_REQ_*; 0: not yet (or ARG_ANY) */
 	enum parser_arg	 arg;
 	int		 json;		/* --json applies */
 	const char	*args;		/* for the usage */
@@ -50,7 +51,7 @@ static const struct parser_cmd {
 	    "", "stop the daemon gracefully" },
 	{ "cert", CTL_CERT, 0, ARG_ANY, 0,
 	    "ca|issue|revoke|show|pin ...",
-	    "the network's PKI (not implemented yet)" },
+	    "the network's PKI, offline (stunnelctl cert -h)" },
 };
 
 #define PARSER_NCMDS	(sizeof(parser_cmds) / sizeof(parser_cmds[0]))
@@ -168,7 +169,7 @@ parser_parse(int argc, char *const argv[], const char *envsock,
 		    pos[0]));
 	req->action = cmd->action;
 	req->command = cmd->name;
-	if (cmd->type == 0)
+	if (cmd->type == 0 && cmd->arg != ARG_ANY)
 		return (parser_fail(req, PARSER_UNSUPPORTED,
 		    "%s: not implemented yet", cmd->name));
 	req->type = cmd->type;

@@ -25,7 +25,7 @@ enum ctl_action {
 	CTL_RELOAD_CERTS,	/* reload-certs [TUNNEL] */
 	CTL_RELOAD,		/* reload */
 	CTL_STOP,		/* stop */
-	CTL_CERT		/* cert ...: offline PKI, not implemented yet */
+	CTL_CERT		/* cert ...: offline PKI (cert.c), argc/argv */
 };
 
 enum parser_result {

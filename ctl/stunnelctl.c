@@ -2,7 +2,8 @@
  * stunnelctl.c: the control CLI of stunneld.  Parse the command line
  * (parser.c), send one request frame over the UNIX control socket, read
  * the reply frames until REP_OK, REP_FAIL or REP_END (output_reply_add()),
- * and render them (output.c).
+ * and render them (output.c).  "cert ..." talks to no daemon: it is the
+ * offline PKI of cert.c.
  *
  * Exit status (SPEC.md): 0 done; 1 the daemon refused or failed, or
  * answered something stunnelctl cannot read; 2 usage error; 3 no daemon
@@ -23,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cert.h"
 #include "output.h"
 #include "parser.h"
 #include "proto.h"
@@ -298,6 +300,8 @@ main(int argc, char *argv[])
 		printf("stunnelctl %s\n", PACKAGE_VERSION);
 		exit(fflush(stdout) == 0 ? 0 : EXIT_FAIL);
 	}
+	if (req.action == CTL_CERT)
+		exit(cert_main(req.argc, req.argv));
 	if (parser_timeout(getenv("STUNNELCTL_TIMEOUT"), &secs) != 0)
 		errx(EXIT_USAGE, "STUNNELCTL_TIMEOUT: not a number of seconds "
 		    "from 1 to 86400");

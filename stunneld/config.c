@@ -61,7 +61,7 @@ struct cf {
 
 static const char *const cf_global_keys[] = {
 	"control_socket", "pid_file", "log_level", "user", "group",
-	"shutdown_timeout", "tls", "tunnels", NULL
+	"shutdown_timeout", "sandbox", "tls", "tunnels", NULL
 };
 static const char *const cf_tls_keys[] = {
 	"cert", "key", "ca", "crl", "priority", NULL
@@ -901,6 +901,13 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 		cf_nomem(cf, s);
 	conf->shutdown_timeout = 10;
 	cf_uint(cf, root, "shutdown_timeout", 0, 3600, &conf->shutdown_timeout);
+	conf->sandbox = 1;
+	if ((s = config_setting_get_member(root, "sandbox")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			cf_err(cf, s, "\"sandbox\" must be a boolean");
+		else
+			conf->sandbox = config_setting_get_bool(s);
+	}
 
 	if (cf_group(cf, root, "tls", &g) == 1)
 		cf_tls(cf, g, &gtls);

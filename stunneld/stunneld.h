@@ -76,6 +76,7 @@ struct sd_conf {
 	char			*group;
 	int			 log_level;	/* LOG_ERR .. LOG_DEBUG from syslog.h */
 	unsigned int		 shutdown_timeout;
+	int			 sandbox;	/* workers run under seccomp */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };

@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "resolve.h"
+#include "sandbox.h"
 #include "worker.h"
 
 #define WORKER_ACCEPT_BATCH	32
@@ -276,6 +277,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot create resolver");
 		return (1);
 	}
+	if (conf->sandbox && sandbox_enter() != 0)
+		return (1);
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);

@@ -1,5 +1,5 @@
 # lib.sh: sourced by every integration test.  Each test gets its own
-# directory ($T), its own certificates and ports; everything it starts is
+# directory ($T), its own certificates (made by stunnelctl cert) and ports; everything it starts is
 # killed on exit, and the logs are printed if the test failed.
 #
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip.
@@ -9,6 +9,7 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 STUNNELD=$top_builddir/stunneld/stunneld
+STUNNELCTL=$top_builddir/ctl/stunnelctl
 HELPERS=$top_builddir/tests/integration/helpers
 TEST_NAME=$(basename "$0" .sh)
 
@@ -187,87 +188,68 @@ stop_stunneld() {
 	return $st
 }
 
-# --- PKI with certtool --------------------------------------------------
+# --- PKI with stunnelctl cert ---------------------------------------------
+#
+# Each CA lives in its own directory $T/NAME.pki (ca.key, ca.crt and the
+# empty ca.crl that "cert ca" writes); $T/NAME.crt and $T/NAME.key are
+# copies for the configurations, and $T/NAME.crl appears only once pki_crl
+# is called (conf_global adds a crl line when it exists).
 
 # pki_ca NAME: a CA key and self-signed certificate, $T/NAME.{key,crt}.
 pki_ca() {
-	cat >"$T/$1.tmpl" <<EOF
-cn = "$1"
-ca
-cert_signing_key
-crl_signing_key
-expiration_days = 3650
-EOF
-	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
-	    --outfile "$T/$1.key" >/dev/null 2>&1 &&
-	certtool --generate-self-signed --load-privkey "$T/$1.key" \
-	    --template "$T/$1.tmpl" --outfile "$T/$1.crt" >/dev/null 2>&1 ||
-	    die "certtool: cannot make CA $1"
-	: >"$T/$1.serials"
+	"$STUNNELCTL" cert ca -d "$T/$1.pki" --cn "$1" >"$T/pki-$1.out" 2>&1 &&
+	cp "$T/$1.pki/ca.crt" "$T/$1.crt" &&
+	cp "$T/$1.pki/ca.key" "$T/$1.key" ||
+	    die "stunnelctl cert ca: cannot make CA $1: $(tail -1 "$T/pki-$1.out")"
 }
 
 # pki_cert CA NAME [--cn CN] [--ip ADDR]... [--dns NAME]... [--expired]:
-# a node key and certificate signed by CA, $T/NAME.{key,crt}.  Without
-# --cn the common name is NAME.
+# a node key and certificate signed by CA, $T/NAME.{key,crt} (replaced if
+# there: a new key and serial).  The common name, and a DNS SAN, is NAME,
+# or CN with --cn.  --expired: valid 2020-01-01 to 2021-01-01.
 pki_cert() {
-	ca=$1
-	name=$2
+	_pki_ca=$1
+	_pki_name=$2
 	shift 2
-	cn=$name
-	sans=""
-	dates="expiration_days = 365"
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--cn)	cn=$2; shift ;;
-		--ip)	sans="$sans
-ip_address = \"$2\""; shift ;;
-		--dns)	sans="$sans
-dns_name = \"$2\""; shift ;;
-		--expired)
-			dates='activation_date = "2020-01-01 00:00:00"
-expiration_date = "2021-01-01 00:00:00"' ;;
-		*)	die "pki_cert: unknown option $1" ;;
-		esac
+	_pki_n=$#
+	while [ "$_pki_n" -gt 0 ]; do
+		_pki_a=$1
 		shift
+		_pki_n=$((_pki_n - 1))
+		case $_pki_a in
+		--cn|--ip|--dns)
+			[ "$_pki_n" -gt 0 ] || die "pki_cert: $_pki_a needs a value"
+			set -- "$@" "$_pki_a" "$1"
+			shift
+			_pki_n=$((_pki_n - 1)) ;;
+		--expired)
+			set -- "$@" --valid-from 2020-01-01 --days 366 ;;
+		*)	die "pki_cert: unknown option $_pki_a" ;;
+		esac
 	done
-	serial=$(( $(wc -l <"$T/$ca.serials") + 2 ))
-	echo "$serial $name" >>"$T/$ca.serials"
-	cat >"$T/$name.tmpl" <<EOF
-cn = "$cn"
-serial = $serial
-$dates
-signing_key
-tls_www_server
-tls_www_client$sans
-EOF
-	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
-	    --outfile "$T/$name.key" >/dev/null 2>&1 &&
-	certtool --generate-certificate --load-privkey "$T/$name.key" \
-	    --load-ca-certificate "$T/$ca.crt" \
-	    --load-ca-privkey "$T/$ca.key" \
-	    --template "$T/$name.tmpl" --outfile "$T/$name.crt" \
-	    >"$T/certtool-$name.out" 2>&1 ||
-	    die "certtool: cannot make certificate $name: $(tail -1 "$T/certtool-$name.out")"
+	"$STUNNELCTL" cert issue "$_pki_name" -d "$T/$_pki_ca.pki" --out "$T" \
+	    --force "$@" >"$T/pki-$_pki_name.out" 2>&1 ||
+	    die "stunnelctl cert issue: cannot make certificate $_pki_name: $(tail -1 "$T/pki-$_pki_name.out")"
 }
 
 # pki_crl CA [NAME...]: write $T/CA.crl revoking the certificates NAME...
-# (none: an empty CRL).
+# (none: an empty CRL), each time from the CA's empty CRL.
 pki_crl() {
-	ca=$1
+	_pki_ca=$1
 	shift
-	: >"$T/$ca.revoked"
-	for n in "$@"; do
-		cat "$T/$n.crt" >>"$T/$ca.revoked"
+	_pki_w=$T/$_pki_ca.crlwork
+	rm -rf "$_pki_w"
+	mkdir "$_pki_w" && cp -p "$T/$_pki_ca.pki/ca.crt" "$T/$_pki_ca.pki/ca.key" \
+	    "$T/$_pki_ca.pki/ca.crl" "$_pki_w/" ||
+	    die "pki_crl: cannot copy CA $_pki_ca"
+	for _pki_n in "$@"; do
+		"$STUNNELCTL" cert revoke "$T/$_pki_n.crt" -d "$_pki_w" \
+		    >"$T/pki-crl-$_pki_n.out" 2>&1 ||
+		    die "stunnelctl cert revoke: cannot revoke $_pki_n: $(tail -1 "$T/pki-crl-$_pki_n.out")"
 	done
-	printf 'crl_next_update = 30\ncrl_number = %s\n' "$(date +%s)" \
-	    >"$T/$ca.crl.tmpl"
-	if [ -s "$T/$ca.revoked" ]; then
-		set -- --load-certificate "$T/$ca.revoked"
-	fi
-	certtool --generate-crl --load-ca-privkey "$T/$ca.key" \
-	    --load-ca-certificate "$T/$ca.crt" "$@" \
-	    --template "$T/$ca.crl.tmpl" --outfile "$T/$ca.crl" \
-	    >/dev/null 2>&1 || die "certtool: cannot make CRL for $ca"
+	cp "$_pki_w/ca.crl" "$T/$_pki_ca.crl.new" &&
+	mv -f "$T/$_pki_ca.crl.new" "$T/$_pki_ca.crl" ||
+	    die "pki_crl: cannot write $T/$_pki_ca.crl"
 }
 
 # conf_global NAME CERTNAME CA [EXTRA]: start $T/NAME.conf with the global
@@ -294,5 +276,6 @@ sha256_of() {
 	sha256sum "$1" | cut -d' ' -f1
 }
 
-need ss certtool
+need ss
 [ -x "$STUNNELD" ] || die "$STUNNELD not built"
+[ -x "$STUNNELCTL" ] || die "$STUNNELCTL not built"

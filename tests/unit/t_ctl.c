@@ -226,13 +226,18 @@ test_parser_options(void)
 	CHECK(r.action == CTL_VERSION);
 }
 
-/* Usage errors (exit 2 with the usage) and the unimplemented cert. */
+/* Usage errors (exit 2 with the usage), and cert passing its argv on. */
 static void
 test_parser_errors(void)
 {
 	struct ctl_request	r;
 	char			name[PROTO_NAME_MAX + 1];
 	char			sock[200];
+	char *const		certargv[] = { (char *)"stunnelctl",
+				    (char *)"-s/x", (char *)"cert",
+				    (char *)"issue", (char *)"node-a",
+				    (char *)"--ip", (char *)"10.0.0.1",
+				    (char *)"-h", NULL };
 
 	CHECK_USAGE("missing command", "--json");
 	CHECK(parse(NULL, &r, NULL) == PARSER_USAGE);
@@ -269,11 +274,14 @@ test_parser_errors(void)
 	CHECK(parse(NULL, &r, "-s", sock, "status", NULL) == PARSER_USAGE);
 	CHECK(strncmp(r.err, "socket path too long: ", 22) == 0);
 
-	CHECK(parse(NULL, &r, "cert", NULL) == PARSER_UNSUPPORTED);
-	CHECK_STR(r.err, "cert: not implemented yet");
-	CHECK(parse(NULL, &r, "cert", "issue", "node-a", "--ip", "10.0.0.1",
-	    NULL) == PARSER_UNSUPPORTED);
-	CHECK_STR(r.err, "cert: not implemented yet");
+	/* cert takes the rest of the line, options too, for cert.c. */
+	CHECK(parse(NULL, &r, "cert", NULL) == PARSER_OK);
+	CHECK(r.action == CTL_CERT && r.type == 0 && r.argc == 0);
+	CHECK(parser_parse(8, certargv, NULL, &r) == PARSER_OK);
+	CHECK(r.action == CTL_CERT && r.argc == 5 && r.argv == certargv + 3);
+	CHECK_STR(r.socket, "/x");
+	CHECK_USAGE("cert: --json does not apply", "--json", "cert", "pin",
+	    "x.crt");
 }
 
 /* The request frame, STUNNELCTL_TIMEOUT and the usage text. */

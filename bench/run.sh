@@ -1,0 +1,475 @@
+#!/bin/bash
+# bench/run.sh [--quick]: stunneld against stunnel4 and direct TCP, on
+# loopback, in one run.  "make bench" runs it (BENCH_QUICK=1: --quick).
+# bench/README.md explains the figures and keeps the latest table.
+#
+# Environment: top_srcdir, top_builddir (set by make; default: this
+# script's parent directory), BENCH_OUT (the results file, default
+# $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
+# the work directory with configs, certificates and logs).
+set -u
+
+QUICK=0
+case ${1:-} in
+--quick)	QUICK=1 ;;
+"")		;;
+*)		echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
+case ${BENCH_QUICK:-0} in 0|"") ;; *) QUICK=1 ;; esac
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+STUNNELD=$top_builddir/stunneld/stunneld
+LOADGEN=$top_builddir/bench/loadgen
+SINK=$top_builddir/bench/sink
+OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
+
+if [ "$QUICK" = 1 ]; then
+	REPS=${BENCH_REPS:-3}; BULK_S=1; CONN_S=1; PINGS=2000; IDLE_N=200
+else
+	REPS=${BENCH_REPS:-5}; BULK_S=5; CONN_S=3; PINGS=10000; IDLE_N=1000
+fi
+PRIORITY="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM"
+
+die() { echo "bench: $*" >&2; exit 1; }
+say() { echo "bench: $*" >&2; }
+
+for c in stunnel4 certtool gnutls-cli ss; do
+	command -v $c >/dev/null 2>&1 || die "$c is not installed (Debian: stunnel4 gnutls-bin iproute2)"
+done
+for f in "$STUNNELD" "$LOADGEN" "$SINK"; do
+	[ -x "$f" ] || die "$f is not built (run \"make bench\")"
+done
+
+# 1000 idle connections are ~4000 descriptors in each tunnel process pair.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((IDLE_N * 2 + 100)) ] ||
+	die "ulimit -n is $(ulimit -n): too low for $IDLE_N idle connections (run as root or raise the hard limit)"
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-bench.XXXXXX") || exit 1
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work directory kept: $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# start NAME CMD...: run CMD in the background, output in $W/NAME.log.
+start() {
+	name=$1; shift
+	"$@" >"$W/$name.log" 2>&1 &
+	eval "PID_$name=$!"
+	PIDS="$PIDS $!"
+}
+# stop NAME: SIGTERM, wait.
+stop() {
+	eval "p=\${PID_$1:-}"
+	[ -n "$p" ] || return 0
+	kill -TERM "$p" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	PIDS=$(echo "$PIDS" | sed "s/ $p\b//")
+	eval "PID_$1="
+}
+
+# Listening ports below the ephemeral range (32768-60999 on Debian), so
+# the many short connections of the bench never collide with them.
+NEXT_PORT=$(( 21000 + $$ % 9000 ))
+port() {
+	while :; do
+		NEXT_PORT=$((NEXT_PORT + 1))
+		[ "$NEXT_PORT" -lt 32000 ] || NEXT_PORT=21000
+		[ -z "$(ss -Htan "sport = :$NEXT_PORT" 2>/dev/null)" ] && break
+	done
+}
+wait_port() {	# HOST PORT
+	for _ in $(seq 100); do
+		[ -n "$(ss -Hltn "src $1:$2" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- certificates: one CA, ECDSA P-256, the same files for both tunnels --
+
+pki_ca() {
+	printf 'cn = "bench-ca"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' >"$W/ca.tmpl"
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/ca.key" >/dev/null 2>&1 &&
+	certtool --generate-self-signed --load-privkey "$W/ca.key" --template "$W/ca.tmpl" \
+	    --outfile "$W/ca.crt" >/dev/null 2>&1 || die "certtool: cannot make the CA"
+}
+pki_cert() {	# NAME SERIAL SAN-LINES
+	printf 'cn = "%s"\nserial = %s\nexpiration_days = 30\nsigning_key\ntls_www_server\ntls_www_client\n%b\n' \
+	    "$1" "$2" "$3" >"$W/$1.tmpl"
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/$1.key" >/dev/null 2>&1 &&
+	certtool --generate-certificate --load-privkey "$W/$1.key" --load-ca-certificate "$W/ca.crt" \
+	    --load-ca-privkey "$W/ca.key" --template "$W/$1.tmpl" --outfile "$W/$1.crt" \
+	    >/dev/null 2>&1 || die "certtool: cannot make $1"
+}
+pki_ca
+pki_cert node-a 2 'ip_address = "127.0.0.1"\ndns_name = "node-a"'
+pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name = "node-b"'
+
+# --- the three paths -----------------------------------------------------
+#  direct:   loadgen -> sink_d (127.0.0.1:P_SD)
+#  stunnel4: loadgen -> stunnel client 127.0.0.1:P_SC ==TLS==> stunnel
+#            server 127.0.0.3:P_SS -> sink_s (127.0.0.1:P_S4)
+#  stunneld: loadgen -SOCKS5-> stunneld A (socks) 127.0.0.1:P_A ==TLS==>
+#            stunneld B (tls) 127.0.0.2:P_B -> sink_n (127.0.0.1:P_SN)
+# One sink per path, so one path's TIME_WAIT sockets never take another
+# path's source ports.
+port; P_SD=$NEXT_PORT; port; P_S4=$NEXT_PORT; port; P_SN=$NEXT_PORT
+port; P_SC=$NEXT_PORT; port; P_SS=$NEXT_PORT; port; P_A=$NEXT_PORT; port; P_B=$NEXT_PORT
+
+cat >"$W/stunnel-srv.conf" <<EOF
+foreground = yes
+pid =
+debug = 3
+[srv]
+accept = 127.0.0.3:$P_SS
+connect = 127.0.0.1:$P_S4
+cert = $W/node-b.crt
+key = $W/node-b.key
+CAfile = $W/ca.crt
+verifyChain = yes
+requireCert = yes
+sslVersionMin = TLSv1.3
+ciphersuites = TLS_AES_128_GCM_SHA256
+EOF
+cat >"$W/stunnel-cli.conf" <<EOF
+foreground = yes
+pid =
+debug = 3
+[cli]
+client = yes
+accept = 127.0.0.1:$P_SC
+connect = 127.0.0.3:$P_SS
+cert = $W/node-a.crt
+key = $W/node-a.key
+CAfile = $W/ca.crt
+verifyChain = yes
+checkIP = 127.0.0.3
+sslVersionMin = TLSv1.3
+ciphersuites = TLS_AES_128_GCM_SHA256
+EOF
+for n in a b; do
+	cat >"$W/$n.conf" <<EOF
+control_socket = "$W/$n.sock";
+pid_file = "$W/$n.pid";
+log_level = "error";
+shutdown_timeout = 1;
+tls = {
+	cert = "$W/node-$n.crt";
+	key = "$W/node-$n.key";
+	ca = "$W/ca.crt";
+	priority = "$PRIORITY";
+};
+EOF
+done
+cat >>"$W/a.conf" <<EOF
+tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; }; };
+EOF
+cat >>"$W/b.conf" <<EOF
+tunnels = { bench_in = { mode = "tls"; listen = "127.0.0.2:$P_B";
+    connect = "127.0.0.1:$P_SN"; max_connections = 2000; }; };
+EOF
+"$STUNNELD" -t -c "$W/a.conf" >"$W/check-a.log" 2>&1 || die "a.conf: $(cat "$W/check-a.log")"
+"$STUNNELD" -t -c "$W/b.conf" >"$W/check-b.log" 2>&1 || die "b.conf: $(cat "$W/check-b.log")"
+
+start_sinks() {
+	start sink_d "$SINK" -l 127.0.0.1:$P_SD
+	start sink_s "$SINK" -l 127.0.0.1:$P_S4
+	start sink_n "$SINK" -l 127.0.0.1:$P_SN
+	wait_port 127.0.0.1 $P_SD && wait_port 127.0.0.1 $P_S4 && wait_port 127.0.0.1 $P_SN ||
+		die "a sink did not start: $(cat "$W"/sink_*.log)"
+}
+start_tunnels() {
+	start stunnel_srv stunnel4 "$W/stunnel-srv.conf"
+	start stunnel_cli stunnel4 "$W/stunnel-cli.conf"
+	start stunneld_b "$STUNNELD" -f -c "$W/b.conf"
+	start stunneld_a "$STUNNELD" -f -c "$W/a.conf"
+	wait_port 127.0.0.3 $P_SS && wait_port 127.0.0.1 $P_SC ||
+		die "stunnel4 did not start: $(tail -5 "$W"/stunnel_*.log)"
+	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.1 $P_A ||
+		die "stunneld did not start: $(tail -5 "$W"/stunneld_*.log)"
+	# One connection through each, so that "before" includes whatever a
+	# first connection initialises, and a broken path stops us now.
+	for p in stunnel4 stunneld; do
+		lg $p connrate -c 1 -s 0.05 >"$W/warm.out" 2>&1 &&
+		    grep -q 'conns=[1-9]' "$W/warm.out" ||
+		    die "no connection through $p: $(cat "$W/warm.out")"
+	done
+}
+stop_tunnels() {
+	stop stunneld_a; stop stunneld_b; stop stunnel_cli; stop stunnel_srv
+}
+
+# lg PATH MODE ARGS...: run loadgen on one path.
+lg() {
+	path=$1; shift
+	mode=$1; shift
+	case $path in
+	direct)		"$LOADGEN" "$mode" -t 127.0.0.1:$P_SD "$@" ;;
+	stunnel4)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_SC "$@" ;;
+	stunneld)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A --socks 127.0.0.2:$P_B "$@" ;;
+	esac
+}
+
+# Results: R_<figure>_<path> holds the values of the repetitions.
+add() { eval "R_$1_$2=\"\${R_$1_$2:-} $3\""; }
+# field KEY LINE: the value of key=value in LINE.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# measure FIG PATH KEY MODE ARGS...: one repetition of one figure.
+measure() {
+	fig=$1 path=$2 key=$3; shift 3
+	out=$(lg "$path" "$@" 2>"$W/lg.err")
+	rc=$?
+	v=$(field "$key" "$out")
+	if [ $rc -ne 0 ] || [ -z "$v" ]; then
+		say "$fig/$path failed: $(head -3 "$W/lg.err")"
+		add "$fig" "$path" FAIL
+		return 1
+	fi
+	errs=$(field errors "$out")
+	if [ -n "$errs" ] && [ "$errs" != 0 ]; then
+		say "$fig/$path: $errs connections failed: $(head -2 "$W/lg.err")"
+	fi
+	add "$fig" "$path" "$v"
+	say "  $fig $path: $v"
+}
+
+# rss_kib PID...: the sum of VmRSS over PIDs and all their descendants.
+rss_kib() {
+	all=" $* "
+	grow=1
+	while [ $grow = 1 ]; do
+		grow=0
+		for kid in $(ps -e -o pid=,ppid= | awk -v s="$all" \
+		    'index(s, " " $2 " ") && !index(s, " " $1 " ") { print $1 }'); do
+			all="$all$kid "
+			grow=1
+		done
+	done
+	t=0
+	for p in $all; do
+		r=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$p/status 2>/dev/null)
+		t=$((t + ${r:-0}))
+	done
+	echo $t
+}
+side_pids() {
+	case $1 in
+	stunnel4)	echo "$PID_stunnel_cli $PID_stunnel_srv" ;;
+	stunneld)	echo "$PID_stunneld_a $PID_stunneld_b" ;;
+	esac
+}
+
+# idle PATH: KiB of RSS per idle connection, with IDLE_N open.
+measure_idle() {
+	path=$1
+	sleep 0.5
+	before=$(rss_kib $(side_pids "$path"))
+	rm -f "$W/idle.fifo"; mkfifo "$W/idle.fifo"
+	lg "$path" idle -n "$IDLE_N" <"$W/idle.fifo" >"$W/idle.out" 2>"$W/lg.err" &
+	lpid=$!
+	exec 9>"$W/idle.fifo"
+	for _ in $(seq 1200); do
+		grep -q '^up' "$W/idle.out" && break
+		kill -0 $lpid 2>/dev/null || break
+		sleep 0.1
+	done
+	if grep -q '^up' "$W/idle.out"; then
+		sleep 0.5
+		after=$(rss_kib $(side_pids "$path"))
+		v=$(awk -v a="$after" -v b="$before" -v n="$IDLE_N" \
+		    'BEGIN { printf "%.1f", (a - b) / n }')
+		add mem "$path" "$v"
+		say "  mem $path: $v KiB/conn ($before -> $after KiB)"
+	else
+		add mem "$path" FAIL
+		say "mem/$path failed: $(head -3 "$W/lg.err")"
+	fi
+	exec 9>&-
+	wait $lpid 2>/dev/null
+}
+
+# --- run -------------------------------------------------------------------
+
+T_START=$(date +%s)
+say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# The raw limits first, on a quiet system as far as we are concerned.
+say "gnutls-cli --benchmark-ciphers (AES-128-GCM)"
+gnutls-cli --benchmark-ciphers >"$W/gnutls-bench.out" 2>&1 &
+gb=$!
+for _ in $(seq 300); do
+	# The name is printed first, the figure when its run is over.
+	grep -q -E 'AES-128-GCM +[0-9.]+ +[A-Za-z]+/sec' "$W/gnutls-bench.out" && break
+	kill -0 $gb 2>/dev/null || break
+	sleep 0.1
+done
+kill $gb 2>/dev/null; wait $gb 2>/dev/null
+GNUTLS_GCM=$(awk '$1 == "AES-128-GCM" { print $2 " " $3; exit }' "$W/gnutls-bench.out")
+OPENSSL_GCM=""
+if command -v openssl >/dev/null 2>&1; then
+	say "openssl speed -evp aes-128-gcm (16 KiB blocks)"
+	OPENSSL_GCM=$(openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm 2>/dev/null |
+	    awk '/^(AES-128-GCM|aes-128-gcm)/ { v = $NF; sub(/k$/, "", v); printf "%.2f GB/sec", v / 1e6 }')
+fi
+
+start_sinks
+start_tunnels
+
+PATHS_A="direct stunnel4 stunneld"
+PATHS_B="direct stunneld stunnel4"
+for rep in $(seq "$REPS"); do
+	say "repetition $rep of $REPS"
+	if [ $((rep % 2)) = 1 ]; then paths=$PATHS_A; else paths=$PATHS_B; fi
+	for p in $paths; do measure bulk1 $p mibps bulk -n 1 -s "$BULK_S"; sleep 0.3; done
+	for p in $paths; do measure bulk8 $p mibps bulk -n 8 -s "$BULK_S"; sleep 0.3; done
+	for p in $paths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+	for p in $paths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+	for p in $paths; do
+		out=$(lg $p pingpong -k "$PINGS" 2>"$W/lg.err")
+		p50=$(field p50_us "$out"); p99=$(field p99_us "$out")
+		if [ -n "$p50" ]; then
+			add p50 $p "$p50"; add p99 $p "$p99"
+			say "  pingpong $p: p50 $p50 us, p99 $p99 us"
+		else
+			add p50 $p FAIL; add p99 $p FAIL
+			say "pingpong/$p failed: $(head -3 "$W/lg.err")"
+		fi
+	done
+	# Added latency, paired within the repetition.
+	eval "d=\${R_p50_direct##* }"
+	for p in stunnel4 stunneld; do
+		eval "v=\${R_p50_$p##* }"
+		case "$d $v" in
+		*FAIL*)	add p50add $p FAIL ;;
+		*)	add p50add $p "$(awk -v a="$v" -v b="$d" 'BEGIN { printf "%.1f", a - b }')" ;;
+		esac
+	done
+done
+
+# Memory: fresh daemons for each repetition, so no repetition starts from
+# memory an earlier one left in allocator caches.
+for rep in $(seq "$REPS"); do
+	say "idle connections, repetition $rep of $REPS"
+	stop_tunnels
+	start_tunnels
+	if [ $((rep % 2)) = 1 ]; then measure_idle stunnel4; measure_idle stunneld
+	else measure_idle stunneld; measure_idle stunnel4; fi
+done
+stop_tunnels
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the table ---------------------------------------------------------------
+
+# stats VALUES...: "median min max" (FAIL values dropped; "" if none left).
+stats() {
+	printf '%s\n' "$@" | grep -v -e FAIL -e '^$' | sort -g |
+	    awk '{ v[NR] = $1 } END { if (NR == 0) exit;
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+		print m, v[1], v[NR] }'
+}
+cell() {	# FIG PATH -> "median [min-max]"
+	eval "vals=\${R_$1_$2:-}"
+	[ -n "$vals" ] || { echo "-"; return; }
+	s=$(stats $vals)
+	nf=$(printf '%s\n' $vals | grep -c FAIL)
+	[ -n "$s" ] || { echo "FAILED"; return; }
+	set -- $s
+	c=$(awk -v m="$1" -v a="$2" -v b="$3" 'BEGIN {
+		f = (m >= 100 || m <= -100) ? "%.0f" : "%.1f";
+		printf f " [" f "-" f "]", m, a, b }')
+	[ "$nf" = 0 ] || c="$c ($nf failed)"
+	echo "$c"
+}
+median() { eval "vals=\${R_$1_$2:-}"; [ -n "$vals" ] && stats $vals | cut -d' ' -f1; }
+
+ROWS="bulk1 bulk8 conn1 conn16 p50 p99 p50add mem"
+label() {
+	case $1 in
+	bulk1)	echo "bulk, 1 stream (MiB/s)" ;;
+	bulk8)	echo "bulk, 8 streams total (MiB/s)" ;;
+	conn1)	echo "new connections/s, sequential" ;;
+	conn16)	echo "new connections/s, 16 concurrent" ;;
+	p50)	echo "64 B ping-pong RTT p50 (us)" ;;
+	p99)	echo "64 B ping-pong RTT p99 (us)" ;;
+	p50add)	echo "p50 added latency vs direct (us)" ;;
+	mem)	echo "RSS per idle connection (KiB)" ;;
+	esac
+}
+target() {	# "op value" on the ratio stunneld/stunnel4
+	case $1 in
+	bulk1)	echo ">= 1.3" ;;
+	conn1)	echo ">= 2" ;;
+	p50add)	echo "<= 0.7" ;;
+	mem)	echo "<= 0.25" ;;
+	*)	echo "" ;;
+	esac
+}
+
+table() {
+	fmt='%-34s | %-22s | %-22s | %-22s | %-7s | %-7s | %s\n'
+	printf "$fmt" "figure (median [min-max])" direct stunnel4 stunneld "ratio" target "met?"
+	printf "$fmt" "----------------------------------" "----------------------" \
+	    "----------------------" "----------------------" "-------" "-------" "----"
+	for r in $ROWS; do
+		a=$(median $r stunnel4); b=$(median $r stunneld)
+		ratio=-
+		if [ -n "$a" ] && [ -n "$b" ]; then
+			ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+				if (a == 0) print "-"; else printf "%.2f", b / a }')
+		fi
+		tg=$(target $r); met=""
+		if [ -n "$tg" ]; then
+			if [ "$ratio" = - ]; then met="n/a"
+			else met=$(awk -v r="$ratio" -v op="${tg% *}" -v t="${tg#* }" 'BEGIN {
+				ok = (op == ">=") ? (r >= t) : (r <= t); print ok ? "yes" : "NO" }')
+			fi
+		fi
+		case $r in p50add|mem) d="-" ;; *) d=$(cell $r direct) ;; esac
+		printf "$fmt" "$(label $r)" "$d" "$(cell $r stunnel4)" "$(cell $r stunneld)" \
+		    "$ratio" "${tg:--}" "$met"
+	done
+	echo
+	echo "Raw limits on this machine:"
+	echo "  loopback TCP, single stream:      $(cell bulk1 direct) MiB/s (the direct column above)"
+	echo "  gnutls-cli --benchmark-ciphers:   AES-128-GCM ${GNUTLS_GCM:-not measured}"
+	[ -z "$OPENSSL_GCM" ] ||
+	echo "  openssl speed -evp aes-128-gcm:   ${OPENSSL_GCM} (16 KiB blocks; stunnel4's library)"
+}
+
+{
+	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)
+	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $( [ $QUICK = 1 ] && echo QUICK || echo full ) run, source $rev"
+	echo "$(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
+	echo "stunnel4: $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p' | head -1), $(stunnel4 -version 2>&1 | sed -n 's/^Compiled with \(.*\)/\1/p' | head -1);" \
+	    "stunneld: GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
+	echo "$REPS repetitions per figure; bulk ${BULK_S} s; connections ${CONN_S} s per run;" \
+	    "$PINGS round trips; $IDLE_N idle connections; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+	echo "TLS 1.3, AES-128-GCM, ECDSA P-256 certificates, mutual verification on both paths"
+	echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
+	echo
+	table
+} >"$W/table.txt"
+
+mkdir -p "$(dirname "$OUT")"
+cp "$W/table.txt" "$OUT"
+echo
+cat "$W/table.txt"
+echo
+say "written to $OUT ($(($(date +%s) - T_START)) s)"
