@@ -81,6 +81,8 @@ struct conn {
 	char			 client[ADDR_STRLEN];
 	char			 dest[ADDR_STRLEN];
 	struct socks5_request	 req;
+	size_t			 proto_p2t;	/* our own bytes (SOCKS reply, */
+	size_t			 proto_t2p;	/* status byte) in the relay counts */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
@@ -175,6 +177,11 @@ conn_drain(struct conn *c)
 	struct relay	*r = &c->relay;
 
 	conn_set_state(c, CONN_DRAINING);
+	/* a lookup still running must not bring the connection back */
+	if (c->rq != NULL) {
+		resolve_cancel(c->rq);
+		c->rq = NULL;
+	}
 	if (c->socks) {
 		r->p2t.off = r->p2t.len = 0;
 		/* the answer sits in t2p for the SOCKS client */
@@ -212,6 +219,7 @@ conn_refuse(struct conn *c, uint8_t rep, const char *why)
 	c->w->socks_refused++;
 	len = socks5_encode_reply(msg, rep, NULL);
 	relay_buf_put(&c->relay.t2p, msg, len);
+	c->proto_t2p += len;
 	conn_drain(c);
 }
 
@@ -231,8 +239,10 @@ conn_fail_target(struct conn *c, uint8_t rep, const char *why)
 	log_info("%s (%s) -> %s: target failed: %s", c->client,
 	    tls_peer(c->tls), c->dest, why);
 	c->relay.p2t.off = c->relay.p2t.len = 0;
-	if (tls_peer_is_stunneld(c->tls))
+	if (tls_peer_is_stunneld(c->tls)) {
 		relay_buf_put(&c->relay.p2t, &rep, 1);
+		c->proto_p2t++;
+	}
 	conn_drain(c);
 }
 
@@ -267,6 +277,7 @@ conn_established(struct conn *c)
 		len = socks5_encode_reply(msg, SOCKS5_REP_SUCCEEDED,
 		    (struct sockaddr *)&ss);
 		relay_buf_put(&c->relay.t2p, msg, len);
+		c->proto_t2p += len;
 		log_info("%s -> %s: connected to %s (%s)%s", c->client,
 		    c->dest, tls_peer(c->tls),
 		    tls_describe(c->tls, desc, sizeof(desc)),
@@ -274,8 +285,10 @@ conn_established(struct conn *c)
 	} else {
 		uint8_t	 ok = STATUS_OK;
 
-		if (tls_peer_is_stunneld(c->tls))
+		if (tls_peer_is_stunneld(c->tls)) {
 			relay_buf_put(&c->relay.p2t, &ok, 1);
+			c->proto_p2t++;
+		}
 		log_info("%s (%s) -> %s: connected", c->client,
 		    tls_peer(c->tls), c->dest);
 	}
@@ -701,25 +714,45 @@ conn_peer_status_step(struct conn *c)
 	conn_step(c);
 }
 
+/* Payload bytes relayed so far, our own protocol bytes left out. */
+static void
+conn_payload(const struct conn *c, uint64_t *in, uint64_t *out)
+{
+	const struct relay	*r = &c->relay;
+
+	*in = r->bytes_p2t > c->proto_p2t ? r->bytes_p2t - c->proto_p2t : 0;
+	*out = r->bytes_t2p > c->proto_t2p ? r->bytes_t2p - c->proto_t2p : 0;
+}
+
 /* Pump the relay (also used while draining a refusal). */
 static void
 conn_relay_step(struct conn *c)
 {
 	struct relay		*r = &c->relay;
 	enum relay_status	 st;
-	uint64_t		 p2t = r->bytes_p2t, t2p = r->bytes_t2p;
+	uint64_t		 in0, out0, in1, out1;
 	int			 want;
 
+	conn_payload(c, &in0, &out0);
 	st = relay_pump(r, &want);
-	c->w->bytes_in += r->bytes_p2t - p2t;
-	c->w->bytes_out += r->bytes_t2p - t2p;
-	if (r->bytes_p2t != p2t || r->bytes_t2p != t2p)
+	conn_payload(c, &in1, &out1);
+	c->w->bytes_in += in1 - in0;
+	c->w->bytes_out += out1 - out0;
+	if (in1 != in0 || out1 != out0)
 		c->last_active = ev_now(c->w->loop);
 	if (st == RELAY_DONE) {
 		conn_close(c, c->state == CONN_DRAINING ? "refused" : "done");
 		return;
 	}
 	if (st == RELAY_ERROR) {
+		if (c->state == CONN_RELAY) {
+			/* Reset the plain side rather than end it with a FIN,
+			 * so a broken stream cannot pass for a complete one. */
+			struct linger	 lg = { 1, 0 };
+
+			setsockopt(conn_plain_fd(c), SOL_SOCKET, SO_LINGER,
+			    &lg, sizeof(lg));
+		}
 		conn_close(c, r->error);
 		return;
 	}
@@ -873,10 +906,7 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 		conn_step(c);
 		return;
 	}
-	if (over_limit) {
-		conn_close(c, "refused: max_connections reached");
-		return;
-	}
+	/* tls mode: the worker closes connections over the limit itself */
 	memset(&pol, 0, sizeof(pol));
 	pol.allow = w->tc->allow;
 	pol.nallow = w->tc->nallow;
@@ -893,12 +923,13 @@ void
 conn_close(struct conn *c, const char *why)
 {
 	struct worker	*w = c->w;
+	uint64_t	 in, out;
 
+	conn_payload(c, &in, &out);
 	if (c->state == CONN_RELAY)
 		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
 		    "%.1fs)", c->client, c->dest, why,
-		    (unsigned long long)c->relay.bytes_p2t,
-		    (unsigned long long)c->relay.bytes_t2p,
+		    (unsigned long long)in, (unsigned long long)out,
 		    ev_now(w->loop) - c->started);
 	else if (c->state != CONN_DRAINING)
 		log_info("%s%s%s: closed in %s: %s", c->client,
@@ -948,8 +979,7 @@ conn_describe(struct conn *c, struct proto_conn *pc)
 	for (i = 0; pc->state[i] != '\0'; i++)
 		pc->state[i] = pc->state[i] == '_' ? '-' :
 		    (char)tolower((unsigned char)pc->state[i]);
-	pc->bytes_in = c->relay.bytes_p2t;
-	pc->bytes_out = c->relay.bytes_t2p;
+	conn_payload(c, &pc->bytes_in, &pc->bytes_out);
 	pc->started = (int64_t)(time(NULL) - (ev_now(c->w->loop) - c->started));
 }
 

@@ -120,19 +120,30 @@ control_owner(const struct sd_conf *conf, uid_t *uid, gid_t *gid)
 		*gid = gr->gr_gid;
 }
 
-/* Write our pid; the file is removed again at exit. */
+/* Open the pid file while we may still write where it lives; -1 if not. */
 static int
-write_pidfile(const char *path)
+open_pidfile(const char *path)
 {
-	FILE	*fp;
+	int	 fd;
 
-	if ((fp = fopen(path, "w")) == NULL) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0)
+		fprintf(stderr, "stunneld: pid file %s: %s\n", path,
+		    strerror(errno));
+	return (fd);
+}
+
+/* Write our pid (after daemon(), so it is the daemon's) and close. */
+static void
+write_pidfile(int fd, const char *path)
+{
+	char	 buf[32];
+	int	 len;
+
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)len) != len)
 		log_warn("pid file %s", path);
-		return (-1);
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
-	return (0);
+	close(fd);
 }
 
 int
@@ -145,6 +156,8 @@ main(int argc, char *argv[])
 	};
 	struct sd_conf	*conf;
 	struct control	*ctl;
+	char		*pidpath = NULL;
+	int		 pidfd = -1;
 	const char	*path = DEFAULT_CONF;
 	char		 err[512];
 	uid_t		 uid;
@@ -208,8 +221,21 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: control_socket: %s\n", conf->file, err);
 		return (1);
 	}
-	if (drop_privileges(conf) != 0) {
+	if (conf->pid_file != NULL) {
+		if ((pidpath = strdup(conf->pid_file)) == NULL)
+			fatal("strdup");
+		if ((pidfd = open_pidfile(pidpath)) < 0) {
+			control_close(ctl);
+			return (1);
+		}
+	}
+	if (drop_privileges(conf) != 0 ||
+	    /* the workers read the files as the user we have become */
+	    ((conf->user != NULL || conf->group != NULL) &&
+	    check_creds(conf) != 0)) {
 		control_close(ctl);
+		if (pidpath != NULL)
+			unlink(pidpath);
 		return (1);
 	}
 	if (!foreground) {
@@ -218,15 +244,16 @@ main(int argc, char *argv[])
 		log_init(0, log_getlevel());
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (conf->pid_file != NULL && write_pidfile(conf->pid_file) != 0)
-		return (1);
+	if (pidfd >= 0)
+		write_pidfile(pidfd, pidpath);
 	log_info("stunneld %s started with %s, %zu tunnel%s", PACKAGE_VERSION,
 	    path, conf->ntunnels, conf->ntunnels == 1 ? "" : "s");
 
 	status = supervisor_run(&conf, path, verbose, fds, ctl);
 
-	if (conf->pid_file != NULL)
-		unlink(conf->pid_file);
+	if (pidpath != NULL && unlink(pidpath) != 0)
+		log_warn("pid file %s", pidpath);
+	free(pidpath);
 	free(fds);
 	config_free(conf);
 	return (status);

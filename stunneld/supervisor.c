@@ -273,6 +273,7 @@ static void
 supervisor_spawn(struct tunnel_rt *t)
 {
 	struct supervisor	*sv = t->sv;
+	sigset_t		 block, saved;
 	int			 sp[2];
 	pid_t			 pid;
 
@@ -280,8 +281,17 @@ supervisor_spawn(struct tunnel_rt *t)
 		log_warn("worker %s: socketpair", t->name);
 		goto retry;
 	}
+	/* A signal that reaches the child before it has its own handlers
+	 * would find the default action (death): hold them until then. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &saved);
 	switch ((pid = fork())) {
 	case -1:
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 		log_warn("worker %s: fork", t->name);
 		close(sp[0]);
 		close(sp[1]);
@@ -293,13 +303,15 @@ supervisor_spawn(struct tunnel_rt *t)
 	default:
 		break;
 	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
 	close(sp[1]);
 	t->ipc = ipc_new(sv->loop, sp[0], supervisor_worker_frame_cb,
 	    supervisor_worker_close_cb, t);
 	t->pid = pid;
 	t->started = ev_now(sv->loop);
-	if (t->state != TUNNEL_FAILED)
-		t->state = TUNNEL_RUNNING;
+	/* "failed" is shown while a worker that keeps dying waits to be
+	 * restarted; running again, it is running (quick_deaths remembers) */
+	t->state = TUNNEL_RUNNING;
 	ev_child_set(&t->child_w, pid, 0);
 	ev_child_start(sv->loop, &t->child_w);
 	log_info("worker %s started, pid %d", t->name, (int)pid);

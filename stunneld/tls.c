@@ -207,9 +207,11 @@ tls_recv(struct tls *t, void *buf, size_t len)
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-			/* TCP FIN without close_notify: an end, but unclean. */
-			tls_set_error(t, (int)n);
-			return (TLS_CLOSED);
+			/* TCP FIN without close_notify: the stream may have
+			 * been cut, so it must not end like a complete one. */
+			snprintf(t->error, sizeof(t->error), "peer closed "
+			    "without close_notify (stream may be truncated)");
+			return (TLS_FAILED);
 		}
 		if (!gnutls_error_is_fatal((int)n))
 			continue;	/* e.g. a warning alert; read on */

@@ -80,6 +80,22 @@ worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
 		ev_io_start(loop, &w->accept_w);
 }
 
+/* Log refusals at the connection limit, at most once a second each. */
+static void
+worker_log_overflow(struct worker *w)
+{
+	ev_tstamp	 now = ev_now(w->loop);
+
+	w->overflow++;
+	if (now - w->overflow_logged < 1.0)
+		return;
+	log_warnx("max_connections (%u) reached: closed %llu new "
+	    "connection%s at once", w->tc->max_connections,
+	    (unsigned long long)w->overflow, w->overflow == 1 ? "" : "s");
+	w->overflow = 0;
+	w->overflow_logged = now;
+}
+
 /* The listener is readable: take a batch of new connections. */
 static void
 worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -110,8 +126,11 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
 		    WORKER_OVER_LIMIT_SLACK : 0)) {
+			/* Closed before any TLS or SOCKS work costs us CPU. */
 			close(fd);
 			w->handshakes_failed += w->tc->mode == TUNNEL_TLS;
+			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
+			worker_log_overflow(w);
 			continue;
 		}
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
@@ -258,6 +277,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
     int listen_fd, int ipc_fd)
 {
 	struct worker	 w;
+	sigset_t	 sigs;
 	char		 tag[128], err[1024];
 
 	memset(&w, 0, sizeof(w));
@@ -301,6 +321,13 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	ev_signal_start(w.loop, &w.sig_int);
 	ev_signal_start(w.loop, &w.sig_usr1);
 	ev_signal_start(w.loop, &w.sig_hup);
+	/* the supervisor forked us with these blocked; our handlers are in */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 
 	log_debug("serving with %s, certificate expires in %ld days",
 	    creds_subject(w.creds),

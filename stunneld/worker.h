@@ -40,6 +40,8 @@ struct worker {
 	uint64_t		 conns_total;
 	uint64_t		 handshakes_failed;
 	uint64_t		 socks_refused;
+	uint64_t		 overflow;	/* closed at the limit, not yet logged */
+	ev_tstamp		 overflow_logged;
 	uint64_t		 bytes_in;	/* from the plaintext side */
 	uint64_t		 bytes_out;	/* to the plaintext side */
 };
