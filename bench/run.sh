@@ -473,3 +473,9 @@ echo
 cat "$W/table.txt"
 echo
 say "written to $OUT ($(($(date +%s) - T_START)) s)"
+# Missed targets are information; a measurement that failed is an error.
+if grep -q -i 'failed' "$W/table.txt"; then
+	say "some measurements failed (see above)"
+	exit 1
+fi
+exit 0

@@ -11,12 +11,17 @@ pki_cert ca node-a --ip 127.0.0.1 --dns node-a
 pki_cert ca node-b --ip 127.0.0.2
 
 PA=$(port_free); PI=$(port_free); PB=$(port_free); PE=$(port_free)
+PL=$(port_free)
 start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
 wait_port 127.0.0.1 $PE || die "echo server did not start"
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
-tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
-    connect = "127.0.0.1:$PE"; handshake_timeout = 1; }; };
+tunnels = {
+	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
+	    connect = "127.0.0.1:$PE"; handshake_timeout = 1; };
+	one_in = { mode = "tls"; listen = "127.0.0.2:$PL";
+	    connect = "127.0.0.1:$PE"; max_connections = 1; };
+};
 EOF
 conf_global a node-a ca
 sed -i 's/^shutdown_timeout = .*/shutdown_timeout = 3;/' "$T/a.conf"
@@ -48,6 +53,19 @@ case $out in
 *"sent 1000 received 1000 match"*) ok "a slot is free again" ;;
 *)	fail "after the limit: $out" ;;
 esac
+
+# tls side over its max_connections: closed before the handshake, logged.
+$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PL --hold 3 --send-bytes 10 >"$T/l1.out" 2>&1 &
+l1=$!
+sleep 1
+out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PL --send-bytes 10 2>&1)
+case $out in
+*"reply 0x00"*) fail "second client past the tls tunnel's limit got in" ;;
+*)	ok "tls tunnel at max_connections = 1 closed the second client" ;;
+esac
+wait_log b 'max_connections \(1\) reached: closed 1 new connection' ||
+    fail "closing at the limit not logged"
+wait $l1 || fail "the admitted client: $(cat "$T/l1.out")"
 
 # idle_timeout = 1: a link silent for 3 s is closed.
 if $SC -p 127.0.0.1:$PI -d 127.0.0.2:$PB --hold 3 --send-bytes 10 \

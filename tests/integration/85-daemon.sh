@@ -47,6 +47,55 @@ done
 kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
 [ ! -e "$T/a.pidfile" ] && ok "pid file removed" || fail "pid file left"
 
+# A pid file that cannot be written stops the start, also without -f.
+sed "s|^pid_file = .*|pid_file = \"$T/missing/dir/a.pid\";|" "$T/a.conf" >"$T/badpid.conf"
+"$STUNNELD" -c "$T/badpid.conf" >"$T/badpid.out" 2>&1
+st=$?
+[ $st -eq 1 ] && grep -q "missing/dir/a.pid" "$T/badpid.out" &&
+    ok "unwritable pid file: exit 1, named" ||
+    fail "unwritable pid file: exit $st: $(cat "$T/badpid.out")"
+[ -z "$(ss -Hltn "src 127.0.0.1:$PA")" ] || fail "something listens after a refused start"
+
+# With user = "nobody", a key only root can read stops the start (the
+# workers would read it as nobody).
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	chmod 755 "$T"
+	chmod 600 "$T/node-a.key"
+	sed -e "s|^control_socket = .*|control_socket = \"$T/priv.sock\";|" \
+	    -e "s|^pid_file = .*|user = \"nobody\";|" "$T/a.conf" >"$T/priv.conf"
+	"$STUNNELD" -f -c "$T/priv.conf" >"$T/priv.out" 2>&1
+	st=$?
+	[ $st -eq 1 ] && grep -q "node-a.key: Permission denied" "$T/priv.out" &&
+	    ok "key unreadable by the daemon user: exit 1, named" ||
+	    fail "key unreadable by nobody: exit $st: $(cat "$T/priv.out")"
+	# Readable by nobody: the workers run as nobody, sandboxed.
+	chmod 644 "$T/node-a.key"
+	chmod 1777 "$T"
+	start_stunneld priv "$T/priv.conf" || die "start as nobody"
+	wait_log priv 'worker p2p_out started, pid' || die "no worker"
+	w=$(sed -n 's/.*worker p2p_out started, pid \([0-9]*\).*/\1/p' "$T/priv.log")
+	sleep 0.5
+	uid=$(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$w/status")
+	sec=$(awk '/^Seccomp:/ { print $2 }' "/proc/$w/status")
+	nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$w/status")
+	[ "$uid" = "65534 65534 65534" ] && [ "$sec" = 2 ] && [ "$nnp" = 1 ] &&
+	    ok "worker runs as nobody, seccomp filter on, no new privileges" ||
+	    fail "worker: uid $uid, seccomp $sec, no_new_privs $nnp"
+	# A call the sandbox forbids kills the worker (gdb makes it exec).
+	if command -v gdb >/dev/null; then
+		gdb -q -batch -p "$w" -ex 'call (int)execve("/bin/true", 0, 0)' \
+		    >"$T/gdb.out" 2>&1
+		wait_log priv "worker p2p_out \\(pid $w\\) killed by signal 31" &&
+		    ok "execve in a worker: killed by SIGSYS, logged, restarted"
+	else
+		note "gdb missing: the forbidden-call case is not run"
+	fi
+	stop_stunneld priv || fail "stop as nobody"
+	chmod 755 "$T"
+else
+	note "not root: the privilege-drop cases are not run"
+fi
+
 # systemd's readiness protocol: READY=1 once serving, RELOADING=1 and
 # READY=1 around a reload, STOPPING=1 on stop, on $NOTIFY_SOCKET.
 if command -v python3 >/dev/null; then

@@ -45,7 +45,8 @@ t0=$(jget "$T/s0.json" 'd["tunnels"][0]["connections_total"]')
 t1=$(jget "$T/s1.json" 'd["tunnels"][0]["connections_total"]')
 b1=$(jget "$T/s1.json" 'd["tunnels"][0]["bytes_in"]')
 r1=$(jget "$T/s1.json" 'd["tunnels"][0]["socks_refused"]')
-[ "$t1" -eq $((t0 + 2)) ] && [ "$b1" -ge 100000 ] && [ "$r1" -ge 1 ] &&
+# bytes are payload only: no SOCKS reply or status byte counted
+[ "$t1" -eq $((t0 + 2)) ] && [ "$b1" -eq 100000 ] && [ "$r1" -ge 1 ] &&
     ok "counters moved: connections $t0 -> $t1, bytes_in $b1, socks_refused $r1" ||
     fail "counters: total $t0 -> $t1, bytes_in $b1, socks_refused $r1"
 
