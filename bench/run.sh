@@ -66,7 +66,7 @@ trap 'exit 1' INT TERM
 # start NAME CMD...: run CMD in the background, output in $W/NAME.log.
 start() {
 	name=$1; shift
-	"$@" >"$W/$name.log" 2>&1 &
+	"$@" >>"$W/$name.log" 2>&1 &
 	eval "PID_$name=$!"
 	PIDS="$PIDS $!"
 }

@@ -9,6 +9,10 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 STUNNELD=$top_builddir/stunneld/stunneld
+# 1 in a sanitizer build: several times slower, so load tests scale down.
+SANITIZED=0
+grep -q -e '--enable-sanitizers' "$top_builddir/config.log" 2>/dev/null &&
+    SANITIZED=1
 STUNNELCTL=$top_builddir/ctl/stunnelctl
 HELPERS=$top_builddir/tests/integration/helpers
 TEST_NAME=$(basename "$0" .sh)
