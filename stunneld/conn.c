@@ -308,6 +308,7 @@ conn_start_tls_client(struct conn *c)
 {
 	struct verify_policy	 pol;
 	const char		*sni = NULL;
+	char			 key[ADDR_STRLEN + SD_HOST_MAX + 2];
 
 	memset(&pol, 0, sizeof(pol));
 	if (c->allow_one[0] != NULL) {
@@ -317,8 +318,11 @@ conn_start_tls_client(struct conn *c)
 		pol.host = c->dial.host;
 	if (!addr_is_numeric(c->dial.host))
 		sni = c->dial.host;
-	if ((c->tls = tls_new(c->w->creds, c->dial_fd, 0, &pol, sni)) ==
-	    NULL) {
+	/* a resumed session must be good for the same destination and proof */
+	snprintf(key, sizeof(key), "%s|%s", c->dest,
+	    c->allow_one[0] != NULL ? c->allow_one[0] : c->dial.host);
+	if ((c->tls = tls_new(c->w->creds, c->w->tls_cache, c->dial_fd, 0,
+	    &pol, sni, key)) == NULL) {
 		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot create TLS session");
 		return;
@@ -910,7 +914,8 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	memset(&pol, 0, sizeof(pol));
 	pol.allow = w->tc->allow;
 	pol.nallow = w->tc->nallow;
-	if ((c->tls = tls_new(w->creds, fd, 1, &pol, NULL)) == NULL) {
+	if ((c->tls = tls_new(w->creds, NULL, fd, 1, &pol, NULL, NULL)) ==
+	    NULL) {
 		conn_close(c, "cannot create TLS session");
 		return;
 	}

@@ -29,6 +29,7 @@ struct creds {
 	gnutls_priority_t			 prio;
 	time_t					 not_after;
 	char					*subject;
+	gnutls_datum_t				 ticket_key;	/* TLS 1.3 session tickets */
 };
 
 /* Write "${conffile}:${line}: ${what}: <fmt...>" into ${err}. */
@@ -506,6 +507,15 @@ creds_load(const struct tls_conf *tc, const char *conffile, char *err,
 		goto err3;
 	}
 	creds_crt_list_free(cas, ncas);
+	/* A fresh ticket key per bundle: a certificate reload also ends
+	 * resumption of sessions begun before it.  GnuTLS derives the keys
+	 * it really uses from this one and rotates them over time. */
+	if ((ret = gnutls_session_ticket_key_generate(&c->ticket_key)) < 0) {
+		snprintf(err, errlen, "%s: session ticket key: %s", conffile,
+		    gnutls_strerror(ret));
+		gnutls_priority_deinit(c->prio);
+		goto err2;
+	}
 
 	/* Success! */
 	return (c);
@@ -538,9 +548,20 @@ creds_unref(struct creds *c)
 		return;
 	if (c->prio != NULL)
 		gnutls_priority_deinit(c->prio);
+	if (c->ticket_key.data != NULL) {
+		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
+		gnutls_free(c->ticket_key.data);
+	}
 	gnutls_certificate_free_credentials(c->cred);
 	free(c->subject);
 	free(c);
+}
+
+/** creds_ticket_key(c): the session ticket master key of ${c}. */
+const gnutls_datum_t *
+creds_ticket_key(const struct creds *c)
+{
+	return (&c->ticket_key);
 }
 
 /** creds_gnutls(c): the GnuTLS certificate credentials of ${c}. */

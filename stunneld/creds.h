@@ -32,6 +32,9 @@ struct creds	*creds_ref(struct creds *c);
 /** creds_unref(c): drop a reference; the last one frees ${c}.  NULL is a no-op. */
 void		 creds_unref(struct creds *c);
 
+/** creds_ticket_key(c): the session ticket master key of ${c}. */
+const gnutls_datum_t *creds_ticket_key(const struct creds *c);
+
 /** creds_gnutls(c): the GnuTLS certificate credentials of ${c}. */
 gnutls_certificate_credentials_t creds_gnutls(const struct creds *c);
 

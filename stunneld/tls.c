@@ -17,9 +17,26 @@
 #include "tls.h"
 #include "verify.h"
 
+#define TLS_CACHE_MAX	64	/* destinations a worker resumes sessions with */
+
+/* Client session data by destination, for TLS 1.3 resumption. */
+struct tls_cache {
+	struct {
+		char		 key[600];
+		gnutls_datum_t	 data;
+		unsigned long	 used;
+	}		 ent[TLS_CACHE_MAX];
+	unsigned long	 clock;
+};
+
 struct tls {
 	gnutls_session_t	 session;
 	struct creds		*creds;
+	struct tls_cache	*cache;		/* client: where to keep the ticket */
+	char			 cache_key[600];
+	int			 server;
+	int			 established;
+	int			 ticket_pending;	/* server: a ticket still to send */
 	struct verify_policy	 pol;
 	struct cert_ident	 ident;
 	int			 verified;
@@ -99,17 +116,90 @@ tls_set_error(struct tls *t, int ret)
 		    gnutls_strerror(ret));
 }
 
+/** tls_cache_new(): an empty client session cache; NULL if out of memory. */
+struct tls_cache *
+tls_cache_new(void)
+{
+	return (calloc(1, sizeof(struct tls_cache)));
+}
+
+/** tls_cache_free(cache): free ${cache} and the session data in it; NULL is a no-op. */
+void
+tls_cache_free(struct tls_cache *cache)
+{
+	size_t	 i;
+
+	if (cache == NULL)
+		return;
+	for (i = 0; i < TLS_CACHE_MAX; i++)
+		if (cache->ent[i].data.data != NULL) {
+			gnutls_memset(cache->ent[i].data.data, 0,
+			    cache->ent[i].data.size);
+			gnutls_free(cache->ent[i].data.data);
+		}
+	free(cache);
+}
+
+/* The slot of ${key} in ${cache}, or (with ${make}) the least recently used one. */
+static int
+tls_cache_slot(struct tls_cache *cache, const char *key, int make)
+{
+	size_t	 i, lru = 0;
+
+	for (i = 0; i < TLS_CACHE_MAX; i++) {
+		if (cache->ent[i].data.data != NULL &&
+		    strcmp(cache->ent[i].key, key) == 0)
+			return ((int)i);
+		if (cache->ent[i].used < cache->ent[lru].used)
+			lru = i;
+	}
+	if (!make)
+		return (-1);
+	if (cache->ent[lru].data.data != NULL) {
+		gnutls_memset(cache->ent[lru].data.data, 0,
+		    cache->ent[lru].data.size);
+		gnutls_free(cache->ent[lru].data.data);
+		cache->ent[lru].data.data = NULL;
+	}
+	snprintf(cache->ent[lru].key, sizeof(cache->ent[lru].key), "%s", key);
+	return ((int)lru);
+}
+
+/* A client that got a ticket keeps it for its next connection there. */
+static void
+tls_cache_store(struct tls *t)
+{
+	gnutls_datum_t	 data;
+	int		 i;
+
+	if (t->cache == NULL || !t->established ||
+	    !(gnutls_session_get_flags(t->session) &
+	    GNUTLS_SFLAGS_SESSION_TICKET) ||
+	    gnutls_session_get_data2(t->session, &data) < 0)
+		return;
+	i = tls_cache_slot(t->cache, t->cache_key, 1);
+	if (t->cache->ent[i].data.data != NULL) {
+		gnutls_memset(t->cache->ent[i].data.data, 0,
+		    t->cache->ent[i].data.size);
+		gnutls_free(t->cache->ent[i].data.data);
+	}
+	t->cache->ent[i].data = data;
+	t->cache->ent[i].used = ++t->cache->clock;
+}
+
 /**
- * tls_new(creds, fd, server, pol, sni): a session on the connected,
- * non-blocking ${fd} using ${creds} (a reference is taken).  A server
- * requires a client certificate.  The peer is checked during the
- * handshake against ${pol} (copied; its strings must outlive the
- * session).  ${sni}, if not NULL, is sent as server name by a client.
- * Both ends offer the stunneld ALPN protocol.  Return NULL on failure.
+ * tls_new(creds, cache, fd, server, pol, sni, cache_key): a session on
+ * the connected, non-blocking ${fd} using ${creds} (a reference is
+ * taken).  A server requires a client certificate and issues session
+ * tickets.  The peer is checked during the handshake against ${pol}
+ * (copied; its strings must outlive the session); a resumed session is
+ * checked too.  A client sends ${sni} if not NULL, and resumes from and
+ * saves to ${cache} (may be NULL) under ${cache_key}.  Both ends offer
+ * the stunneld ALPN protocol.  Return NULL on failure.
  */
 struct tls *
-tls_new(struct creds *creds, int fd, int server,
-    const struct verify_policy *pol, const char *sni)
+tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
+    const struct verify_policy *pol, const char *sni, const char *cache_key)
 {
 	struct tls	*t;
 	gnutls_datum_t	 alpn = { (unsigned char *)SD_ALPN, sizeof(SD_ALPN) - 1 };
@@ -117,8 +207,10 @@ tls_new(struct creds *creds, int fd, int server,
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto err0;
-	if ((ret = gnutls_init(&t->session, (server ? GNUTLS_SERVER :
-	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL)) < 0) {
+	/* Tickets go only to stunneld peers (see tls_handshake()). */
+	if ((ret = gnutls_init(&t->session, (server ? GNUTLS_SERVER |
+	    GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT) | GNUTLS_NONBLOCK |
+	    GNUTLS_NO_SIGNAL)) < 0) {
 		log_warnx("gnutls_init: %s", gnutls_strerror(ret));
 		goto err1;
 	}
@@ -130,15 +222,36 @@ tls_new(struct creds *creds, int fd, int server,
 		log_warnx("tls session setup: %s", gnutls_strerror(ret));
 		goto err2;
 	}
-	if (server)
+	if (server) {
 		gnutls_certificate_server_set_request(t->session,
 		    GNUTLS_CERT_REQUIRE);
-	else if (sni != NULL && (ret = gnutls_server_name_set(t->session,
+		if ((ret = gnutls_session_ticket_enable_server(t->session,
+		    creds_ticket_key(creds))) < 0) {
+			log_warnx("session tickets: %s", gnutls_strerror(ret));
+			goto err2;
+		}
+	} else if (sni != NULL && (ret = gnutls_server_name_set(t->session,
 	    GNUTLS_NAME_DNS, sni, strlen(sni))) < 0) {
 		log_warnx("tls server name: %s", gnutls_strerror(ret));
 		goto err2;
 	}
+	if (!server && cache != NULL && cache_key != NULL) {
+		int	 i;
+
+		t->cache = cache;
+		snprintf(t->cache_key, sizeof(t->cache_key), "%s", cache_key);
+		/* a ticket is for one use: take it out of the cache */
+		if ((i = tls_cache_slot(cache, cache_key, 0)) >= 0) {
+			(void)gnutls_session_set_data(t->session,
+			    cache->ent[i].data.data, cache->ent[i].data.size);
+			gnutls_memset(cache->ent[i].data.data, 0,
+			    cache->ent[i].data.size);
+			gnutls_free(cache->ent[i].data.data);
+			cache->ent[i].data.data = NULL;
+		}
+	}
 	t->pol = *pol;
+	t->server = server;
 	gnutls_session_set_ptr(t->session, t);
 	gnutls_session_set_verify_function(t->session, tls_verify_cb);
 	gnutls_handshake_set_timeout(t->session, 0);	/* our timer decides */
@@ -160,15 +273,40 @@ tls_handshake(struct tls *t)
 {
 	int	 ret;
 
+	if (t->ticket_pending) {
+		/* A session ticket for a stunneld peer, sent right after the
+		 * handshake so it never rides along with relayed data;
+		 * other peers (stunnel, openssl, ...) get none. */
+		do {
+			ret = gnutls_session_ticket_send(t->session, 1, 0);
+		} while (ret == GNUTLS_E_INTERRUPTED);
+		if (ret == GNUTLS_E_AGAIN)
+			return (TLS_AGAIN);
+		if (ret < 0)
+			log_debug("session ticket not sent: %s",
+			    gnutls_strerror(ret));
+		t->ticket_pending = 0;
+		return (TLS_OK);
+	}
 	do {
 		ret = gnutls_handshake(t->session);
 	} while (ret == GNUTLS_E_INTERRUPTED);
 	if (ret == GNUTLS_E_SUCCESS) {
+		/* GnuTLS skips the callback if no certificate came, and on a
+		 * resumed session: then the peer's stored chain is checked
+		 * here, against the CA and CRL in force now. */
+		if (!t->verified && gnutls_session_is_resumed(t->session) &&
+		    tls_verify_cb(t->session) != 0)
+			return (TLS_FAILED);
 		if (!t->verified) {
-			/* GnuTLS skips the callback if no certificate came. */
 			snprintf(t->error, sizeof(t->error),
 			    "peer sent no certificate");
 			return (TLS_FAILED);
+		}
+		t->established = 1;
+		if (t->server && tls_peer_is_stunneld(t)) {
+			t->ticket_pending = 1;
+			return (tls_handshake(t));
 		}
 		return (TLS_OK);
 	}
@@ -325,7 +463,14 @@ tls_describe(struct tls *t, char *buf, size_t len)
 {
 	char	*desc = gnutls_session_get_desc(t->session);
 
-	snprintf(buf, len, "%s", desc != NULL ? desc : "?");
+	const char *group = gnutls_group_get_name(gnutls_group_get(t->session));
+
+	/* a resumed session's description leaves out its key exchange */
+	if (gnutls_session_is_resumed(t->session))
+		snprintf(buf, len, "%s, resumed, key exchange %s",
+		    desc != NULL ? desc : "?", group != NULL ? group : "none");
+	else
+		snprintf(buf, len, "%s", desc != NULL ? desc : "?");
 	gnutls_free(desc);
 	return (buf);
 }
@@ -336,6 +481,7 @@ tls_free(struct tls *t)
 {
 	if (t == NULL)
 		return;
+	tls_cache_store(t);
 	gnutls_deinit(t->session);
 	creds_unref(t->creds);
 	free(t);

@@ -22,16 +22,27 @@ enum tls_status {
 	TLS_FAILED = -3		/* see tls_error() */
 };
 
+struct tls_cache;
+
+/** tls_cache_new(): an empty client session cache; NULL if out of memory. */
+struct tls_cache *tls_cache_new(void);
+
+/** tls_cache_free(cache): free ${cache} and the session data in it; NULL is a no-op. */
+void		 tls_cache_free(struct tls_cache *cache);
+
 /**
- * tls_new(creds, fd, server, pol, sni): a session on the connected,
- * non-blocking ${fd} using ${creds} (a reference is taken).  A server
- * requires a client certificate.  The peer is checked during the
- * handshake against ${pol} (copied; its strings must outlive the
- * session).  ${sni}, if not NULL, is sent as server name by a client.
- * Both ends offer the stunneld ALPN protocol.  Return NULL on failure.
+ * tls_new(creds, cache, fd, server, pol, sni, cache_key): a session on
+ * the connected, non-blocking ${fd} using ${creds} (a reference is
+ * taken).  A server requires a client certificate and issues session
+ * tickets.  The peer is checked during the handshake against ${pol}
+ * (copied; its strings must outlive the session); a resumed session is
+ * checked too.  A client sends ${sni} if not NULL, and resumes from and
+ * saves to ${cache} (may be NULL) under ${cache_key}.  Both ends offer
+ * the stunneld ALPN protocol.  Return NULL on failure.
  */
-struct tls	*tls_new(struct creds *creds, int fd, int server,
-		    const struct verify_policy *pol, const char *sni);
+struct tls	*tls_new(struct creds *creds, struct tls_cache *cache, int fd,
+		    int server, const struct verify_policy *pol,
+		    const char *sni, const char *cache_key);
 
 /** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or TLS_FAILED. */
 int		 tls_handshake(struct tls *t);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "resolve.h"
 #include "sandbox.h"
+#include "tls.h"
 #include "worker.h"
 
 #define WORKER_ACCEPT_BATCH	32
@@ -293,8 +294,9 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot load certificates: %s", err);
 		return (1);
 	}
-	if ((w.resolver = resolver_new(w.loop)) == NULL) {
-		log_warnx("cannot create resolver");
+	if ((w.resolver = resolver_new(w.loop)) == NULL ||
+	    (w.tls_cache = tls_cache_new()) == NULL) {
+		log_warnx("cannot create resolver or session cache");
 		return (1);
 	}
 	if (conf->sandbox && sandbox_enter() != 0)

@@ -17,6 +17,7 @@ struct conn;
 struct creds;
 struct ipc;
 struct resolver;
+struct tls_cache;
 
 struct worker {
 	struct ev_loop		*loop;
@@ -34,6 +35,7 @@ struct worker {
 	struct creds		*creds;
 	time_t			 certs_loaded_at;
 	struct resolver		*resolver;
+	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
 	struct conn		*conns;
 	unsigned int		 nconns;
 	int			 draining;

@@ -105,6 +105,12 @@ else
 	fail "curl GET: hash differs"
 fi
 
+# The second connection to the same node resumed its TLS 1.3 session
+# (ticket from the far stunneld), with a fresh X25519 key exchange.
+grep -q -- '-> 127.0.0.2:'"$PB2"': connected to .*resumed, key exchange X25519' "$T/a.log" &&
+    ok "session resumed with a new X25519 key exchange" ||
+    fail "no resumed session in node A's log"
+
 # Both ends logged who authenticated whom.
 grep -q 'node-b' "$T/a.log" || fail "node A did not log the server identity"
 grep -q 'node-a' "$T/b.log" || fail "node B did not log the client identity"

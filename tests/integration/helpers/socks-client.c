@@ -6,7 +6,8 @@
  *	socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]
  *	    [--cmd N] [--user U --pass P] [--methods HEX]
  *	    [--send-bytes N [--expect-after-eof M]] [--hold SECS]
- *	    [--ping N [--interval MS] [--until FILE]] [--timeout SECS]
+ *	    [--ping N [--interval MS] [--until FILE]] [--late-shut]
+ *	    [--timeout SECS]
  *	socks-client -p HOST:PORT --raw HEX [--raw HEX]... [--timeout SECS]
  *	socks-client -p HOST:PORT --direct [--send-bytes N ...] [--hold SECS]
  *
@@ -554,6 +555,9 @@ do_ping(int fd, uint64_t n, unsigned int interval_ms, const char *until)
 	return (0);
 }
 
+static int	late_shut;	/* --late-shut: shut down writing only once
+				 * everything sent has come back */
+
 static int
 do_data(int fd, uint64_t nsend, uint64_t after)
 {
@@ -593,6 +597,10 @@ do_data(int fd, uint64_t nsend, uint64_t after)
 					if (in[i] != pattern_byte(got + i))
 						bad = got + i;
 				got += (uint64_t)n;
+				if (late_shut && wr_done && got >= nsend) {
+					shutdown(fd, SHUT_WR);
+					late_shut = 0;
+				}
 			}
 		}
 		if (!wr_done && (pfd.revents & (POLLOUT | POLLERR))) {
@@ -613,7 +621,8 @@ do_data(int fd, uint64_t nsend, uint64_t after)
 				outoff += (size_t)n;
 				sent += (uint64_t)n;
 				if (sent == nsend) {
-					shutdown(fd, SHUT_WR);
+					if (!late_shut)
+						shutdown(fd, SHUT_WR);
 					wr_done = 1;
 				}
 			}
@@ -641,7 +650,8 @@ usage(void)
 	    "usage: socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]\n"
 	    "           [--cmd N] [--user U --pass P] [--methods HEX]\n"
 	    "           [--send-bytes N [--expect-after-eof M]] [--hold SECS]\n"
-	    "           [--ping N [--interval MS] [--until FILE]] [--timeout SECS]\n"
+	    "           [--ping N [--interval MS] [--until FILE]] [--late-shut]\n"
+	    "           [--timeout SECS]\n"
 	    "       socks-client -p HOST:PORT --raw HEX [--raw HEX]...\n"
 	    "       socks-client -p HOST:PORT --direct [--send-bytes N ...]\n");
 	exit(1);
@@ -693,6 +703,8 @@ main(int argc, char *argv[])
 			interval = parse_num(argv[++i]);
 		else if (strcmp(o, "--until") == 0 && more)
 			until = argv[++i];
+		else if (strcmp(o, "--late-shut") == 0)
+			late_shut = 1;
 		else if (strcmp(o, "--hold") == 0 && more)
 			hold = parse_num(argv[++i]);
 		else if (strcmp(o, "--timeout") == 0 && more)
