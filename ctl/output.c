@@ -246,17 +246,30 @@ output_time(char *buf, size_t len, int64_t t)
 }
 
 /**
+ * output_span(a, b): ${a} - ${b}, clamped to the int64_t range (the
+ * times come from the daemon and must not overflow our arithmetic).
+ */
+int64_t
+output_span(int64_t a, int64_t b)
+{
+	int64_t	d;
+
+	if (__builtin_sub_overflow(a, b, &d))
+		return (b < 0 ? INT64_MAX : INT64_MIN);
+	return (d);
+}
+
+/**
  * output_days_left(not_after, now): whole days from ${now} until
  * ${not_after}, rounded down (-1 during the first day after expiry).
  */
 int64_t
 output_days_left(int64_t not_after, time_t now)
 {
-	int64_t	d = not_after - (int64_t)now;
+	int64_t	d = output_span(not_after, (int64_t)now);
 
-	if (d >= 0)
-		return (d / 86400);
-	return (-((-d + 86399) / 86400));
+	/* round down without negating d (which may be INT64_MIN) */
+	return (d >= 0 ? d / 86400 : (d + 1) / 86400 - 1);
 }
 
 /* Copy ${src} into the cell ${dst}, control characters shown as '?'. */
@@ -591,7 +604,8 @@ out_conn_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
 	if (c->started == 0)
 		snprintf(cells[5], OUT_CELL_MAX, "-");
 	else
-		output_age(cells[5], OUT_CELL_MAX, (int64_t)now - c->started);
+		output_age(cells[5], OUT_CELL_MAX,
+		    output_span((int64_t)now, c->started));
 	out_clean(cells[6], OUT_CELL_MAX, c->tunnel);
 	out_clean(cells[7], OUT_CELL_MAX, c->state);
 }
@@ -653,7 +667,7 @@ output_connections_json(FILE *f, const struct proto_conn *c, size_t n,
 		if (c[i].started == 0)
 			json_null(&j);
 		else {
-			age = (int64_t)now - c[i].started;
+			age = output_span((int64_t)now, c[i].started);
 			json_int(&j, age < 0 ? 0 : age);
 		}
 		json_object_end(&j);

@@ -138,6 +138,12 @@ char	*output_age(char *buf, size_t len, int64_t secs);
 char	*output_time(char *buf, size_t len, int64_t t);
 
 /**
+ * output_span(a, b): ${a} - ${b}, clamped to the int64_t range (the
+ * times come from the daemon and must not overflow our arithmetic).
+ */
+int64_t	output_span(int64_t a, int64_t b);
+
+/**
  * output_days_left(not_after, now): whole days from ${now} until
  * ${not_after}, rounded down (-1 during the first day after expiry).
  */

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,8 @@ static const char *const cf_route_keys[] = {
 static const char *const cf_auth_keys[] = {
 	"username", "password_file", NULL
 };
+
+static int	cf_check_includes(const char *, const char *, int, FILE *);
 
 /*
  * File name ${f} as libconfig gives it, as a path usable from the current
@@ -971,6 +974,8 @@ config_load(const char *path, FILE *errfp)
 		}
 		config_set_include_dir(&lc, cf.incdir);
 	}
+	if (cf_check_includes(path, cf.incdir, 0, errfp) != 0)
+		goto err2;
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
 		fprintf(errfp, "%s:%d: %s\n", cf_name(&cf,
 		    config_error_file(&lc)), config_error_line(&lc),
@@ -1068,6 +1073,58 @@ static int
 cf_hpeq(const struct hostport *a, const struct hostport *b)
 {
 	return (a->port == b->port && strcmp(a->host, b->host) == 0);
+}
+
+/*
+ * libconfig 1.5 calls exit() when an @include names something its scanner
+ * cannot read (a directory, say), which in a reload would end the daemon.
+ * So every @include line is checked first, recursively: it must name a
+ * readable regular file.  Return 0, or -1 with FILE:LINE messages.
+ */
+static int
+cf_check_includes(const char *path, const char *incdir, int depth,
+    FILE *errfp)
+{
+	FILE		*fp;
+	struct stat	 st;
+	char		*line = NULL, *p, *q, target[PATH_MAX];
+	size_t		 cap = 0;
+	int		 lineno = 0, rc = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);	/* libconfig reports it, as FILE: reason */
+	while (getline(&line, &cap, fp) != -1) {
+		lineno++;
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (strncmp(p, "@include", 8) != 0)
+			continue;
+		if ((p = strchr(p + 8, '"')) == NULL ||
+		    (q = strchr(p + 1, '"')) == NULL)
+			continue;	/* libconfig's own syntax error */
+		*q = '\0';
+		p++;
+		snprintf(target, sizeof(target), "%s%s",
+		    p[0] == '/' || incdir == NULL ? "" : incdir, p);
+		if (depth >= 10) {
+			fprintf(errfp, "%s:%d: @include nested too deep\n",
+			    path, lineno);
+			rc = -1;
+		} else if (stat(target, &st) != 0 || access(target, R_OK) != 0) {
+			fprintf(errfp, "%s:%d: @include \"%s\": %s\n", path,
+			    lineno, p, strerror(errno));
+			rc = -1;
+		} else if (!S_ISREG(st.st_mode)) {
+			fprintf(errfp, "%s:%d: @include \"%s\": not a regular "
+			    "file\n", path, lineno, p);
+			rc = -1;
+		} else if (cf_check_includes(target, incdir, depth + 1,
+		    errfp) != 0)
+			rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return (rc);
 }
 
 /**

@@ -176,6 +176,20 @@ if step "$root" autogen ./autogen.sh; then
 		fail "build: make distcheck (not run: configure failed)" \
 		    "$build/run-suite-configure.log"
 	fi
+
+	# libFuzzer: every target for FUZZ_SECONDS (60 in CI), then the kept
+	# crash inputs once each.  Needs clang's fuzzer runtime.
+	if [ "$build_ok" -eq 1 ] && [ "$san_cc" = clang ]; then
+		if step "$build" fuzz make fuzz \
+		    FUZZ_SECONDS="${FUZZ_SECONDS:-60}"; then
+			passed=$((passed + 1))
+		else
+			fail "build: make fuzz" "$build/run-suite-fuzz.log"
+		fi
+	else
+		say "fuzzing skipped: no clang that links sanitized programs"
+		skipped=$((skipped + 1))
+	fi
 else
 	mv -f "$root/run-suite-autogen.log" "$build/"
 	fail "autogen.sh" "$build/run-suite-autogen.log"

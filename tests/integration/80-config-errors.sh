@@ -133,6 +133,13 @@ else
 	note "setpriv missing: unreadable-file case not run"
 fi
 
+# An @include of a directory: libconfig would exit() on it, so it is
+# checked first and reported like any other error.
+mkdir -p "$T/incdir"
+{ tls_block node-a node-a; printf '@include "incdir"\n@include "nothere.conf"\n'; } >"$T/include.conf"
+check include '6: @include "incdir": not a regular file' \
+    '7: @include "nothere.conf": No such file or directory'
+
 # Certificates that cannot serve: checked by loading them.
 for c in mismatch expired otherca garbage; do
 	case $c in
