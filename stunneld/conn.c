@@ -184,6 +184,7 @@ conn_drain(struct conn *c)
 	}
 	if (c->socks) {
 		r->p2t.off = r->p2t.len = 0;
+		relay_buf_settle(&r->p2t);
 		/* the answer sits in t2p for the SOCKS client */
 		tls_free(c->tls);
 		c->tls = NULL;
@@ -239,6 +240,7 @@ conn_fail_target(struct conn *c, uint8_t rep, const char *why)
 	log_info("%s (%s) -> %s: target failed: %s", c->client,
 	    tls_peer(c->tls), c->dest, why);
 	c->relay.p2t.off = c->relay.p2t.len = 0;
+	relay_buf_settle(&c->relay.p2t);
 	if (tls_peer_is_stunneld(c->tls)) {
 		relay_buf_put(&c->relay.p2t, &rep, 1);
 		c->proto_p2t++;
@@ -532,13 +534,16 @@ conn_socks_parse(struct conn *c)
 {
 	const struct tunnel_conf	*tc = c->w->tc;
 	struct relay_buf		*b = &c->relay.p2t;
-	const uint8_t			*p = b->data + b->off;
+	const uint8_t			*p;
 	struct socks5_greeting		 g;
 	char				 user[256], pass[256];
 	uint8_t				 out[SOCKS5_REPLY_MAX], rep, method;
 	size_t				 used = 0;
 	enum socks5_status		 st;
 
+	if (b->len == 0)
+		return (0);
+	p = b->data + b->off;
 	switch (c->state) {
 	case CONN_SOCKS_GREETING:
 		st = socks5_parse_greeting(p, b->len, &g, &used);
@@ -608,15 +613,17 @@ static void
 conn_socks_step(struct conn *c)
 {
 	struct relay_buf	*in = &c->relay.p2t, *out = &c->relay.t2p;
+	size_t			 room;
 	ssize_t			 n;
 	int			 rc;
 
-	if (in->off + in->len >= RELAY_BUFSIZE) {
+	if ((room = relay_buf_room(in)) == 0) {
 		conn_close(c, "SOCKS negotiation too long");
 		return;
 	}
-	n = read(c->client_fd, in->data + in->off + in->len,
-	    RELAY_BUFSIZE - in->off - in->len);
+	n = read(c->client_fd, in->data + in->off + in->len, room);
+	if (n <= 0)
+		relay_buf_settle(in);
 	if (n == 0) {
 		conn_close(c, "client closed during SOCKS negotiation");
 		return;
@@ -953,6 +960,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->ai_list != NULL)
 		freeaddrinfo(c->ai_list);
 	tls_free(c->tls);
+	relay_free(&c->relay);
 	if (c->dial_fd >= 0)
 		close(c->dial_fd);
 	close(c->client_fd);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,16 +25,49 @@ relay_init(struct relay *r, int plain_fd, struct tls *tls)
 	r->tls = tls;
 	r->p2t.off = r->p2t.len = 0;
 	r->t2p.off = r->t2p.len = 0;
+	r->p2t.data = r->t2p.data = NULL;
 	r->plain_eof = r->plain_discard = r->plain_shut = 0;
 	r->tls_eof = r->tls_shut = 0;
 	r->bytes_p2t = r->bytes_t2p = 0;
 	r->error = NULL;
 }
 
-/* Free space at the end of ${b}, compacting first if that gains room. */
-static size_t
-relay_buf_space(struct relay_buf *b)
+#define RELAY_POOL_MAX	64	/* empty blocks kept for reuse */
+
+/* Empty buffer blocks of this process, so a busy link does not malloc. */
+static struct {
+	uint8_t		*block[RELAY_POOL_MAX];
+	size_t		 n;
+} relay_pool;
+
+/** relay_buf_settle(b): give ${b}'s memory back if it holds no bytes. */
+void
+relay_buf_settle(struct relay_buf *b)
 {
+	if (b->data == NULL || b->len > 0)
+		return;
+	if (relay_pool.n < RELAY_POOL_MAX)
+		relay_pool.block[relay_pool.n++] = b->data;
+	else
+		free(b->data);
+	b->data = NULL;
+	b->off = 0;
+}
+
+/**
+ * relay_buf_room(b): make ${b} ready to take bytes at data + off + len
+ * and return how many fit (0 if full or out of memory).
+ */
+size_t
+relay_buf_room(struct relay_buf *b)
+{
+	if (b->data == NULL) {
+		b->data = relay_pool.n > 0 ? relay_pool.block[--relay_pool.n] :
+		    malloc(RELAY_BUFSIZE);
+		b->off = b->len = 0;
+		if (b->data == NULL)
+			return (0);
+	}
 	if (b->len == 0)
 		b->off = 0;
 	else if (b->off > 0 && b->off + b->len == RELAY_BUFSIZE) {
@@ -43,11 +77,20 @@ relay_buf_space(struct relay_buf *b)
 	return (RELAY_BUFSIZE - b->off - b->len);
 }
 
+/** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
+void
+relay_free(struct relay *r)
+{
+	r->p2t.len = r->t2p.len = 0;
+	relay_buf_settle(&r->p2t);
+	relay_buf_settle(&r->t2p);
+}
+
 /** relay_buf_put(b, data, len): append ${len} bytes; return 0, or -1 if they do not fit. */
 int
 relay_buf_put(struct relay_buf *b, const void *data, size_t len)
 {
-	if (relay_buf_space(b) < len) {
+	if (relay_buf_room(b) < len) {
 		if (b->off + b->len + len > RELAY_BUFSIZE &&
 		    b->len + len <= RELAY_BUFSIZE) {
 			memmove(b->data, b->data + b->off, b->len);
@@ -66,8 +109,7 @@ relay_buf_consume(struct relay_buf *b, size_t len)
 {
 	b->off += len;
 	b->len -= len;
-	if (b->len == 0)
-		b->off = 0;
+	relay_buf_settle(b);
 }
 
 /* The TLS direction GnuTLS is waiting for, as a RELAY_WANT bit. */
@@ -92,9 +134,11 @@ relay_read_plain(struct relay *r, int *want)
 	if (r->plain_discard)
 		n = read(r->plain_fd, junk, sizeof(junk));
 	else {
-		if ((space = relay_buf_space(b)) == 0)
+		if ((space = relay_buf_room(b)) == 0)
 			return (0);
 		n = read(r->plain_fd, b->data + b->off + b->len, space);
+		if (n <= 0)
+			relay_buf_settle(b);
 	}
 	if (n > 0) {
 		if (!r->plain_discard)
@@ -166,9 +210,11 @@ relay_read_tls(struct relay *r, int *want)
 
 	if (r->tls == NULL || r->tls_eof)
 		return (0);
-	if ((space = relay_buf_space(b)) == 0)
+	if ((space = relay_buf_room(b)) == 0)
 		return (0);
 	n = tls_recv(r->tls, b->data + b->off + b->len, space);
+	if (n <= 0)
+		relay_buf_settle(b);
 	if (n > 0) {
 		b->len += (size_t)n;
 		return (1);

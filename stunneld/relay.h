@@ -1,7 +1,9 @@
 /*
  * relay.h: the byte pump between a plaintext socket and a TLS session.
- * Two fixed buffers, one per direction, bound the memory of a connection
- * and give back-pressure: a side is read only while its buffer has room.
+ * Two buffers of one TLS record each, one per direction, bound the memory
+ * of a connection and give back-pressure: a side is read only while its
+ * buffer has room.  A buffer holds memory only while it holds bytes (an
+ * idle link costs none); empty blocks wait in a small free list.
  * Half-close travels across: EOF on the plain side becomes close_notify,
  * close_notify becomes shutdown(SHUT_WR).
  */
@@ -18,7 +20,7 @@ struct tls;
 struct relay_buf {
 	size_t		off;
 	size_t		len;
-	uint8_t		data[RELAY_BUFSIZE];
+	uint8_t		*data;		/* RELAY_BUFSIZE bytes, or NULL when empty */
 };
 
 struct relay {
@@ -51,6 +53,18 @@ enum relay_status {
 
 /** relay_init(r, plain_fd, tls): an empty relay between ${plain_fd} and ${tls}. */
 void	relay_init(struct relay *r, int plain_fd, struct tls *tls);
+
+/** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
+void	relay_free(struct relay *r);
+
+/**
+ * relay_buf_room(b): make ${b} ready to take bytes at data + off + len
+ * and return how many fit (0 if full or out of memory).
+ */
+size_t	relay_buf_room(struct relay_buf *b);
+
+/** relay_buf_settle(b): give ${b}'s memory back if it holds no bytes. */
+void	relay_buf_settle(struct relay_buf *b);
 
 /**
  * relay_pump(r, want): move bytes as far as possible without blocking;
