@@ -9,7 +9,7 @@
 # throw-away directory that is removed at the end, and every process
 # started here is stopped.  Exit 0 iff the request went through.
 #
-# Needs: certtool (gnutls-bin), curl, and python3 or ss (iproute2) to find
+# Needs: curl, and python3 or ss (iproute2) to find
 # free ports.
 
 set -u
@@ -19,17 +19,16 @@ set -u
 
 STUNNELD=$top_builddir/stunneld/stunneld
 ECHO_SERVER=$top_builddir/tests/integration/helpers/echo-server
+STUNNELCTL=$top_builddir/ctl/stunnelctl
 
 die() {
 	echo "demo: $*" >&2
 	exit 1
 }
 
-for tool in certtool curl; do
-	command -v "$tool" >/dev/null 2>&1 ||
-	    die "$tool not found (apt-get install gnutls-bin curl)"
-done
+command -v curl >/dev/null 2>&1 || die "curl not found (apt-get install curl)"
 [ -x "$STUNNELD" ] || die "$STUNNELD not built (run make first)"
+[ -x "$STUNNELCTL" ] || die "$STUNNELCTL not built (run make first)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-demo.XXXXXX") ||
     die "mktemp failed"
@@ -126,28 +125,12 @@ wait_port() {
 	exit 1
 }
 
-# cert NAME IP: a key and a certificate for node NAME, signed by the CA.
+# cert NAME IP: a key and a certificate for node NAME, signed by the CA
+# (CN and DNS SAN NAME, IP SAN IP), made with stunnelctl's own PKI.
 cert() {
-	local name=$1 ip=$2
-	cat >"$tmp/$name.tmpl" <<EOF
-cn = "$name"
-dns_name = "$name"
-ip_address = "$ip"
-tls_www_server
-tls_www_client
-signing_key
-expiration_days = 2
-EOF
-	# shellcheck disable=SC2015	# any failure goes to the || branch
-	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
-	    --outfile "$tmp/$name.key" >>"$tmp/certtool.log" 2>&1 &&
-	chmod 600 "$tmp/$name.key" &&
-	certtool --generate-certificate --load-privkey "$tmp/$name.key" \
-	    --load-ca-certificate "$tmp/ca.crt" \
-	    --load-ca-privkey "$tmp/ca.key" \
-	    --template "$tmp/$name.tmpl" --outfile "$tmp/$name.crt" \
-	    >>"$tmp/certtool.log" 2>&1 ||
-	    { cat "$tmp/certtool.log" >&2; die "certtool failed for $name"; }
+	"$STUNNELCTL" cert issue "$1" -d "$tmp" --ip "$2" --days 2 \
+	    >>"$tmp/pki.log" 2>&1 ||
+	    { cat "$tmp/pki.log" >&2; die "stunnelctl cert issue $1 failed"; }
 }
 
 # show_log NAME FILE: the lines of a daemon's log that tell who
@@ -169,21 +152,13 @@ show_log() {
 
 echo "stunneld demo: two nodes on this machine, in $tmp (removed at the end)"
 echo
-echo "1. A network CA and one certificate per node (ECDSA P-256, certtool):"
-cat >"$tmp/ca.tmpl" <<EOF
-cn = "stunneld demo CA"
-ca
-cert_signing_key
-crl_signing_key
-expiration_days = 2
-EOF
-# shellcheck disable=SC2015	# any failure goes to the || branch
-certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
-    --outfile "$tmp/ca.key" >>"$tmp/certtool.log" 2>&1 &&
-certtool --generate-self-signed --load-privkey "$tmp/ca.key" \
-    --template "$tmp/ca.tmpl" --outfile "$tmp/ca.crt" \
-    >>"$tmp/certtool.log" 2>&1 ||
-    { cat "$tmp/certtool.log" >&2; die "certtool failed for the CA"; }
+echo "1. A network CA and one certificate per node (ECDSA P-256, stunnelctl cert):"
+echo "   \$ stunnelctl cert ca -d DIR --cn \"stunneld demo CA\" --days 2"
+echo "   \$ stunnelctl cert issue node-a -d DIR --ip 127.0.0.1 --days 2"
+echo "   \$ stunnelctl cert issue node-b -d DIR --ip 127.0.0.2 --days 2"
+"$STUNNELCTL" cert ca -d "$tmp" --cn "stunneld demo CA" --days 2 \
+    >>"$tmp/pki.log" 2>&1 ||
+    { cat "$tmp/pki.log" >&2; die "stunnelctl cert ca failed"; }
 cert node-a 127.0.0.1
 cert node-b 127.0.0.2
 echo "   ca.crt      CN=stunneld demo CA"
