@@ -1087,20 +1087,24 @@ cf_check_includes(const char *path, const char *incdir, int depth,
 {
 	FILE		*fp;
 	struct stat	 st;
-	char		*line = NULL, *p, *q, target[PATH_MAX];
+	char		*line = NULL, *p, *q, *end, target[PATH_MAX];
 	size_t		 cap = 0;
+	ssize_t		 n;
 	int		 lineno = 0, rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return (0);	/* libconfig reports it, as FILE: reason */
-	while (getline(&line, &cap, fp) != -1) {
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		end = line + n;
 		lineno++;
-		for (p = line; *p == ' ' || *p == '\t'; p++)
+		for (p = line; p < end && (*p == ' ' || *p == '\t'); p++)
 			;
-		if (strncmp(p, "@include", 8) != 0)
+		if (end - p < 8 || memcmp(p, "@include", 8) != 0)
 			continue;
-		if ((p = strchr(p + 8, '"')) == NULL ||
-		    (q = strchr(p + 1, '"')) == NULL)
+		/* the quotes are found in the whole line, NUL bytes and all;
+		 * the name is what libconfig uses: up to the first NUL */
+		if ((p = memchr(p + 8, '"', (size_t)(end - p - 8))) == NULL ||
+		    (q = memchr(p + 1, '"', (size_t)(end - p - 1))) == NULL)
 			continue;	/* libconfig's own syntax error */
 		*q = '\0';
 		p++;
