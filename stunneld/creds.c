@@ -20,6 +20,7 @@
 #include <gnutls/x509.h>
 
 #include "creds.h"
+#include "verify.h"
 
 #define CREDS_FILE_MAX	(16 * 1024 * 1024) /* no PEM file is larger */
 
@@ -30,6 +31,7 @@ struct creds {
 	time_t					 not_after;
 	char					*subject;
 	gnutls_datum_t				 ticket_key;	/* TLS 1.3 session tickets */
+	struct verify_cache			 vcache;	/* peers' chains that verified */
 };
 
 /* Write "${conffile}:${line}: ${what}: <fmt...>" into ${err}. */
@@ -555,6 +557,16 @@ creds_unref(struct creds *c)
 	gnutls_certificate_free_credentials(c->cred);
 	free(c->subject);
 	free(c);
+}
+
+/**
+ * creds_verify_cache(c): the memo of peer chains that verified with ${c}'s
+ * CA and CRL (mutable: the one part of a bundle that changes).
+ */
+struct verify_cache *
+creds_verify_cache(struct creds *c)
+{
+	return (&c->vcache);
 }
 
 /** creds_ticket_key(c): the session ticket master key of ${c}. */

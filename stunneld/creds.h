@@ -32,6 +32,14 @@ struct creds	*creds_ref(struct creds *c);
 /** creds_unref(c): drop a reference; the last one frees ${c}.  NULL is a no-op. */
 void		 creds_unref(struct creds *c);
 
+struct verify_cache;
+
+/**
+ * creds_verify_cache(c): the memo of peer chains that verified with ${c}'s
+ * CA and CRL (mutable: the one part of a bundle that changes).
+ */
+struct verify_cache *creds_verify_cache(struct creds *c);
+
 /** creds_ticket_key(c): the session ticket master key of ${c}. */
 const gnutls_datum_t *creds_ticket_key(const struct creds *c);
 

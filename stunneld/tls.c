@@ -52,7 +52,8 @@ tls_verify_cb(gnutls_session_t session)
 	struct tls	*t = gnutls_session_get_ptr(session);
 	char		 reason[200];
 
-	if (verify_peer(session, &t->pol, &t->ident, reason,
+	if (verify_peer_cached(session, creds_verify_cache(t->creds), &t->pol,
+	    &t->ident, reason,
 	    sizeof(reason)) != 0) {
 		snprintf(t->error, sizeof(t->error), "peer refused: %s",
 		    reason);

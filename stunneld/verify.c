@@ -13,9 +13,11 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "addr.h"
@@ -328,11 +330,57 @@ int
 verify_peer(gnutls_session_t session, const struct verify_policy *pol,
     struct cert_ident *id, char *reason, size_t reasonlen)
 {
+	return (verify_peer_cached(session, NULL, pol, id, reason, reasonlen));
+}
+
+/* SHA-256 of the DER of every certificate the peer sent, in order. */
+static int
+verify_chain_hash(const gnutls_datum_t *certs, unsigned int n,
+    uint8_t out[32])
+{
+	gnutls_hash_hd_t	 h;
+	unsigned int		 i;
+
+	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		return (-1);
+	for (i = 0; i < n; i++)
+		gnutls_hash(h, certs[i].data, certs[i].size);
+	gnutls_hash_deinit(h, out);
+	return (0);
+}
+
+/* 1 if ${cache} holds ${hash} as a chain that verified, still in date. */
+static int
+verify_cache_hit(const struct verify_cache *cache, const uint8_t hash[32],
+    time_t now)
+{
+	size_t	 i;
+
+	for (i = 0; i < VERIFY_CACHE_MAX; i++)
+		if (cache->ent[i].until > now &&
+		    memcmp(cache->ent[i].hash, hash, 32) == 0)
+			return (1);
+	return (0);
+}
+
+/**
+ * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
+ * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
+ * is not verified again; a chain that verifies is added to it.  The
+ * cache belongs to one set of credentials (same CA and CRL).
+ */
+int
+verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
+    const struct verify_policy *pol, struct cert_ident *id, char *reason,
+    size_t reasonlen)
+{
 	const gnutls_datum_t	*certs;
 	gnutls_x509_crt_t	 crt;
 	unsigned int		 ncerts = 0, status = 0;
+	uint8_t			 hash[32];
+	time_t			 now = time(NULL), until = 0;
 	char			 who[512];
-	int			 ret, have_id;
+	int			 ret, have_id, cached = 0, hashed = 0;
 
 	memset(id, 0, sizeof(*id));
 	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 ||
@@ -354,9 +402,19 @@ verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 		goto err1;
 	}
 	have_id = verify_ident_from_crt(crt, id) == 0;
+	until = gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
 
-	if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
+	/* The chain's signatures (an ECDSA verification each) are what a
+	 * reconnecting peer would cost us again: remember chains that
+	 * passed, for at most an hour and never past the leaf's expiry. */
+	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
+		hashed = 1;
+		cached = verify_cache_hit(cache, hash, now);
+	}
+	if (cached)
+		;	/* verified before with these credentials */
+	else if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
 		if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND)
 			snprintf(reason, reasonlen, "no certificate");
 		else
@@ -368,6 +426,13 @@ verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 	if (status != 0) {
 		verify_status_reason(status, reason, reasonlen);
 		goto err0;
+	}
+	if (hashed && !cached) {
+		struct verify_cache_ent *e = &cache->ent[cache->next];
+
+		cache->next = (cache->next + 1) % VERIFY_CACHE_MAX;
+		memcpy(e->hash, hash, sizeof(e->hash));
+		e->until = until < now + 3600 ? until : now + 3600;
 	}
 	if (!have_id) {
 		snprintf(reason, reasonlen, "certificate has no identity");

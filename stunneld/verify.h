@@ -7,6 +7,8 @@
 #define VERIFY_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -24,6 +26,18 @@ struct cert_ident {
 	}	ent[VERIFY_MAX_NAMES];
 	int	from_cn;		/* no SAN: the single entry is the CN */
 	char	pin[VERIFY_PIN_LEN];	/* "sha256:BASE64" of the SPKI */
+};
+
+#define VERIFY_CACHE_MAX	128
+
+/* Certificate chains that verified against one set of credentials. */
+struct verify_cache_ent {
+	uint8_t	hash[32];	/* SHA-256 of the chain's DER */
+	time_t	until;		/* trusted until then (0: empty slot) */
+};
+struct verify_cache {
+	struct verify_cache_ent	ent[VERIFY_CACHE_MAX];
+	size_t			next;	/* the slot to overwrite next */
 };
 
 /* What a peer must prove, on top of a chain to the CA that is not revoked. */
@@ -78,6 +92,16 @@ char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
  */
 int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 	    struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
+ * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
+ * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
+ * is not verified again; a chain that verifies is added to it.  The
+ * cache belongs to one set of credentials (same CA and CRL).
+ */
+int	verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
+	    const struct verify_policy *pol, struct cert_ident *id,
+	    char *reason, size_t reasonlen);
 
 /**
  * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the

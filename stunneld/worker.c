@@ -299,8 +299,11 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot create resolver or session cache");
 		return (1);
 	}
-	if (conf->sandbox && sandbox_enter() != 0)
+	if (conf->sandbox && sandbox_enter() != 0) {
+		tls_cache_free(w.tls_cache);
+		creds_unref(w.creds);
 		return (1);
+	}
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
@@ -337,6 +340,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	ev_run(w.loop, 0);
 
 	log_info("stopped");
+	tls_cache_free(w.tls_cache);
 	creds_unref(w.creds);
 	return (0);
 }
