@@ -1078,8 +1078,11 @@ cf_hpeq(const struct hostport *a, const struct hostport *b)
 /*
  * libconfig 1.5 calls exit() when an @include names something its scanner
  * cannot read (a directory, say), which in a reload would end the daemon.
- * So every @include line is checked first, recursively: it must name a
- * readable regular file.  Return 0, or -1 with FILE:LINE messages.
+ * So every @include is checked first, recursively: it must name a
+ * readable regular file.  The name is taken as libconfig's scanner takes
+ * it: from the quote after "@include" at the start of a line to the next
+ * quote, even on a later line, and cut at a NUL byte.  Return 0, or -1
+ * with FILE:LINE messages.
  */
 static int
 cf_check_includes(const char *path, const char *incdir, int depth,
@@ -1087,47 +1090,72 @@ cf_check_includes(const char *path, const char *incdir, int depth,
 {
 	FILE		*fp;
 	struct stat	 st;
-	char		*line = NULL, *p, *q, *end, target[PATH_MAX];
-	size_t		 cap = 0;
-	ssize_t		 n;
-	int		 lineno = 0, rc = 0;
+	char		*buf = NULL, *p, *q, *end, *name, target[PATH_MAX];
+	size_t		 len = 0, cap = 0, n;
+	int		 lineno = 1, rc = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return (0);	/* libconfig reports it, as FILE: reason */
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		end = line + n;
-		lineno++;
-		for (p = line; p < end && (*p == ' ' || *p == '\t'); p++)
-			;
-		if (end - p < 8 || memcmp(p, "@include", 8) != 0)
-			continue;
-		/* the quotes are found in the whole line, NUL bytes and all;
-		 * the name is what libconfig uses: up to the first NUL */
-		if ((p = memchr(p + 8, '"', (size_t)(end - p - 8))) == NULL ||
-		    (q = memchr(p + 1, '"', (size_t)(end - p - 1))) == NULL)
-			continue;	/* libconfig's own syntax error */
-		*q = '\0';
-		p++;
+	do {
+		if (cap - len < 65536) {
+			if (cap >= (size_t)64 << 20 ||
+			    (p = realloc(buf, cap + 65536)) == NULL) {
+				fprintf(errfp, "%s: too large\n", path);
+				free(buf);
+				fclose(fp);
+				return (-1);
+			}
+			buf = p;
+			cap += 65536;
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0);
+	fclose(fp);
+	end = buf + len;
+	for (p = buf; p < end; lineno++) {
+		char	*eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (eol == NULL)
+			eol = end;
+		while (p < eol && (*p == ' ' || *p == '\t'))
+			p++;
+		if (eol - p < 8 || memcmp(p, "@include", 8) != 0 ||
+		    (q = memchr(p + 8, '"', (size_t)(eol - p - 8))) == NULL ||
+		    (name = q + 1) >= end ||
+		    (q = memchr(name, '"', (size_t)(end - name))) == NULL) {
+			p = eol + 1;
+			continue;	/* no include, or libconfig's syntax error */
+		}
+		*q = '\0';	/* the name also ends at a NUL inside it */
 		snprintf(target, sizeof(target), "%s%s",
-		    p[0] == '/' || incdir == NULL ? "" : incdir, p);
+		    name[0] == '/' || incdir == NULL ? "" : incdir, name);
 		if (depth >= 10) {
 			fprintf(errfp, "%s:%d: @include nested too deep\n",
 			    path, lineno);
 			rc = -1;
+		} else if (strchr(name, '\n') != NULL) {
+			fprintf(errfp, "%s:%d: @include: the file name runs "
+			    "past the end of the line\n", path, lineno);
+			rc = -1;
 		} else if (stat(target, &st) != 0 || access(target, R_OK) != 0) {
-			fprintf(errfp, "%s:%d: @include \"%s\": %s\n", path,
-			    lineno, p, strerror(errno));
+			fprintf(errfp, "%s:%d: @include \"%.200s\": %s\n", path,
+			    lineno, name, strerror(errno));
 			rc = -1;
 		} else if (!S_ISREG(st.st_mode)) {
-			fprintf(errfp, "%s:%d: @include \"%s\": not a regular "
-			    "file\n", path, lineno, p);
+			fprintf(errfp, "%s:%d: @include \"%.200s\": not a "
+			    "regular file\n", path, lineno, name);
 			rc = -1;
 		} else if (cf_check_includes(target, incdir, depth + 1,
 		    errfp) != 0)
 			rc = -1;
+		/* go on after the name, counting the lines it spans */
+		for (; p < q; p++)
+			lineno += *p == '\n';
+		p = memchr(q + 1, '\n', (size_t)(end - q - 1));
+		p = p != NULL ? p + 1 : end;
 	}
-	free(line);
-	fclose(fp);
+	free(buf);
 	return (rc);
 }
 
