@@ -70,12 +70,14 @@
 #define OPT_DNS		0x20
 #define OPT_FROM	0x40
 #define OPT_OUT		0x80
+#define OPT_CRLURI	0x100
 
 struct cert_args {
 	const char	 *dir;		/* -d DIR, default "." */
 	const char	 *out;		/* --out OUTDIR, default dir */
 	const char	 *cn;		/* --cn */
 	const char	 *from;		/* --valid-from YYYY-MM-DD */
+	const char	 *crluri;	/* --crl-uri URI: where the CRL is published */
 	const char	 *pos;		/* the positional argument */
 	const char	**ips;		/* --ip, nips of them */
 	const char	**dns;		/* --dns, ndns of them */
@@ -112,10 +114,11 @@ static const struct cert_cmd {
 	{ "ca", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE, 0, cert_ca,
 	    "ca [-d DIR] [--cn NAME] [--days N] [--force]" },
 	{ "issue", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE | OPT_IP | OPT_DNS |
-	    OPT_FROM | OPT_OUT, 1, cert_issue,
+	    OPT_FROM | OPT_OUT | OPT_CRLURI, 1, cert_issue,
 	    "issue NAME [-d DIR] [--cn CN] [--ip ADDR]... [--dns NAME]...\n"
 	    "                 [--days N] [--valid-from YYYY-MM-DD] "
-	    "[--out OUTDIR] [--force]" },
+	    "[--crl-uri URI]\n"
+	    "                 [--out OUTDIR] [--force]" },
 	{ "revoke", OPT_DIR, 1, cert_revoke, "revoke NAME|FILE [-d DIR]" },
 	{ "show", 0, 1, cert_show, "show FILE" },
 	{ "pin", 0, 1, cert_pin, "pin FILE" },
@@ -131,7 +134,7 @@ static const struct cert_opt {
 	{ "-d", OPT_DIR }, { "--dir", OPT_DIR }, { "--cn", OPT_CN },
 	{ "--days", OPT_DAYS }, { "--force", OPT_FORCE }, { "--ip", OPT_IP },
 	{ "--dns", OPT_DNS }, { "--valid-from", OPT_FROM },
-	{ "--out", OPT_OUT },
+	{ "--out", OPT_OUT }, { "--crl-uri", OPT_CRLURI },
 };
 
 #define CERT_NOPTS	(sizeof(cert_opts) / sizeof(cert_opts[0]))
@@ -328,6 +331,15 @@ cert_parse(const struct cert_cmd *cmd, int argc, char *const argv[],
 			break;
 		case OPT_FROM:
 			a->from = val;
+			break;
+		case OPT_CRLURI:
+			if (strncmp(val, "http://", 7) != 0 &&
+			    strncmp(val, "https://", 8) != 0 &&
+			    strncmp(val, "file://", 7) != 0)
+				return (cert_usage_error(cmd, "--crl-uri: not "
+				    "an http://, https:// or file:// URI: %s",
+				    val));
+			a->crluri = val;
 			break;
 		case OPT_DAYS:
 			if ((a->days = cert_number(val, 1, CERT_MAX_DAYS)) < 0)
@@ -1240,6 +1252,10 @@ cert_issue(const struct cert_args *a)
 	    (ret = gnutls_x509_crt_set_key_purpose_oid(crt,
 	    GNUTLS_KP_TLS_WWW_CLIENT, 0)) < 0 ||
 	    (ret = gnutls_x509_crt_set_authority_key_id(crt, kid, klen)) < 0 ||
+	    /* tells other TLS tools where revocations are published; the
+	     * daemons themselves read the crl file of their configuration */
+	    (a->crluri != NULL && (ret = gnutls_x509_crt_set_crl_dist_points(
+	    crt, GNUTLS_SAN_URI, a->crluri, 0)) < 0) ||
 	    (ret = gnutls_x509_crt_privkey_sign(crt, ca.crt, ca.pk,
 	    GNUTLS_DIG_SHA256, 0)) < 0 ||
 	    (ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,

@@ -277,4 +277,14 @@ grep -q 'certificate revoked' "$T/b.log" || fail "B did not log 'certificate rev
 
 stop_stunneld a || fail "node A did not exit 0"
 stop_stunneld b || fail "node B did not exit 0"
+# --crl-uri names where the CRL is published (a CRL distribution point).
+$CTL cert issue published -d "$T" --out "$T/pub" \
+    --crl-uri http://ca.example/net.crl >/dev/null 2>&1 ||
+    fail "cert issue --crl-uri"
+openssl x509 -in "$T/pub/published.crt" -noout -ext crlDistributionPoints \
+    2>/dev/null | grep -q 'URI:http://ca.example/net.crl' &&
+    ok "--crl-uri: CRL distribution point in the certificate" ||
+    fail "--crl-uri: no CRL distribution point"
+$CTL cert issue other -d "$T" --out "$T/pub" --crl-uri ldap://x >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--crl-uri with an ldap:// URI is not a usage error"
 done_test
