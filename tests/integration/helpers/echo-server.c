@@ -33,7 +33,7 @@
  * once the socket is bound.  SIGTERM ends the process.
  *
  * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8);
- * socks-client.c has the same function.
+ * (common.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -55,6 +55,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include "common.h"
 
 #define MAX_CONNS	1024
 #define IO_CHUNK	65536
@@ -97,18 +99,6 @@ static size_t		 nconns;
 static uint64_t		 after_eof;
 static const char	*count_file;
 
-/* Byte ${i} of the test pattern. */
-static uint8_t
-pattern_byte(uint64_t i)
-{
-	uint64_t z = (i >> 3) + 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return ((uint8_t)(z >> ((i & 7) * 8)));
-}
-
 /* Fill ${buf} with ${n} pattern bytes starting at stream offset ${off}. */
 static void
 pattern_fill(uint8_t *buf, size_t n, uint64_t off)
@@ -117,65 +107,6 @@ pattern_fill(uint8_t *buf, size_t n, uint64_t off)
 
 	for (i = 0; i < n; i++)
 		buf[i] = pattern_byte(off + i);
-}
-
-/* Print a message with errno and exit 1. */
-static void
-die(const char *what)
-{
-	fprintf(stderr, "echo-server: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* Print a message and exit 1. */
-static void
-diex(const char *what)
-{
-	fprintf(stderr, "echo-server: %s\n", what);
-	exit(1);
-}
-
-/* Parse a decimal number; exit on garbage. */
-static uint64_t
-parse_num(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-')
-		diex("bad number");
-	return ((uint64_t)v);
-}
-
-/* Split "HOST:PORT" or "[V6]:PORT" into ${host} and ${port}. */
-static void
-split_hostport(const char *s, char *host, size_t hostlen, char *port,
-    size_t portlen)
-{
-	const char *colon;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			diex("bad [HOST]:PORT");
-		hl = (size_t)(rb - s - 1);
-		s++;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			diex("bad HOST:PORT");
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hostlen || strlen(colon + 1) >= portlen)
-		diex("HOST:PORT too long");
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	strcpy(port, colon + 1);
 }
 
 /* Make ${fd} non-blocking. */
@@ -610,6 +541,7 @@ main(int argc, char *argv[])
 	char a[80];
 	size_t k;
 
+	helper_name = "echo-server";
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 1; i < argc; i++) {
 		const char *o = argv[i];

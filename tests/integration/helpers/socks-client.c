@@ -40,7 +40,7 @@
  * data mismatch).  Every wait is bounded by --timeout (default 60 s).
  *
  * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8);
- * echo-server.c has the same function.
+ * (common.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -61,39 +61,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define IO_CHUNK	65536
 #define MAX_RAW		16
 
 static long long	 deadline;	/* ms, CLOCK_MONOTONIC */
 static int		 timeout_s = 60;
-
-/* Byte ${i} of the test pattern. */
-static uint8_t
-pattern_byte(uint64_t i)
-{
-	uint64_t z = (i >> 3) + 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return ((uint8_t)(z >> ((i & 7) * 8)));
-}
-
-/* Print a message with errno and exit 1. */
-static void
-die(const char *what)
-{
-	fprintf(stderr, "socks-client: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-/* Print a message and exit 1. */
-static void
-diex(const char *what)
-{
-	fprintf(stderr, "socks-client: %s\n", what);
-	exit(1);
-}
 
 /* Milliseconds since an arbitrary point. */
 static long long
@@ -112,49 +86,6 @@ left_ms(void)
 	long long l = deadline - now_ms();
 
 	return (l < 0 ? 0 : (int)l);
-}
-
-/* Parse a decimal number; exit on garbage. */
-static uint64_t
-parse_num(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || *s == '-')
-		diex("bad number");
-	return ((uint64_t)v);
-}
-
-/* Split "HOST:PORT" or "[V6]:PORT" into ${host} and ${port}. */
-static void
-split_hostport(const char *s, char *host, size_t hostlen, char *port,
-    size_t portlen)
-{
-	const char *colon;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			diex("bad [HOST]:PORT");
-		hl = (size_t)(rb - s - 1);
-		s++;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			diex("bad HOST:PORT");
-		hl = (size_t)(colon - s);
-	}
-	if (hl >= hostlen || strlen(colon + 1) >= portlen)
-		diex("HOST:PORT too long");
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	strcpy(port, colon + 1);
 }
 
 /* Decode hex text ${s} (spaces allowed) into ${buf}; return the length. */
@@ -668,6 +599,7 @@ main(int argc, char *argv[])
 	uint64_t nsend = 0, after = 0, hold = 0, nping = 0, interval = 100;
 	const char *until = NULL;
 
+	helper_name = "socks-client";
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (i = 1; i < argc; i++) {
