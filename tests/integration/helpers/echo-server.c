@@ -32,8 +32,8 @@
  * "listening HOST:PORT" is printed on stdout, and the pid file written,
  * once the socket is bound.  SIGTERM ends the process.
  *
- * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8);
- * (common.c).
+ * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8)
+ * (pattern_byte() in common.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>

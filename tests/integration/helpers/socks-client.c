@@ -39,8 +39,8 @@
  * other than 0x00); 1 anything else (I/O error, timeout, protocol error,
  * data mismatch).  Every wait is bounded by --timeout (default 60 s).
  *
- * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8);
- * (common.c).
+ * The pattern: byte i of a stream is byte (i % 8) of splitmix64(i / 8)
+ * (pattern_byte() in common.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
