@@ -91,25 +91,38 @@ ctl_connect(const char *path, int secs)
 	return (fd);
 }
 
+/*
+ * Wait until ${fd} is ready for ${events}; exit as "no answer" when
+ * ${deadline} passes.  Return 0 when ready, -1 to wait again.
+ */
+static int
+ctl_wait(int fd, short events, const struct timespec *deadline)
+{
+	struct pollfd	pfd;
+	int		ms;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	if ((ms = ctl_left(deadline)) == 0)
+		errx(EXIT_NODAEMON, "no answer from the daemon");
+	if (poll(&pfd, 1, ms) == -1) {
+		if (errno == EINTR)
+			return (-1);
+		err(EXIT_FAIL, "poll");
+	}
+	return (pfd.revents == 0 ? -1 : 0);
+}
+
 /* Send ${len} bytes of ${buf} on ${fd} before ${deadline}; exit on failure. */
 static void
 ctl_send(int fd, const uint8_t *buf, size_t len,
     const struct timespec *deadline)
 {
-	struct pollfd	pfd;
 	ssize_t		nw;
-	int		ms;
 
 	while (len > 0) {
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		if ((ms = ctl_left(deadline)) == 0)
-			errx(EXIT_NODAEMON, "no answer from the daemon");
-		if (poll(&pfd, 1, ms) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(EXIT_FAIL, "poll");
-		}
+		if (ctl_wait(fd, POLLOUT, deadline) != 0)
+			continue;
 		nw = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (nw == -1) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -135,13 +148,12 @@ ctl_recv(int fd, uint16_t reqtype, struct ctl_reply *rep,
 	static uint8_t		 buf[2 * (sizeof(struct proto_hdr) +
 				    PROTO_MAX_PAYLOAD)];
 	struct proto_hdr	 hdr;
-	struct pollfd		 pfd;
 	const uint8_t		*payload;
 	char			 why[128];
 	size_t			 have = 0;
 	ssize_t			 nr;
 	long			 flen;
-	int			 ms, r;
+	int			 r;
 
 	for (;;) {
 		/* Take every complete frame in the buffer. */
@@ -162,16 +174,7 @@ ctl_recv(int fd, uint16_t reqtype, struct ctl_reply *rep,
 			    (unsigned int)hdr.type, (unsigned int)hdr.version,
 			    (unsigned long)hdr.len);
 
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if ((ms = ctl_left(deadline)) == 0)
-			errx(EXIT_NODAEMON, "no answer from the daemon");
-		if (poll(&pfd, 1, ms) == -1) {
-			if (errno == EINTR)
-				continue;
-			err(EXIT_FAIL, "poll");
-		}
-		if (pfd.revents == 0)
+		if (ctl_wait(fd, POLLIN, deadline) != 0)
 			continue;
 		nr = recv(fd, buf + have, sizeof(buf) - have, MSG_DONTWAIT);
 		if (nr == -1) {

@@ -124,6 +124,17 @@ tls_cache_new(void)
 	return (calloc(1, sizeof(struct tls_cache)));
 }
 
+/* Wipe and free session data (it holds a resumption secret). */
+static void
+tls_datum_clear(gnutls_datum_t *d)
+{
+	if (d->data == NULL)
+		return;
+	gnutls_memset(d->data, 0, d->size);
+	gnutls_free(d->data);
+	d->data = NULL;
+}
+
 /** tls_cache_free(cache): free ${cache} and the session data in it; NULL is a no-op. */
 void
 tls_cache_free(struct tls_cache *cache)
@@ -133,11 +144,7 @@ tls_cache_free(struct tls_cache *cache)
 	if (cache == NULL)
 		return;
 	for (i = 0; i < TLS_CACHE_MAX; i++)
-		if (cache->ent[i].data.data != NULL) {
-			gnutls_memset(cache->ent[i].data.data, 0,
-			    cache->ent[i].data.size);
-			gnutls_free(cache->ent[i].data.data);
-		}
+		tls_datum_clear(&cache->ent[i].data);
 	free(cache);
 }
 
@@ -156,12 +163,7 @@ tls_cache_slot(struct tls_cache *cache, const char *key, int make)
 	}
 	if (!make)
 		return (-1);
-	if (cache->ent[lru].data.data != NULL) {
-		gnutls_memset(cache->ent[lru].data.data, 0,
-		    cache->ent[lru].data.size);
-		gnutls_free(cache->ent[lru].data.data);
-		cache->ent[lru].data.data = NULL;
-	}
+	tls_datum_clear(&cache->ent[lru].data);
 	snprintf(cache->ent[lru].key, sizeof(cache->ent[lru].key), "%s", key);
 	return ((int)lru);
 }
@@ -179,11 +181,7 @@ tls_cache_store(struct tls *t)
 	    gnutls_session_get_data2(t->session, &data) < 0)
 		return;
 	i = tls_cache_slot(t->cache, t->cache_key, 1);
-	if (t->cache->ent[i].data.data != NULL) {
-		gnutls_memset(t->cache->ent[i].data.data, 0,
-		    t->cache->ent[i].data.size);
-		gnutls_free(t->cache->ent[i].data.data);
-	}
+	tls_datum_clear(&t->cache->ent[i].data);
 	t->cache->ent[i].data = data;
 	t->cache->ent[i].used = ++t->cache->clock;
 }
@@ -245,10 +243,7 @@ tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
 		if ((i = tls_cache_slot(cache, cache_key, 0)) >= 0) {
 			(void)gnutls_session_set_data(t->session,
 			    cache->ent[i].data.data, cache->ent[i].data.size);
-			gnutls_memset(cache->ent[i].data.data, 0,
-			    cache->ent[i].data.size);
-			gnutls_free(cache->ent[i].data.data);
-			cache->ent[i].data.data = NULL;
+			tls_datum_clear(&cache->ent[i].data);
 		}
 	}
 	t->pol = *pol;
