@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "creds.h"
 #include "log.h"
@@ -197,15 +197,15 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_INFO);
 	tls_global_init(verbose > 2 ? verbose - 2 : 0);
-	if ((conf = config_load(path, stderr)) == NULL)
+	if ((conf = conf_load(path, stderr)) == NULL)
 		return (1);
 	if (check_creds(conf) != 0) {
-		config_free(conf);
+		conf_free(conf);
 		return (1);
 	}
 	if (check) {
 		fprintf(stderr, "%s: configuration OK\n", path);
-		config_free(conf);
+		conf_free(conf);
 		return (0);
 	}
 
@@ -255,6 +255,6 @@ main(int argc, char *argv[])
 		log_warn("pid file %s", pidpath);
 	free(pidpath);
 	free(fds);
-	config_free(conf);
+	conf_free(conf);
 	return (status);
 }

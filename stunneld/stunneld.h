@@ -1,5 +1,5 @@
 /*
- * stunneld.h: the configuration as plain data.  config.c fills these
+ * stunneld.h: the configuration as plain data.  conf.c fills these
  * structures from the libconfig file; every other module reads them and
  * none of them includes <libconfig.h>.
  */

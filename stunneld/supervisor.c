@@ -20,7 +20,7 @@
 #include <ev.h>
 
 #include "addr.h"
-#include "config.h"
+#include "conf.h"
 #include "control.h"
 #include "creds.h"
 #include "ipc.h"
@@ -538,10 +538,10 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		snprintf(msg, msglen, "open_memstream: %s", strerror(errno));
 		return (-1);
 	}
-	nc = config_load(sv->conf_path, errfp);
+	nc = conf_load(sv->conf_path, errfp);
 	for (i = 0; nc != NULL && i < nc->ntunnels; i++) {
 		old = supervisor_find(sv, nc->tunnels[i].name);
-		if (old != NULL && config_tunnel_equal(old->tc, &nc->tunnels[i]))
+		if (old != NULL && conf_tunnel_equal(old->tc, &nc->tunnels[i]))
 			continue;
 		if ((cr = creds_load(&nc->tunnels[i].tls, nc->file, err,
 		    sizeof(err))) == NULL) {
@@ -586,7 +586,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 				close(fds[i]);
 		free(fds);
 		free(errbuf);
-		config_free(nc);
+		conf_free(nc);
 		log_warnx("reload refused, keeping the running configuration:");
 		log_lines(LOG_WARNING, "  ", msg);
 		return (-1);
@@ -601,7 +601,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			if (strcmp((*pp)->name, tc->name) == 0)
 				break;
 		old = *pp;
-		if (old != NULL && config_tunnel_equal(old->tc, tc)) {
+		if (old != NULL && conf_tunnel_equal(old->tc, tc)) {
 			*pp = old->next;
 			old->next = NULL;
 			old->tc = tc;
@@ -621,7 +621,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	}
 	while ((old = sv->tunnels) != NULL) {
 		sv->tunnels = old->next;
-		if (config_find_tunnel(nc, old->name) == NULL)
+		if (conf_find_tunnel(nc, old->name) == NULL)
 			removed++;
 		supervisor_tunnel_stop(old);
 		old->tc = NULL;
@@ -641,7 +641,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	}
 	sv->tunnels = head;
 	free(fds);
-	config_free(sv->conf);
+	conf_free(sv->conf);
 	sv->conf = nc;
 	i = (size_t)nc->log_level + (size_t)sv->verbose;
 	log_setlevel(i > LOG_DEBUG ? LOG_DEBUG : (int)i);

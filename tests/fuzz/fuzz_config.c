@@ -1,12 +1,12 @@
 /*
  * fuzz_config.c: libFuzzer target for the configuration loader,
- * config_load() (stunneld/config.c over libconfig, with addr.c), and
+ * conf_load() (stunneld/conf.c over libconfig, with addr.c), and
  * for route_lookup() over the routes it loads.
  *
- * config_load() reads a path, so each input is written to fuzz.conf in
+ * conf_load() reads a path, so each input is written to fuzz.conf in
  * a private directory that LLVMFuzzerInitialize() makes in $TMPDIR (or
  * /tmp), beside a files/ directory holding the stand-ins the seeds name
- * (files/node.crt, files/ops.pass, ...: config.c checks only that they
+ * (files/node.crt, files/ops.pass, ...: conf.c checks only that they
  * are readable, and reads the password file).  The directory is removed
  * at exit (not after a crash: run.sh gives each run its own TMPDIR).
  *
@@ -14,7 +14,7 @@
  *  - NULL exactly when at least one "FILE:LINE: message" line was
  *    written to errfp, and every line written ends in a newline;
  *  - a loaded configuration is sane: tunnels with unique names that
- *    config_find_tunnel() finds, a listen host and port, absolute TLS
+ *    conf_find_tunnel() finds, a listen host and port, absolute TLS
  *    paths, routes only on socks tunnels, "host:port" fields that
  *    addr_format_hp() writes and addr_parse() reads back alike;
  *  - loading the same file again gives an equal configuration.
@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "config.h"
+#include "conf.h"
 #include "route.h"
 #include "fuzz.h"
 
@@ -148,7 +148,7 @@ load(void)
 	rewind(errfp);
 	if (ftruncate(fileno(errfp), 0) != 0)
 		abort();
-	conf = config_load(conf_path, errfp);
+	conf = conf_load(conf_path, errfp);
 	fflush(errfp);
 	n = ftell(errfp);
 	FUZZ_CHECK((conf == NULL) == (n > 0));
@@ -196,8 +196,8 @@ check_conf(struct sd_conf *conf)
 	for (i = 0; i < conf->ntunnels; i++) {
 		tc = &conf->tunnels[i];
 		FUZZ_CHECK(tc->name != NULL && tc->name[0] != '\0');
-		FUZZ_CHECK(config_find_tunnel(conf, tc->name) == tc);
-		FUZZ_CHECK(config_tunnel_equal(tc, tc));
+		FUZZ_CHECK(conf_find_tunnel(conf, tc->name) == tc);
+		FUZZ_CHECK(conf_tunnel_equal(tc, tc));
 		FUZZ_CHECK(tc->mode == TUNNEL_SOCKS || tc->mode == TUNNEL_TLS);
 		FUZZ_CHECK(tc->listen.port != 0);
 		check_hp(&tc->listen, 0);
@@ -260,10 +260,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	FUZZ_CHECK(b != NULL);
 	FUZZ_CHECK(a->ntunnels == b->ntunnels);
 	for (i = 0; i < a->ntunnels; i++)
-		FUZZ_CHECK(config_tunnel_equal(&a->tunnels[i],
+		FUZZ_CHECK(conf_tunnel_equal(&a->tunnels[i],
 		    &b->tunnels[i]));
 	FUZZ_CHECK(a->log_level == b->log_level);
-	config_free(b);
-	config_free(a);
+	conf_free(b);
+	conf_free(a);
 	return (0);
 }

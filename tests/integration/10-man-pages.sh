@@ -1,6 +1,6 @@
 #!/bin/sh
 # The man pages agree with the code: mandoc finds nothing to warn about;
-# stunneld.conf.5 documents exactly the keys config.c accepts (with their
+# stunneld.conf.5 documents exactly the keys conf.c accepts (with their
 # numeric defaults and ranges); stunnelctl.8 documents exactly the commands
 # of ctl/parser.c's table, its options, environment, metric names and JSON
 # keys; stunneld.8 documents every option of main.c; and neither --help
@@ -100,8 +100,8 @@ for page in stunneld.8 stunneld.conf.5 stunnelctl.8; do
 	fi
 done
 
-# --- (b) stunneld.conf.5 <-> the key tables of config.c -------------------
-# config.c lists the keys each block allows as
+# --- (b) stunneld.conf.5 <-> the key tables of conf.c -------------------
+# conf.c lists the keys each block allows as
 #	static const char *const cf_NAME_keys[] = {
 #		"a", "b", ...
 #		..., NULL
@@ -115,7 +115,7 @@ awk '/^static const char \*const cf_[a-z_]*_keys\[\] *= *\{/ { on = 1 }
 	}
 	if ($0 ~ /\};/)
 		on = 0
-    }' "$top_srcdir/stunneld/config.c" | sort -u >"$T/keys.code"
+    }' "$top_srcdir/stunneld/conf.c" | sort -u >"$T/keys.code"
 awk '$1 == ".It" && $2 == "Ic" { print $3 }' "$MAN/stunneld.conf.5" |
     sort -u >"$T/keys.page"
 if need_at_least 20 "config keys" "$T/keys.code"; then
@@ -124,7 +124,7 @@ fi
 
 # Ranges: cf_uint(cf, g, "key", MIN, MAX, ...) -> the entry names both.
 grep -o 'cf_uint(cf, [a-z]*, "[a-z_]*", [0-9]*, [0-9]*' \
-    "$top_srcdir/stunneld/config.c" |
+    "$top_srcdir/stunneld/conf.c" |
     sed 's/.*"\([a-z_]*\)", \([0-9]*\), \([0-9]*\)$/\1 \2 \3/' \
     >"$T/ranges.code"
 if need_at_least 5 "integer keys with a range" "$T/ranges.code"; then
@@ -141,7 +141,7 @@ fi
 # Numeric defaults: "tc->key = N;" or "conf->key = N;", for the integer
 # keys above (not booleans) -> "default is N".
 grep -E '^[[:space:]]*(tc|conf)->[a-z_]+ = [0-9]+;' \
-    "$top_srcdir/stunneld/config.c" |
+    "$top_srcdir/stunneld/conf.c" |
     sed -E 's/^[[:space:]]*(tc|conf)->([a-z_]+) = ([0-9]+);.*/\2 \3/' |
     sort -u | while read -r key val; do
 	grep -q "^$key " "$T/ranges.code" && echo "$key $val"

@@ -1,5 +1,5 @@
 /*
- * t_config.c: config_load() on the fixtures in tests/unit/conf/: the good
+ * t_config.c: conf_load() on the fixtures in tests/unit/conf/: the good
  * ones give the expected structure (defaults, tls inheritance, routes,
  * allow list, password, resolved paths), each bad one gives exactly the
  * expected "FILE:LINE: message" lines.
@@ -11,7 +11,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "test.h"
 
 static char	 confdir[PATH_MAX];	/* $top_srcdir/tests/unit/conf */
@@ -30,7 +30,7 @@ load(const char *name, char **errs, char *path, size_t pathlen)
 		perror("open_memstream");
 		exit(1);
 	}
-	conf = config_load(path, fp);
+	conf = conf_load(path, fp);
 	fclose(fp);
 	return (conf);
 }
@@ -68,7 +68,7 @@ expect_bad(const char *name, const char *const *want)
 
 	conf = load(name, &errs, path, sizeof(path));
 	CHECK(conf == NULL);
-	config_free(conf);
+	conf_free(conf);
 	plen = (size_t)snprintf(prefix, sizeof(prefix), "%s:", path);
 	p = errs;
 	for (i = 0; want[i] != NULL; i++) {
@@ -151,8 +151,8 @@ test_good(void)
 	CHECK_STR(conf->tunnels[1].name, "p2p_in");
 	CHECK_STR(conf->tunnels[2].name, "p2p_in6");
 	CHECK_STR(conf->tunnels[3].name, "tools_out");
-	CHECK(config_find_tunnel(conf, "p2p_in") == &conf->tunnels[1]);
-	CHECK(config_find_tunnel(conf, "nope") == NULL);
+	CHECK(conf_find_tunnel(conf, "p2p_in") == &conf->tunnels[1]);
+	CHECK(conf_find_tunnel(conf, "nope") == NULL);
 
 	/* socks tunnel with routes, limits at their extremes, global tls. */
 	t = &conf->tunnels[0];
@@ -263,7 +263,7 @@ test_good(void)
 	CHECK_STR(t->socks_pass, "s3cret");
 	CHECK(t->nroutes == 0);
 out:
-	config_free(conf);
+	conf_free(conf);
 }
 
 /* min.conf: only what is required; everything else has its default. */
@@ -299,7 +299,7 @@ test_defaults(void)
 	CHECK(same_file(t->tls.cert, "files/node.crt"));
 	CHECK(t->tls.crl == NULL);
 	CHECK_STR(t->tls.priority, SD_DEFAULT_PRIORITY);
-	config_free(conf);
+	conf_free(conf);
 }
 
 /* Every bad fixture with the exact messages it must produce. */
@@ -510,7 +510,7 @@ main(void)
 		top = ".";
 	snprintf(confdir, sizeof(confdir), "%s/tests/unit/conf", top);
 
-	config_free(NULL);
+	conf_free(NULL);
 	test_good();
 	test_defaults();
 	test_bad();

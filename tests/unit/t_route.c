@@ -1,7 +1,7 @@
 /*
  * t_route.c: first-match routing, wildcards, the connect rewrite, peers
  * and denial.  Routes are built with addr_parse(ADDR_WILDCARD), as
- * config.c builds them.
+ * conf.c builds them.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /*
- * config.c: read the libconfig file into a struct sd_conf and check it.
+ * conf.c: read the libconfig file into a struct sd_conf and check it.
  * Every problem is reported as "FILE:LINE: message" and checking goes on,
  * so one run of "stunneld -t" lists them all.  The libconfig tree never
- * leaves this file: it is freed before config_load() returns.
+ * leaves this file: it is freed before conf_load() returns.
  *
  * Relative paths (certificates, keys, password files, control socket, pid
  * file) are taken relative to the directory of the file that holds them
@@ -26,7 +26,7 @@
 #include <libconfig.h>
 
 #include "addr.h"
-#include "config.h"
+#include "conf.h"
 
 #define CF_PASS_MAX	255	/* RFC 1929 */
 #define CF_PIN_PREFIX	"sha256:"
@@ -47,7 +47,7 @@ struct cf_inc {
 	char		*path;
 };
 
-/* The state of one config_load() run. */
+/* The state of one conf_load() run. */
 struct cf {
 	FILE		*errfp;
 	const char	*path;		/* the configuration file, as given */
@@ -934,12 +934,12 @@ cf_done(struct cf *cf)
 }
 
 /**
- * config_load(path, errfp): read and validate ${path}.  Every problem is
+ * conf_load(path, errfp): read and validate ${path}.  Every problem is
  * written to ${errfp} as one "FILE:LINE: message" line.  Return a new
  * configuration, or NULL if there was any problem.
  */
 struct sd_conf *
-config_load(const char *path, FILE *errfp)
+conf_load(const char *path, FILE *errfp)
 {
 	struct cf	 cf;
 	struct sd_conf	*conf;
@@ -996,7 +996,7 @@ err2:
 	config_destroy(&lc);
 	cf_done(&cf);
 err1:
-	config_free(conf);
+	conf_free(conf);
 err0:
 	/* Failure! */
 	return (NULL);
@@ -1025,10 +1025,10 @@ cf_tunnel_free(struct tunnel_conf *tc)
 }
 
 /**
- * config_free(conf): free ${conf} and everything it owns; NULL is a no-op.
+ * conf_free(conf): free ${conf} and everything it owns; NULL is a no-op.
  */
 void
-config_free(struct sd_conf *conf)
+conf_free(struct sd_conf *conf)
 {
 	size_t	 i;
 
@@ -1046,10 +1046,10 @@ config_free(struct sd_conf *conf)
 }
 
 /**
- * config_find_tunnel(conf, name): the tunnel called ${name}, or NULL.
+ * conf_find_tunnel(conf, name): the tunnel called ${name}, or NULL.
  */
 struct tunnel_conf *
-config_find_tunnel(struct sd_conf *conf, const char *name)
+conf_find_tunnel(struct sd_conf *conf, const char *name)
 {
 	size_t	 i;
 
@@ -1160,12 +1160,12 @@ cf_check_includes(const char *path, const char *incdir, int depth,
 }
 
 /**
- * config_tunnel_equal(a, b): 1 if tunnels ${a} and ${b} are defined
+ * conf_tunnel_equal(a, b): 1 if tunnels ${a} and ${b} are defined
  * alike in every setting a worker uses (config lines aside), so a reload
  * can leave the running one alone.
  */
 int
-config_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
+conf_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
 {
 	size_t	 i;
 
