@@ -33,6 +33,7 @@ struct ipc {
 	int		 in_cb;		/* inside a callback */
 	int		 dead;		/* freed inside a callback */
 	int		 closed;	/* on_close already called */
+	int		 rd_eof;	/* the peer is done sending; flush, then close */
 };
 
 static void	ipc_read_cb(struct ev_loop *, ev_io *, int);
@@ -121,6 +122,8 @@ ipc_flush(struct ipc *c)
 	}
 	c->outoff = c->outlen = 0;
 	ev_io_stop(c->loop, &c->w);
+	if (c->rd_eof)
+		ipc_fail(c, "closed by peer");
 }
 
 /**
@@ -230,6 +233,13 @@ ipc_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
 	if (n == 0) {
+		/* A peer that half-closes after its request still gets the
+		 * answer already queued: close once it is written. */
+		if (c->outoff < c->outlen) {
+			c->rd_eof = 1;
+			ev_io_stop(c->loop, &c->r);
+			return;
+		}
 		ipc_fail(c, "closed by peer");
 		return;
 	}
