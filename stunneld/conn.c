@@ -119,6 +119,14 @@ conn_watch(struct conn *c, int want)
 	conn_io_set(c, &c->tls_w, want & RELAY_WANT_TLS_WRITE);
 }
 
+/* Wait for the TLS socket in the direction the session needs. */
+static void
+conn_watch_tls(struct conn *c)
+{
+	conn_watch(c, tls_unsent(c->tls) || tls_want_write(c->tls) ?
+	    RELAY_WANT_TLS_WRITE : RELAY_WANT_TLS_READ);
+}
+
 /* The fd the plain side uses: the client in socks mode, the dial in tls. */
 static int
 conn_plain_fd(struct conn *c)
@@ -183,8 +191,7 @@ conn_drain(struct conn *c)
 		c->rq = NULL;
 	}
 	if (c->socks) {
-		r->p2t.off = r->p2t.len = 0;
-		relay_buf_settle(&r->p2t);
+		buf_drop(&r->p2t);
 		/* the answer sits in t2p for the SOCKS client */
 		tls_free(c->tls);
 		c->tls = NULL;
@@ -219,7 +226,7 @@ conn_refuse(struct conn *c, uint8_t rep, const char *why)
 	    c->dest[0] ? c->dest : "?", rep, why);
 	c->w->socks_refused++;
 	len = socks5_encode_reply(msg, rep, NULL);
-	relay_buf_put(&c->relay.t2p, msg, len);
+	buf_put(&c->relay.t2p, msg, len);
 	c->proto_t2p += len;
 	conn_drain(c);
 }
@@ -239,10 +246,9 @@ conn_fail_target(struct conn *c, uint8_t rep, const char *why)
 {
 	log_info("%s (%s) -> %s: target failed: %s", c->client,
 	    tls_peer(c->tls), c->dest, why);
-	c->relay.p2t.off = c->relay.p2t.len = 0;
-	relay_buf_settle(&c->relay.p2t);
+	buf_drop(&c->relay.p2t);
 	if (tls_peer_is_stunneld(c->tls)) {
-		relay_buf_put(&c->relay.p2t, &rep, 1);
+		buf_put(&c->relay.p2t, &rep, 1);
 		c->proto_p2t++;
 	}
 	conn_drain(c);
@@ -278,7 +284,7 @@ conn_established(struct conn *c)
 			ss.ss_family = AF_UNSPEC;
 		len = socks5_encode_reply(msg, SOCKS5_REP_SUCCEEDED,
 		    (struct sockaddr *)&ss);
-		relay_buf_put(&c->relay.t2p, msg, len);
+		buf_put(&c->relay.t2p, msg, len);
 		c->proto_t2p += len;
 		log_info("%s -> %s: connected to %s (%s)%s", c->client,
 		    c->dest, tls_peer(c->tls),
@@ -288,7 +294,7 @@ conn_established(struct conn *c)
 		uint8_t	 ok = STATUS_OK;
 
 		if (tls_peer_is_stunneld(c->tls)) {
-			relay_buf_put(&c->relay.p2t, &ok, 1);
+			buf_put(&c->relay.p2t, &ok, 1);
 			c->proto_p2t++;
 		}
 		log_info("%s (%s) -> %s: connected", c->client,
@@ -520,7 +526,7 @@ conn_auth_ok(const struct tunnel_conf *tc, const char *user, const char *pass)
 static void
 conn_reply(struct conn *c, const uint8_t *msg, size_t len)
 {
-	if (relay_buf_put(&c->relay.t2p, msg, len) != 0)
+	if (buf_put(&c->relay.t2p, msg, len) != 0)
 		log_warnx("%s: reply does not fit", c->client);
 }
 
@@ -533,7 +539,7 @@ static int
 conn_socks_parse(struct conn *c)
 {
 	const struct tunnel_conf	*tc = c->w->tc;
-	struct relay_buf		*b = &c->relay.p2t;
+	struct buf		*b = &c->relay.p2t;
 	const uint8_t			*p;
 	struct socks5_greeting		 g;
 	char				 user[256], pass[256];
@@ -562,7 +568,7 @@ conn_socks_parse(struct conn *c)
 				return (-1);
 			}
 		}
-		relay_buf_consume(b, used);
+		buf_consume(b, used);
 		method = socks5_choose_method(&g, tc->socks_user != NULL);
 		conn_reply(c, out, socks5_encode_method(out, method));
 		if (method == SOCKS5_METHOD_NONE) {
@@ -580,7 +586,7 @@ conn_socks_parse(struct conn *c)
 		if (st == SOCKS5_NEED_MORE)
 			return (0);
 		if (st == SOCKS5_OK && conn_auth_ok(tc, user, pass)) {
-			relay_buf_consume(b, used);
+			buf_consume(b, used);
 			conn_reply(c, out, socks5_encode_auth_reply(out, 1));
 			conn_set_state(c, CONN_SOCKS_REQUEST);
 			explicit_bzero(pass, sizeof(pass));
@@ -599,7 +605,7 @@ conn_socks_parse(struct conn *c)
 			conn_refuse(c, rep, "malformed SOCKS5 request");
 			return (-1);
 		}
-		relay_buf_consume(b, used);
+		buf_consume(b, used);
 		conn_watch(c, 0);
 		conn_socks_request(c);
 		return (-1);
@@ -612,18 +618,18 @@ conn_socks_parse(struct conn *c)
 static void
 conn_socks_step(struct conn *c)
 {
-	struct relay_buf	*in = &c->relay.p2t, *out = &c->relay.t2p;
+	struct buf	*in = &c->relay.p2t, *out = &c->relay.t2p;
 	size_t			 room;
 	ssize_t			 n;
 	int			 rc;
 
-	if ((room = relay_buf_room(in)) == 0) {
+	if ((room = buf_room(in)) == 0) {
 		conn_close(c, "SOCKS negotiation too long");
 		return;
 	}
 	n = read(c->client_fd, in->data + in->off + in->len, room);
 	if (n <= 0)
-		relay_buf_settle(in);
+		buf_settle(in);
 	if (n == 0) {
 		conn_close(c, "client closed during SOCKS negotiation");
 		return;
@@ -646,7 +652,7 @@ conn_socks_step(struct conn *c)
 			return;
 		}
 		if (n > 0)
-			relay_buf_consume(out, (size_t)n);
+			buf_consume(out, (size_t)n);
 	}
 	conn_watch(c, RELAY_WANT_PLAIN_READ |
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
@@ -661,8 +667,7 @@ conn_handshake_step(struct conn *c)
 
 	ret = tls_handshake(c->tls);
 	if (ret == TLS_AGAIN) {
-		conn_watch(c, tls_want_write(c->tls) ? RELAY_WANT_TLS_WRITE :
-		    RELAY_WANT_TLS_READ);
+		conn_watch_tls(c);
 		return;
 	}
 	if (ret == TLS_FAILED) {
@@ -700,10 +705,11 @@ conn_peer_status_step(struct conn *c)
 	char	 why[1024];
 	ssize_t	 n;
 
-	n = tls_recv(c->tls, &status, 1);
+	/* what a read may have written (a key update answer) goes first */
+	if ((n = tls_flush(c->tls)) == TLS_OK)
+		n = tls_recv(c->tls, &status, 1);
 	if (n == TLS_AGAIN) {
-		conn_watch(c, tls_want_write(c->tls) ? RELAY_WANT_TLS_WRITE :
-		    RELAY_WANT_TLS_READ);
+		conn_watch_tls(c);
 		return;
 	}
 	if (n != 1) {
@@ -812,7 +818,14 @@ conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	socklen_t	 len = sizeof(err);
 
 	(void)loop;
-	(void)revents;
+	/* a socket seen empty is read again only once it is reported
+	 * readable (a fed EV_CUSTOM event is not such a report) */
+	if (revents & EV_READ) {
+		if (io == &c->tls_r && c->tls != NULL)
+			tls_rx_ready(c->tls);
+		else if (io == &c->plain_r)
+			relay_plain_ready(&c->relay);
+	}
 	if (c->state == CONN_CONNECTING) {
 		if (getsockopt(c->dial_fd, SOL_SOCKET, SO_ERROR, &err,
 		    &len) != 0)

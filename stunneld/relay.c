@@ -11,11 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "relay.h"
 #include "tls.h"
 
 /* Rounds of moves per call, so one busy connection cannot starve the rest. */
-#define RELAY_ROUNDS	16
+#define RELAY_ROUNDS	4
 
 /** relay_init(r, plain_fd, tls): an empty relay between ${plain_fd} and ${tls}. */
 void
@@ -27,89 +28,25 @@ relay_init(struct relay *r, int plain_fd, struct tls *tls)
 	r->t2p.off = r->t2p.len = 0;
 	r->p2t.data = r->t2p.data = NULL;
 	r->plain_eof = r->plain_discard = r->plain_shut = 0;
+	r->plain_drained = 0;
 	r->tls_eof = r->tls_shut = 0;
 	r->bytes_p2t = r->bytes_t2p = 0;
 	r->error = NULL;
-}
-
-#define RELAY_POOL_MAX	64	/* empty blocks kept for reuse */
-
-/* Empty buffer blocks of this process, so a busy link does not malloc. */
-static struct {
-	uint8_t		*block[RELAY_POOL_MAX];
-	size_t		 n;
-} relay_pool;
-
-/** relay_buf_settle(b): give ${b}'s memory back if it holds no bytes. */
-void
-relay_buf_settle(struct relay_buf *b)
-{
-	if (b->data == NULL || b->len > 0)
-		return;
-	if (relay_pool.n < RELAY_POOL_MAX)
-		relay_pool.block[relay_pool.n++] = b->data;
-	else
-		free(b->data);
-	b->data = NULL;
-	b->off = 0;
-}
-
-/**
- * relay_buf_room(b): make ${b} ready to take bytes at data + off + len
- * and return how many fit (0 if full or out of memory).
- */
-size_t
-relay_buf_room(struct relay_buf *b)
-{
-	if (b->data == NULL) {
-		b->data = relay_pool.n > 0 ? relay_pool.block[--relay_pool.n] :
-		    malloc(RELAY_BUFSIZE);
-		b->off = b->len = 0;
-		if (b->data == NULL)
-			return (0);
-	}
-	if (b->len == 0)
-		b->off = 0;
-	else if (b->off > 0 && b->off + b->len == RELAY_BUFSIZE) {
-		memmove(b->data, b->data + b->off, b->len);
-		b->off = 0;
-	}
-	return (RELAY_BUFSIZE - b->off - b->len);
 }
 
 /** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
 void
 relay_free(struct relay *r)
 {
-	r->p2t.len = r->t2p.len = 0;
-	relay_buf_settle(&r->p2t);
-	relay_buf_settle(&r->t2p);
+	buf_drop(&r->p2t);
+	buf_drop(&r->t2p);
 }
 
-/** relay_buf_put(b, data, len): append ${len} bytes; return 0, or -1 if they do not fit. */
-int
-relay_buf_put(struct relay_buf *b, const void *data, size_t len)
-{
-	if (relay_buf_room(b) < len) {
-		if (b->off + b->len + len > RELAY_BUFSIZE &&
-		    b->len + len <= RELAY_BUFSIZE) {
-			memmove(b->data, b->data + b->off, b->len);
-			b->off = 0;
-		} else
-			return (-1);
-	}
-	memcpy(b->data + b->off + b->len, data, len);
-	b->len += len;
-	return (0);
-}
-
-/** relay_buf_consume(b, len): drop ${len} bytes from the front of ${b}. */
+/** relay_plain_ready(r): the caller's loop saw the plain socket readable. */
 void
-relay_buf_consume(struct relay_buf *b, size_t len)
+relay_plain_ready(struct relay *r)
 {
-	b->off += len;
-	b->len -= len;
-	relay_buf_settle(b);
+	r->plain_drained = 0;
 }
 
 /* The TLS direction GnuTLS is waiting for, as a RELAY_WANT bit. */
@@ -124,23 +61,33 @@ relay_tls_want(struct relay *r)
 static int
 relay_read_plain(struct relay *r, int *want)
 {
-	struct relay_buf	*b = &r->p2t;
+	struct buf	*b = &r->p2t;
 	size_t			 space;
 	ssize_t			 n;
 	uint8_t			 junk[4096];
 
 	if (r->plain_eof)
 		return (0);
-	if (r->plain_discard)
-		n = read(r->plain_fd, junk, sizeof(junk));
-	else {
-		if ((space = relay_buf_room(b)) == 0)
+	if (r->plain_discard) {
+		space = sizeof(junk);
+		n = read(r->plain_fd, junk, space);
+	} else {
+		if ((space = buf_room(b)) == 0)
 			return (0);
+		if (r->plain_drained) {
+			/* read it when the loop says there is something */
+			*want |= RELAY_WANT_PLAIN_READ;
+			buf_settle(b);
+			return (0);
+		}
 		n = read(r->plain_fd, b->data + b->off + b->len, space);
 		if (n <= 0)
-			relay_buf_settle(b);
+			buf_settle(b);
 	}
 	if (n > 0) {
+		/* a stream socket that gives less than asked is empty */
+		if ((size_t)n < space)
+			r->plain_drained = 1;
 		if (!r->plain_discard)
 			b->len += (size_t)n;
 		return (1);
@@ -150,6 +97,8 @@ relay_read_plain(struct relay *r, int *want)
 		return (1);
 	}
 	if (errno == EAGAIN || errno == EINTR) {
+		if (errno == EAGAIN)
+			r->plain_drained = 1;
 		*want |= RELAY_WANT_PLAIN_READ;
 		return (0);
 	}
@@ -165,25 +114,29 @@ relay_read_plain(struct relay *r, int *want)
 static int
 relay_write_tls(struct relay *r, int *want)
 {
-	struct relay_buf	*b = &r->p2t;
+	struct buf	*b = &r->p2t;
 	ssize_t			 n;
-	int			 ret;
+	int			 ret, progress = 0;
 
 	if (r->tls == NULL || r->tls_shut)
 		return (0);
 	if (b->len > 0) {
-		n = tls_send(r->tls, b->data + b->off, b->len);
-		if (n > 0) {
-			relay_buf_consume(b, (size_t)n);
+		/* one record per call; they collect until the flush */
+		while (b->len > 0) {
+			n = tls_send(r->tls, b->data + b->off, b->len);
+			if (n == TLS_AGAIN) {
+				*want |= relay_tls_want(r);
+				break;
+			}
+			if (n <= 0) {
+				r->error = tls_error(r->tls);
+				return (-1);
+			}
+			buf_consume(b, (size_t)n);
 			r->bytes_p2t += (uint64_t)n;
-			return (1);
+			progress = 1;
 		}
-		if (n == TLS_AGAIN) {
-			*want |= relay_tls_want(r);
-			return (0);
-		}
-		r->error = tls_error(r->tls);
-		return (-1);
+		return (progress);
 	}
 	if (!r->plain_eof)
 		return (0);
@@ -204,38 +157,42 @@ relay_write_tls(struct relay *r, int *want)
 static int
 relay_read_tls(struct relay *r, int *want)
 {
-	struct relay_buf	*b = &r->t2p;
+	struct buf	*b = &r->t2p;
 	size_t			 space;
 	ssize_t			 n;
+	int			 progress = 0;
 
 	if (r->tls == NULL || r->tls_eof)
 		return (0);
-	if ((space = relay_buf_room(b)) == 0)
-		return (0);
-	n = tls_recv(r->tls, b->data + b->off + b->len, space);
-	if (n <= 0)
-		relay_buf_settle(b);
-	if (n > 0) {
-		b->len += (size_t)n;
-		return (1);
+	/* records one by one, until the buffer is full or none is left */
+	while ((space = buf_room(b)) > 0) {
+		n = tls_recv(r->tls, b->data + b->off + b->len, space);
+		if (n <= 0)
+			buf_settle(b);
+		if (n > 0) {
+			b->len += (size_t)n;
+			progress = 1;
+			continue;
+		}
+		if (n == TLS_CLOSED) {
+			r->tls_eof = 1;
+			return (1);
+		}
+		if (n == TLS_AGAIN) {
+			*want |= relay_tls_want(r);
+			return (progress);
+		}
+		r->error = tls_error(r->tls);
+		return (-1);
 	}
-	if (n == TLS_CLOSED) {
-		r->tls_eof = 1;
-		return (1);
-	}
-	if (n == TLS_AGAIN) {
-		*want |= relay_tls_want(r);
-		return (0);
-	}
-	r->error = tls_error(r->tls);
-	return (-1);
+	return (progress);
 }
 
 /* t2p -> plain, then FIN once TLS has ended. */
 static int
 relay_write_plain(struct relay *r, int *want)
 {
-	struct relay_buf	*b = &r->t2p;
+	struct buf	*b = &r->t2p;
 	ssize_t			 n;
 
 	if (r->plain_shut)
@@ -243,7 +200,7 @@ relay_write_plain(struct relay *r, int *want)
 	if (b->len > 0) {
 		n = send(r->plain_fd, b->data + b->off, b->len, MSG_NOSIGNAL);
 		if (n > 0) {
-			relay_buf_consume(b, (size_t)n);
+			buf_consume(b, (size_t)n);
 			r->bytes_t2p += (uint64_t)n;
 			return (1);
 		}
@@ -291,10 +248,22 @@ relay_pump(struct relay *r, int *want)
 			return (RELAY_ERROR);
 		progress |= rc;
 		if (r->plain_eof && r->tls_eof && r->plain_shut && r->tls_shut)
-			return (RELAY_DONE);
+			break;
 		if (!progress)
-			return (RELAY_CONTINUE);
+			break;
 	}
-	*want |= RELAY_WANT_AGAIN;
+	if (round == RELAY_ROUNDS)
+		*want |= RELAY_WANT_AGAIN;
+	/* the records of this call go out together */
+	if (r->tls != NULL && (rc = tls_flush(r->tls)) != TLS_OK) {
+		if (rc == TLS_AGAIN) {
+			*want |= RELAY_WANT_TLS_WRITE;
+			return (RELAY_CONTINUE);
+		}
+		r->error = tls_error(r->tls);
+		return (RELAY_ERROR);
+	}
+	if (r->plain_eof && r->tls_eof && r->plain_shut && r->tls_shut)
+		return (RELAY_DONE);
 	return (RELAY_CONTINUE);
 }

@@ -44,7 +44,11 @@ struct tls	*tls_new(struct creds *creds, struct tls_cache *cache, int fd,
 		    int server, const struct verify_policy *pol,
 		    const char *sni, const char *cache_key);
 
-/** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or TLS_FAILED. */
+/**
+ * tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or
+ * TLS_FAILED.  It flushes what it writes; after TLS_AGAIN it waits to
+ * write if tls_unsent() or tls_want_write() says so, else to read.
+ */
 int		 tls_handshake(struct tls *t);
 
 /** tls_want_write(t): after TLS_AGAIN, 1 if the session waits to write, 0 to read. */
@@ -65,6 +69,23 @@ ssize_t		 tls_send(struct tls *t, const void *buf, size_t len);
 
 /** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN or TLS_FAILED. */
 int		 tls_shutdown(struct tls *t);
+
+/**
+ * tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN or
+ * TLS_FAILED.  tls_send() and tls_shutdown() only collect them, once the
+ * caller has nothing more to write for now, it flushes.
+ */
+int		 tls_flush(struct tls *t);
+
+/** tls_unsent(t): 1 if records wait in the session for tls_flush(). */
+int		 tls_unsent(struct tls *t);
+
+/**
+ * tls_rx_ready(t): the caller's loop saw the socket readable.  Until then,
+ * after a read found the socket empty, the session reports TLS_AGAIN
+ * without asking the kernel again.
+ */
+void		 tls_rx_ready(struct tls *t);
 
 /** tls_pending(t): bytes already decrypted and waiting in the session. */
 size_t		 tls_pending(struct tls *t);
