@@ -555,6 +555,7 @@ creds_unref(struct creds *c)
 		gnutls_free(c->ticket_key.data);
 	}
 	gnutls_certificate_free_credentials(c->cred);
+	verify_cache_clear(&c->vcache);
 	free(c->subject);
 	free(c);
 }

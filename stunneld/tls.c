@@ -47,6 +47,7 @@ struct tls {
 	int			 established;
 	int			 ticket_pending;	/* server: a ticket still to send */
 	int			 handshake_done;	/* ticket included */
+	int			 ticket_arrived;	/* client: not yet in the cache */
 	struct verify_policy	 pol;
 	struct cert_ident	 ident;
 	int			 verified;
@@ -313,6 +314,21 @@ tls_cache_slot(struct tls_cache *cache, const char *key, int make)
 	return ((int)lru);
 }
 
+/* GnuTLS has taken a session ticket from the server. */
+static int
+tls_ticket_cb(gnutls_session_t session, unsigned int htype, unsigned int when,
+    unsigned int incoming, const gnutls_datum_t *msg)
+{
+	struct tls	*t = gnutls_session_get_ptr(session);
+
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	(void)msg;
+	t->ticket_arrived = 1;
+	return (0);
+}
+
 /* A client that got a ticket keeps it for its next connection there. */
 static void
 tls_cache_store(struct tls *t)
@@ -320,6 +336,11 @@ tls_cache_store(struct tls *t)
 	gnutls_datum_t	 data;
 	int		 i;
 
+	/* at once: the next connection to the same place may start
+	 * before this one ends */
+	if (!t->ticket_arrived)
+		return;
+	t->ticket_arrived = 0;
 	if (t->cache == NULL || !t->established ||
 	    !(gnutls_session_get_flags(t->session) &
 	    GNUTLS_SFLAGS_SESSION_TICKET) ||
@@ -351,10 +372,14 @@ tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto err0;
-	/* Tickets go only to stunneld peers (see tls_handshake()). */
+	/* Tickets go only to stunneld peers (see tls_handshake()).  A
+	 * client sends a key share for its first group only (X25519 by
+	 * default), not also one for P-256 that a stunneld peer never
+	 * uses; a server that wants another group asks for it (one more
+	 * round trip, for that peer only). */
 	if ((ret = gnutls_init(&t->session, (server ? GNUTLS_SERVER |
-	    GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT) | GNUTLS_NONBLOCK |
-	    GNUTLS_NO_SIGNAL)) < 0) {
+	    GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_CLIENT | GNUTLS_KEY_SHARE_TOP) |
+	    GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL)) < 0) {
 		log_warnx("gnutls_init: %s", gnutls_strerror(ret));
 		goto err1;
 	}
@@ -384,6 +409,9 @@ tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
 
 		t->cache = cache;
 		snprintf(t->cache_key, sizeof(t->cache_key), "%s", cache_key);
+		gnutls_handshake_set_hook_function(t->session,
+		    GNUTLS_HANDSHAKE_NEW_SESSION_TICKET, GNUTLS_HOOK_POST,
+		    tls_ticket_cb);
 		/* a ticket is for one use: take it out of the cache */
 		if ((i = tls_cache_slot(cache, cache_key, 0)) >= 0) {
 			(void)gnutls_session_set_data(t->session,
@@ -422,8 +450,14 @@ tls_handshake(struct tls *t)
 	if ((ret = tls_flush(t)) != TLS_OK || t->handshake_done)
 		return (ret);
 	ret = tls_handshake_step(t);
-	if (ret == TLS_OK)
+	if (ret == TLS_OK) {
 		t->handshake_done = 1;
+		/* A server's last flight went out with its previous step;
+		 * what is left is a session ticket.  It waits for the first
+		 * data (the status byte), so the peer wakes up once for both. */
+		if (t->server)
+			return (TLS_OK);
+	}
 	/* what the step wrote goes out now, even if the handshake failed
 	 * (the alert that says why); it is done once the peer has it all */
 	if (tls_flush(t) == TLS_AGAIN && ret == TLS_OK)
@@ -501,6 +535,7 @@ tls_recv(struct tls *t, void *buf, size_t len)
 
 	for (;;) {
 		n = gnutls_record_recv(t->session, buf, len);
+		tls_cache_store(t);
 		if (n > 0)
 			return (n);
 		if (n == 0)

@@ -46,8 +46,10 @@ struct tls	*tls_new(struct creds *creds, struct tls_cache *cache, int fd,
 
 /**
  * tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or
- * TLS_FAILED.  It flushes what it writes; after TLS_AGAIN it waits to
- * write if tls_unsent() or tls_want_write() says so, else to read.
+ * TLS_FAILED.  It flushes what it writes, except a server's session
+ * ticket: that goes out with the caller's first tls_flush().  After
+ * TLS_AGAIN wait to write if tls_unsent() or tls_want_write() says so,
+ * else to read.
  */
 int		 tls_handshake(struct tls *t);
 

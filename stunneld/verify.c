@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <strings.h>
@@ -349,9 +350,9 @@ verify_chain_hash(const gnutls_datum_t *certs, unsigned int n,
 	return (0);
 }
 
-/* 1 if ${cache} holds ${hash} as a chain that verified, still in date. */
-static int
-verify_cache_hit(const struct verify_cache *cache, const uint8_t hash[32],
+/* The entry of ${cache} for the chain ${hash} if it verified and is still in date. */
+static const struct verify_cache_ent *
+verify_cache_find(const struct verify_cache *cache, const uint8_t hash[32],
     time_t now)
 {
 	size_t	 i;
@@ -359,8 +360,39 @@ verify_cache_hit(const struct verify_cache *cache, const uint8_t hash[32],
 	for (i = 0; i < VERIFY_CACHE_MAX; i++)
 		if (cache->ent[i].until > now &&
 		    memcmp(cache->ent[i].hash, hash, 32) == 0)
-			return (1);
-	return (0);
+			return (&cache->ent[i]);
+	return (NULL);
+}
+
+/* Remember the chain ${hash}, naming ${id}, as verified until ${until}. */
+static void
+verify_cache_add(struct verify_cache *cache, const uint8_t hash[32],
+    const struct cert_ident *id, time_t until)
+{
+	struct verify_cache_ent	*e = &cache->ent[cache->next];
+
+	free(e->id);
+	e->until = 0;
+	if ((e->id = malloc(sizeof(*e->id))) == NULL)
+		return;
+	*e->id = *id;
+	memcpy(e->hash, hash, sizeof(e->hash));
+	e->until = until;
+	cache->next = (cache->next + 1) % VERIFY_CACHE_MAX;
+}
+
+/** verify_cache_clear(cache): forget every chain in ${cache}. */
+void
+verify_cache_clear(struct verify_cache *cache)
+{
+	size_t	 i;
+
+	for (i = 0; i < VERIFY_CACHE_MAX; i++) {
+		free(cache->ent[i].id);
+		cache->ent[i].id = NULL;
+		cache->ent[i].until = 0;
+	}
+	cache->next = 0;
 }
 
 /**
@@ -375,12 +407,13 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
     size_t reasonlen)
 {
 	const gnutls_datum_t	*certs;
+	const struct verify_cache_ent *hit = NULL;
 	gnutls_x509_crt_t	 crt;
 	unsigned int		 ncerts = 0, status = 0;
 	uint8_t			 hash[32];
 	time_t			 now = time(NULL), until = 0;
 	char			 who[512];
-	int			 ret, have_id, cached = 0, hashed = 0;
+	int			 ret, have_id, hashed = 0;
 
 	memset(id, 0, sizeof(*id));
 	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 ||
@@ -388,6 +421,19 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 	    ncerts == 0) {
 		snprintf(reason, reasonlen, "no certificate");
 		goto err0;
+	}
+
+	/* The chain's signatures (an ECDSA verification each) and the
+	 * parse of the leaf are what a reconnecting peer would cost us
+	 * again: chains that passed are remembered with what the leaf
+	 * names, for at most an hour and never past the leaf's expiry. */
+	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
+		hashed = 1;
+		hit = verify_cache_find(cache, hash, now);
+	}
+	if (hit != NULL) {
+		*id = *hit->id;
+		goto policy;
 	}
 
 	/* The identity first, so that even a refused peer can be named. */
@@ -405,16 +451,7 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 	until = gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
 
-	/* The chain's signatures (an ECDSA verification each) are what a
-	 * reconnecting peer would cost us again: remember chains that
-	 * passed, for at most an hour and never past the leaf's expiry. */
-	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
-		hashed = 1;
-		cached = verify_cache_hit(cache, hash, now);
-	}
-	if (cached)
-		;	/* verified before with these credentials */
-	else if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
+	if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
 		if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND)
 			snprintf(reason, reasonlen, "no certificate");
 		else
@@ -427,27 +464,25 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 		verify_status_reason(status, reason, reasonlen);
 		goto err0;
 	}
-	if (hashed && !cached) {
-		struct verify_cache_ent *e = &cache->ent[cache->next];
-
-		cache->next = (cache->next + 1) % VERIFY_CACHE_MAX;
-		memcpy(e->hash, hash, sizeof(e->hash));
-		e->until = until < now + 3600 ? until : now + 3600;
-	}
 	if (!have_id) {
 		snprintf(reason, reasonlen, "certificate has no identity");
 		goto err0;
 	}
+	if (hashed)
+		verify_cache_add(cache, hash, id,
+		    until < now + 3600 ? until : now + 3600);
 
-	verify_ident_str(id, who, sizeof(who));
+policy:
 	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
 		snprintf(reason, reasonlen,
-		    "certificate does not name %s (has: %s)", pol->host, who);
+		    "certificate does not name %s (has: %s)", pol->host,
+		    verify_ident_str(id, who, sizeof(who)));
 		goto err0;
 	}
 	if (pol->nallow > 0 &&
 	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
-		snprintf(reason, reasonlen, "%s not in allow list", who);
+		snprintf(reason, reasonlen, "%s not in allow list",
+		    verify_ident_str(id, who, sizeof(who)));
 		goto err0;
 	}
 

@@ -32,8 +32,9 @@ struct cert_ident {
 
 /* Certificate chains that verified against one set of credentials. */
 struct verify_cache_ent {
-	uint8_t	hash[32];	/* SHA-256 of the chain's DER */
-	time_t	until;		/* trusted until then (0: empty slot) */
+	uint8_t			 hash[32];	/* SHA-256 of the chain's DER */
+	time_t			 until;		/* trusted until then (0: empty slot) */
+	struct cert_ident	*id;		/* what the leaf names (allocated) */
 };
 struct verify_cache {
 	struct verify_cache_ent	ent[VERIFY_CACHE_MAX];
@@ -102,6 +103,9 @@ int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 int	verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 	    const struct verify_policy *pol, struct cert_ident *id,
 	    char *reason, size_t reasonlen);
+
+/** verify_cache_clear(cache): forget every chain in ${cache}. */
+void	verify_cache_clear(struct verify_cache *cache);
 
 /**
  * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the

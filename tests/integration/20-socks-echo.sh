@@ -72,6 +72,25 @@ case $out in
 *)	fail "half-close via ::1: $out" ;;
 esac
 
+# A ticket is kept as soon as it arrives, not when its connection ends: a
+# second connection that starts while the first is still open resumes too.
+# (Both resume: the half-close connection above left a ticket for [::1].)
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 --hold 3 \
+    --send-bytes 10 --expect-after-eof 300000 >"$T/held.out" 2>&1 &
+held=$!
+wait_log a "\\[::1\\]:$PB3: connected to .*resumed" 30
+out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
+    --send-bytes 1000 --expect-after-eof 300000 2>&1)
+n=$(grep -c -- "-> \\[::1\\]:$PB3: connected to .*resumed" "$T/a.log")
+case $out in
+*"sent 1000 received 301000 match"*)
+	[ "$n" -eq 2 ] && ok "a connection overlapping another one resumed its session" ||
+	    fail "overlapping connection: $n resumed sessions to [::1]:$PB3, want 2" ;;
+*)	fail "overlapping connection: $out" ;;
+esac
+kill -0 $held 2>/dev/null || fail "the held connection ended too early"
+wait $held
+
 # A host name in the request (ATYP 3 "localhost"): resolved in the
 # resolver thread, the server proves it with its DNS SAN; node B's own
 # connect target is a name too.
