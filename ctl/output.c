@@ -448,6 +448,7 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 		out_kv(f, "pid", "%" PRId64, t->pid);
 	else
 		out_kv(f, "pid", "-");
+	out_kv(f, "workers", "%" PRIu32, t->workers);
 	out_kv(f, "restarts", "%" PRIu32, t->restarts);
 	out_kv(f, "max connections", "%" PRIu32, t->max_connections);
 	if (stale) {
@@ -551,6 +552,8 @@ output_status_json(FILE *f, const struct proto_tunnel *t, size_t n,
 			json_int(&j, t[i].pid);
 		else
 			json_null(&j);
+		json_key(&j, "workers");
+		json_uint(&j, t[i].workers);
 		json_key(&j, "restarts");
 		json_uint(&j, t[i].restarts);
 		json_key(&j, "max_connections");

@@ -70,7 +70,7 @@ static const char *const cf_tls_keys[] = {
 static const char *const cf_tunnel_keys[] = {
 	"mode", "listen", "connect", "routes", "allow", "socks_auth", "tls",
 	"max_connections", "handshake_timeout", "connect_timeout",
-	"idle_timeout", NULL
+	"idle_timeout", "workers", NULL
 };
 static const char *const cf_route_keys[] = {
 	"match", "connect", "peer", "deny", NULL
@@ -706,6 +706,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 	tc->handshake_timeout = 10;
 	tc->connect_timeout = 5;
 	tc->idle_timeout = 0;
+	tc->workers = 1;
 	if (cf_tls_copy(&tc->tls, gtls) != 0)
 		cf_nomem(cf, g);
 
@@ -768,6 +769,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 	cf_uint(cf, g, "handshake_timeout", 1, 3600, &tc->handshake_timeout);
 	cf_uint(cf, g, "connect_timeout", 1, 3600, &tc->connect_timeout);
 	cf_uint(cf, g, "idle_timeout", 0, 31536000, &tc->idle_timeout);
+	cf_uint(cf, g, "workers", 1, SD_WORKERS_MAX, &tc->workers);
 }
 
 /* 1 if listen addresses ${a} and ${b} cannot both be bound. */
@@ -1183,7 +1185,8 @@ conf_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->max_connections != b->max_connections ||
 	    a->handshake_timeout != b->handshake_timeout ||
 	    a->connect_timeout != b->connect_timeout ||
-	    a->idle_timeout != b->idle_timeout)
+	    a->idle_timeout != b->idle_timeout ||
+	    a->workers != b->workers)
 		return (0);
 	for (i = 0; i < a->nroutes; i++) {
 		const struct route_conf *ra = &a->routes[i], *rb = &b->routes[i];

@@ -266,7 +266,7 @@ control_query_timeout_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 	for (p = q->ctl->pending; p != NULL; p = p->next)
 		if (p->q == q) {
 			snprintf(line, sizeof(line), "tunnel %s: the worker "
-			    "did not answer", p->t->name);
+			    "did not answer", p->t->tag);
 			log_warnx("%s", line);
 			if (q->type == PROTO_REQ_RELOAD_CERTS) {
 				control_query_say(q, line);
@@ -294,7 +294,53 @@ control_tunnel_base(struct tunnel_rt *t, struct proto_tunnel *pt)
 	    supervisor_state_name(t));
 	pt->pid = t->pid;
 	pt->restarts = t->restarts;
+	pt->workers = 1;
 	pt->flags = PROTO_TUNNEL_STALE;
+}
+
+/*
+ * The workers of one tunnel (next to each other in q->tun) become one
+ * row: counters add up, the first pid stands for them, and the state is
+ * that of a worker that is not running if there is one.  A worker that
+ * did not answer leaves the sums incomplete: the row is stale.
+ */
+static void
+control_merge_workers(struct query *q)
+{
+	struct proto_tunnel	*a, *b;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < q->ntun; i++) {
+		b = &q->tun[i];
+		a = n > 0 ? &q->tun[n - 1] : NULL;
+		if (a == NULL || strcmp(a->name, b->name) != 0) {
+			if (n != i)
+				q->tun[n] = *b;
+			n++;
+			continue;
+		}
+		a->workers++;
+		a->restarts += b->restarts;
+		a->max_connections += b->max_connections;
+		if (a->pid <= 0)
+			a->pid = b->pid;
+		if (strcmp(a->state, "running") == 0)
+			memcpy(a->state, b->state, sizeof(a->state));
+		if (a->stats.cert_subject[0] == '\0') {
+			a->stats.cert_not_after = b->stats.cert_not_after;
+			a->stats.certs_loaded_at = b->stats.certs_loaded_at;
+			memcpy(a->stats.cert_subject, b->stats.cert_subject,
+			    sizeof(a->stats.cert_subject));
+		}
+		a->stats.connections_active += b->stats.connections_active;
+		a->stats.connections_total += b->stats.connections_total;
+		a->stats.bytes_in += b->stats.bytes_in;
+		a->stats.bytes_out += b->stats.bytes_out;
+		a->stats.handshakes_failed += b->stats.handshakes_failed;
+		a->stats.socks_refused += b->stats.socks_refused;
+		a->flags |= b->flags & PROTO_TUNNEL_STALE;
+	}
+	q->ntun = n;
 }
 
 /* A new query of ${type} for ${cl} (NULL: from a signal). */
@@ -362,7 +408,7 @@ control_query_start(struct control *ctl, struct client *cl, uint16_t type,
 		    type == PROTO_REQ_RELOAD_CERTS) {
 			snprintf(line, sizeof(line), "tunnel %s: no worker "
 			    "running (it loads the files when it starts)",
-			    t->name);
+			    t->tag);
 			control_query_say(q, line);
 		}
 		i++;
@@ -389,6 +435,7 @@ control_query_finish(struct query *q)
 	if (cl != NULL) {
 		switch (q->type) {
 		case PROTO_REQ_STATUS:
+			control_merge_workers(q);
 			for (i = 0; i < q->ntun && ok; i++)
 				ok = ipc_send(cl->ipc, PROTO_REP_TUNNEL,
 				    q->seq, &q->tun[i], sizeof(q->tun[i])) == 0;
@@ -459,7 +506,7 @@ control_worker_frame(struct control *ctl, struct tunnel_rt *t,
 		if (hdr->type == PROTO_REP_FAIL)
 			q->failed = 1;
 		/* "tunnel NAME: " + the worker's words */
-		snprintf(line, sizeof(line), "tunnel %s: ", t->name);
+		snprintf(line, sizeof(line), "tunnel %s: ", t->tag);
 		proto_text(line + strlen(line), sizeof(line) - strlen(line),
 		    payload, hdr->len);
 		control_query_say(q, line);
@@ -484,7 +531,7 @@ again:
 		if (p->t == t) {
 			if (p->q->type == PROTO_REQ_RELOAD_CERTS) {
 				snprintf(line, sizeof(line), "tunnel %s: the "
-				    "worker ended before answering", t->name);
+				    "worker ended before answering", t->tag);
 				control_query_say(p->q, line);
 				p->q->failed = 1;
 			}

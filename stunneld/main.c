@@ -211,7 +211,7 @@ main(int argc, char *argv[])
 
 	level = conf->log_level + verbose;
 	log_setlevel(level > LOG_DEBUG ? LOG_DEBUG : level);
-	if ((fds = calloc(conf->ntunnels, sizeof(*fds))) == NULL)
+	if ((fds = calloc(supervisor_nworkers(conf), sizeof(*fds))) == NULL)
 		fatal("calloc");
 	if (supervisor_listen(conf, fds, stderr) != 0)
 		return (1);

@@ -81,8 +81,8 @@ struct proto_tunnel {
 	int64_t		pid;			/* 0: no worker */
 	uint32_t	restarts;
 	uint32_t	flags;			/* PROTO_TUNNEL_* */
-	uint32_t	max_connections;
-	uint32_t	pad;
+	uint32_t	max_connections;	/* all workers together */
+	uint32_t	workers;		/* worker processes */
 	struct proto_stats stats;
 };
 

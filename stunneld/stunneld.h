@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SD_WORKERS_MAX		64	/* "workers" of one tunnel */
 #define SD_HOST_MAX		255	/* longest SOCKS5 domain name */
 #define SD_DEFAULT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
 #define SD_DEFAULT_CONTROL	"/run/stunneld/control.sock"
@@ -63,6 +64,7 @@ struct tunnel_conf {
 	char			*socks_pass;	/* read from password_file */
 	struct tls_conf		 tls;
 	unsigned int		 max_connections;
+	unsigned int		 workers;	/* processes sharing the listen address */
 	unsigned int		 handshake_timeout;	/* seconds */
 	unsigned int		 connect_timeout;	/* seconds */
 	unsigned int		 idle_timeout;		/* seconds, 0 = none */

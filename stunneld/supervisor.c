@@ -37,9 +37,14 @@
 static void	supervisor_spawn(struct tunnel_rt *);
 static int	supervisor_reload_apply(struct supervisor *, char *, size_t);
 
-/* Open one listening socket for ${tc}; -1 with the reason in ${err}. */
+/*
+ * Open one listening socket for ${tc}; -1 with the reason in ${err}.
+ * With ${reuseport} the kernel spreads the connections to the address
+ * over every socket bound to it, one per worker.
+ */
 static int
-supervisor_listen_one(const struct tunnel_conf *tc, char *err, size_t errlen)
+supervisor_listen_one(const struct tunnel_conf *tc, int reuseport, char *err,
+    size_t errlen)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 port[8], where[ADDR_STRLEN];
@@ -61,6 +66,9 @@ supervisor_listen_one(const struct tunnel_conf *tc, char *err, size_t errlen)
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
@@ -77,34 +85,53 @@ fail:
 	return (-1);
 }
 
+/** supervisor_nworkers(conf): how many workers (and listeners) ${conf} has in all. */
+size_t
+supervisor_nworkers(const struct sd_conf *conf)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < conf->ntunnels; i++)
+		n += conf->tunnels[i].workers;
+	return (n);
+}
+
 /**
  * supervisor_listen(conf, fds, errfp): bind and listen on every tunnel's
- * address, in tunnel order, into ${fds} (conf->ntunnels entries).  Report
- * failures to ${errfp} as "FILE:LINE: message" and return -1 (closing
- * what was opened), or 0.
+ * address, one socket per worker, in tunnel order, into ${fds}
+ * (supervisor_nworkers() entries).  Report failures to ${errfp} as
+ * "FILE:LINE: message" and return -1 (closing what was opened), or 0.
  */
 int
 supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp)
 {
-	char	 err[512];
-	size_t	 i;
-	int	 bad = 0;
+	const struct tunnel_conf *tc;
+	char			 err[512];
+	size_t			 i, k = 0, n = supervisor_nworkers(conf);
+	unsigned int		 w;
+	int			 bad = 0;
 
-	for (i = 0; i < conf->ntunnels; i++) {
-		fds[i] = supervisor_listen_one(&conf->tunnels[i], err,
-		    sizeof(err));
-		if (fds[i] < 0) {
-			fprintf(errfp, "%s:%d: tunnel %s: %s\n", conf->file,
-			    conf->tunnels[i].listen_line,
-			    conf->tunnels[i].name, err);
-			bad = 1;
+	for (k = 0; k < n; k++)
+		fds[k] = -1;
+	for (i = 0, k = 0; i < conf->ntunnels; k += tc->workers, i++) {
+		tc = &conf->tunnels[i];
+		for (w = 0; w < tc->workers; w++) {
+			fds[k + w] = supervisor_listen_one(tc, tc->workers > 1,
+			    err, sizeof(err));
+			if (fds[k + w] < 0) {
+				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
+				    conf->file, tc->listen_line, tc->name,
+				    err);
+				bad = 1;
+				break;
+			}
 		}
 	}
 	if (!bad)
 		return (0);
-	for (i = 0; i < conf->ntunnels; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+	for (k = 0; k < n; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
 	return (-1);
 }
 
@@ -210,7 +237,7 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
 	t->ipc = NULL;
 	control_worker_gone(sv->control, t);
 	if (t->state == TUNNEL_STOPPING) {
-		log_info("worker %s %s", t->name, why);
+		log_info("worker %s %s", t->tag, why);
 		t->state = TUNNEL_STOPPED;
 		if (t->tc == NULL)
 			supervisor_retired(sv, t);
@@ -226,7 +253,7 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
 	t->state = t->quick_deaths >= FAILED_AFTER ? TUNNEL_FAILED :
 	    TUNNEL_BACKOFF;
 	log_warnx("worker %s (pid %d) %s after %.1fs; restarting in %.0fs%s",
-	    t->name, (int)cw->rpid, why, lived, t->backoff,
+	    t->tag, (int)cw->rpid, why, lived, t->backoff,
 	    t->state == TUNNEL_FAILED ? " (tunnel marked failed)" : "");
 	ev_timer_set(&t->restart_w, t->backoff, 0.);
 	ev_timer_start(loop, &t->restart_w);
@@ -262,7 +289,7 @@ supervisor_worker_close_cb(struct ipc *c, const char *why, void *arg)
 {
 	struct tunnel_rt	*t = arg;
 
-	log_debug("worker %s channel: %s", t->name, why);
+	log_debug("worker %s channel: %s", t->tag, why);
 	ipc_free(c);
 	t->ipc = NULL;
 	control_worker_gone(t->sv->control, t);
@@ -278,7 +305,7 @@ supervisor_spawn(struct tunnel_rt *t)
 	pid_t			 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
-		log_warn("worker %s: socketpair", t->name);
+		log_warn("worker %s: socketpair", t->tag);
 		goto retry;
 	}
 	/* A signal that reaches the child before it has its own handlers
@@ -292,7 +319,7 @@ supervisor_spawn(struct tunnel_rt *t)
 	switch ((pid = fork())) {
 	case -1:
 		sigprocmask(SIG_SETMASK, &saved, NULL);
-		log_warn("worker %s: fork", t->name);
+		log_warn("worker %s: fork", t->tag);
 		close(sp[0]);
 		close(sp[1]);
 		goto retry;
@@ -314,7 +341,7 @@ supervisor_spawn(struct tunnel_rt *t)
 	t->state = TUNNEL_RUNNING;
 	ev_child_set(&t->child_w, pid, 0);
 	ev_child_start(sv->loop, &t->child_w);
-	log_info("worker %s started, pid %d", t->name, (int)pid);
+	log_info("worker %s started, pid %d", t->tag, (int)pid);
 	return;
 
 retry:
@@ -372,7 +399,7 @@ supervisor_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 		for (t = lists[i]; t != NULL; t = t->next)
 			if (t->pid > 0) {
 				log_warnx("worker %s did not stop in time; "
-				    "killing it", t->name);
+				    "killing it", t->tag);
 				kill(t->pid, SIGKILL);
 			}
 }
@@ -387,7 +414,7 @@ supervisor_retire_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 	(void)revents;
 	if (t->pid > 0) {
 		log_warnx("worker %s did not stop in time; killing it",
-		    t->name);
+		    t->tag);
 		kill(t->pid, SIGKILL);
 	}
 }
@@ -435,10 +462,10 @@ supervisor_log_tunnel(const struct tunnel_conf *tc)
 		    sizeof(to)), tc->nallow, tc->nallow == 1 ? "y" : "ies");
 }
 
-/* A tunnel runtime for ${tc} listening on ${fd}; not yet started. */
+/* Worker ${w} of tunnel ${tc}, listening on ${fd}; not yet started. */
 static struct tunnel_rt *
 supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
-    int fd)
+    unsigned int w, int fd)
 {
 	struct tunnel_rt	*t;
 
@@ -446,7 +473,12 @@ supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
 		fatal("calloc");
 	t->sv = sv;
 	t->tc = tc;
+	t->worker = w;
 	snprintf(t->name, sizeof(t->name), "%s", tc->name);
+	if (tc->workers > 1)
+		snprintf(t->tag, sizeof(t->tag), "%s#%u", tc->name, w + 1);
+	else
+		snprintf(t->tag, sizeof(t->tag), "%s", tc->name);
 	t->listen_fd = fd;
 	t->backoff = BACKOFF_FIRST;
 	ev_child_init(&t->child_w, supervisor_child_cb, 0, 0);
@@ -474,7 +506,7 @@ supervisor_state_name(const struct tunnel_rt *t)
 	}
 }
 
-/** supervisor_find(sv, name): the live tunnel called ${name}, or NULL. */
+/** supervisor_find(sv, name): the first worker of the live tunnel ${name}, or NULL. */
 struct tunnel_rt *
 supervisor_find(struct supervisor *sv, const char *name)
 {
@@ -486,16 +518,34 @@ supervisor_find(struct supervisor *sv, const char *name)
 	return (NULL);
 }
 
-/* The old tunnel ${old} of the running set listening where ${tc} wants to. */
+/* The ${w}th running worker listening where ${tc} wants to, or NULL. */
 static struct tunnel_rt *
-supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc)
+supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc,
+    unsigned int w)
 {
 	struct tunnel_rt	*t;
 
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->listen_fd >= 0 && t->tc->listen.port == tc->listen.port &&
-		    addr_same_host(t->tc->listen.host, tc->listen.host))
+		    addr_same_host(t->tc->listen.host, tc->listen.host) &&
+		    w-- == 0)
 			return (t);
+	return (NULL);
+}
+
+/* Take the first worker of tunnel ${name} off ${sv}'s list; NULL if none. */
+static struct tunnel_rt *
+supervisor_take(struct supervisor *sv, const char *name)
+{
+	struct tunnel_rt	**pp, *t;
+
+	for (pp = &sv->tunnels; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0) {
+			t = *pp;
+			*pp = t->next;
+			t->next = NULL;
+			return (t);
+		}
 	return (NULL);
 }
 
@@ -526,12 +576,13 @@ static int
 supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 {
 	struct sd_conf		*nc;
-	struct tunnel_rt	*t, *old, **pp, *head = NULL, **tail = &head;
+	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
 	struct creds		*cr;
 	FILE			*errfp;
 	char			*errbuf = NULL, err[1024];
-	size_t			 errlen = 0, i, added = 0, changed = 0, same = 0;
-	size_t			 removed = 0;
+	size_t			 errlen = 0, i, k, nfds = 0, added = 0;
+	size_t			 changed = 0, same = 0, removed = 0;
+	unsigned int		 w;
 	int			*fds = NULL, bad = 0;
 
 	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
@@ -550,29 +601,42 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		}
 		creds_unref(cr);
 	}
-	/* New listeners, reusing the socket of a tunnel on the same address. */
+	/* New listeners, reusing the sockets of workers on the same
+	 * address.  A worker more than the address had gets a socket of
+	 * its own (SO_REUSEPORT) if the kernel allows it, else shares the
+	 * first worker's. */
 	if (nc != NULL && !bad) {
-		if ((fds = calloc(nc->ntunnels, sizeof(*fds))) == NULL)
+		nfds = supervisor_nworkers(nc);
+		if ((fds = calloc(nfds, sizeof(*fds))) == NULL)
 			fatal("calloc");
-		for (i = 0; i < nc->ntunnels; i++) {
+		for (k = 0; k < nfds; k++)
+			fds[k] = -1;
+		for (i = 0, k = 0; i < nc->ntunnels; i++) {
 			const struct tunnel_conf *tc = &nc->tunnels[i];
 
-			fds[i] = -1;
-			if ((old = supervisor_same_listen(sv, tc)) != NULL) {
-				if ((fds[i] = dup(old->listen_fd)) < 0) {
+			for (w = 0; w < tc->workers; w++, k++) {
+				if ((old = supervisor_same_listen(sv, tc, w))
+				    != NULL)
+					fds[k] = dup(old->listen_fd);
+				else {
+					fds[k] = supervisor_listen_one(tc,
+					    tc->workers > 1, err, sizeof(err));
+					if (fds[k] < 0 && w > 0)
+						fds[k] = dup(fds[k - w]);
+				}
+				if (fds[k] < 0 && w == 0) {
+					fprintf(errfp, "%s:%d: tunnel %s: %s\n",
+					    nc->file, tc->listen_line,
+					    tc->name, old != NULL ?
+					    strerror(errno) : err);
+					bad = 1;
+				} else if (fds[k] < 0) {
 					fprintf(errfp, "%s:%d: tunnel %s: "
-					    "dup: %s\n", nc->file,
-					    tc->listen_line, tc->name,
+					    "worker %u: %s\n", nc->file,
+					    tc->listen_line, tc->name, w + 1,
 					    strerror(errno));
 					bad = 1;
 				}
-				continue;
-			}
-			if ((fds[i] = supervisor_listen_one(tc, err,
-			    sizeof(err))) < 0) {
-				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
-				    nc->file, tc->listen_line, tc->name, err);
-				bad = 1;
 			}
 		}
 	}
@@ -581,9 +645,9 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		snprintf(msg, msglen, "%s", errbuf != NULL ? errbuf : "");
 		if (msglen > 0 && strlen(msg) > 0 && msg[strlen(msg) - 1] == '\n')
 			msg[strlen(msg) - 1] = '\0';
-		for (i = 0; fds != NULL && i < nc->ntunnels; i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
+		for (k = 0; fds != NULL && k < nfds; k++)
+			if (fds[k] >= 0)
+				close(fds[k]);
 		free(fds);
 		free(errbuf);
 		conf_free(nc);
@@ -594,26 +658,27 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	free(errbuf);
 
 	/* Build the new tunnel list; what is left of the old one retires. */
-	for (i = 0; i < nc->ntunnels; i++) {
+	for (i = 0, k = 0; i < nc->ntunnels; i++) {
 		const struct tunnel_conf *tc = &nc->tunnels[i];
 
-		for (pp = &sv->tunnels; *pp != NULL; pp = &(*pp)->next)
-			if (strcmp((*pp)->name, tc->name) == 0)
-				break;
-		old = *pp;
+		old = supervisor_find(sv, tc->name);
 		if (old != NULL && conf_tunnel_equal(old->tc, tc)) {
-			*pp = old->next;
-			old->next = NULL;
-			old->tc = tc;
-			close(fds[i]);
-			*tail = old;
-			tail = &old->next;
+			/* the same number of workers, by conf_tunnel_equal() */
+			for (w = 0; w < tc->workers; w++, k++) {
+				t = supervisor_take(sv, tc->name);
+				t->tc = tc;
+				close(fds[k]);
+				*tail = t;
+				tail = &t->next;
+			}
 			same++;
 			continue;
 		}
-		t = supervisor_tunnel_new(sv, tc, fds[i]);
-		*tail = t;
-		tail = &t->next;
+		for (w = 0; w < tc->workers; w++, k++) {
+			t = supervisor_tunnel_new(sv, tc, w, fds[k]);
+			*tail = t;
+			tail = &t->next;
+		}
 		if (old != NULL)
 			changed++;
 		else
@@ -621,7 +686,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	}
 	while ((old = sv->tunnels) != NULL) {
 		sv->tunnels = old->next;
-		if (conf_find_tunnel(nc, old->name) == NULL)
+		if (old->worker == 0 && conf_find_tunnel(nc, old->name) == NULL)
 			removed++;
 		supervisor_tunnel_stop(old);
 		old->tc = NULL;
@@ -634,7 +699,7 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			    nc->shutdown_timeout + 2.0, 0.);
 			old->restart_w.data = old;
 			ev_timer_start(sv->loop, &old->restart_w);
-			log_info("tunnel %s: old worker %d drains", old->name,
+			log_info("tunnel %s: old worker %d drains", old->tag,
 			    (int)old->pid);
 		} else
 			supervisor_tunnel_free(old);
@@ -648,7 +713,8 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->pid == 0 && t->state != TUNNEL_BACKOFF &&
 		    t->state != TUNNEL_FAILED) {
-			supervisor_log_tunnel(t->tc);
+			if (t->worker == 0)
+				supervisor_log_tunnel(t->tc);
 			supervisor_spawn(t);
 		}
 	snprintf(msg, msglen, "configuration reloaded: %zu added, %zu "
@@ -670,7 +736,8 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 {
 	struct supervisor	 sv;
 	struct tunnel_rt	*t, **tail;
-	size_t			 i;
+	size_t			 i, k;
+	unsigned int		 w;
 
 	memset(&sv, 0, sizeof(sv));
 	sv.loop = EV_DEFAULT;
@@ -696,13 +763,16 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	/* Every tunnel is known before the first fork, so that each worker
 	 * closes the listeners that are not its own. */
 	tail = &sv.tunnels;
-	for (i = 0; i < sv.conf->ntunnels; i++) {
-		t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], fds[i]);
-		*tail = t;
-		tail = &t->next;
-	}
+	for (i = 0, k = 0; i < sv.conf->ntunnels; i++)
+		for (w = 0; w < sv.conf->tunnels[i].workers; w++, k++) {
+			t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], w,
+			    fds[k]);
+			*tail = t;
+			tail = &t->next;
+		}
 	for (t = sv.tunnels; t != NULL; t = t->next) {
-		supervisor_log_tunnel(t->tc);
+		if (t->worker == 0)
+			supervisor_log_tunnel(t->tc);
 		supervisor_spawn(t);
 	}
 	/* Listeners are bound and the control socket is up: connections

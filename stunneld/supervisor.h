@@ -26,12 +26,15 @@ enum tunnel_state {
 	TUNNEL_STOPPED
 };
 
-/* One tunnel as the supervisor runs it. */
+/* One worker of a tunnel as the supervisor runs it (a tunnel with
+ * "workers = N" has N of these, next to each other in the list). */
 struct tunnel_rt {
 	struct tunnel_rt		*next;
 	struct supervisor		*sv;
 	const struct tunnel_conf	*tc;	/* NULL once retired by a reload */
 	char				 name[PROTO_NAME_MAX];
+	char				 tag[PROTO_NAME_MAX + 8];	/* "name", or "name#2" of several */
+	unsigned int			 worker;	/* 0 .. tc->workers - 1 */
 	enum tunnel_state		 state;
 	int				 listen_fd;
 	struct ipc			*ipc;	/* the worker's channel; NULL without worker */
@@ -57,11 +60,14 @@ struct supervisor {
 	ev_timer		 kill_timer;
 };
 
+/** supervisor_nworkers(conf): how many workers (and listeners) ${conf} has in all. */
+size_t	supervisor_nworkers(const struct sd_conf *conf);
+
 /**
  * supervisor_listen(conf, fds, errfp): bind and listen on every tunnel's
- * address, in tunnel order, into ${fds} (conf->ntunnels entries).  Report
- * failures to ${errfp} as "FILE:LINE: message" and return -1 (closing
- * what was opened), or 0.
+ * address, one socket per worker, in tunnel order, into ${fds}
+ * (supervisor_nworkers() entries).  Report failures to ${errfp} as
+ * "FILE:LINE: message" and return -1 (closing what was opened), or 0.
  */
 int	supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp);
 
@@ -88,7 +94,7 @@ void	supervisor_stop(struct supervisor *sv);
 /** supervisor_state_name(t): "running", "restarting", "failed", ... */
 const char *supervisor_state_name(const struct tunnel_rt *t);
 
-/** supervisor_find(sv, name): the live tunnel called ${name}, or NULL. */
+/** supervisor_find(sv, name): the first worker of the live tunnel ${name}, or NULL. */
 struct tunnel_rt *supervisor_find(struct supervisor *sv, const char *name);
 
 #endif /* !SUPERVISOR_H */

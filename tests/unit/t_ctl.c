@@ -31,6 +31,7 @@ fixtures(struct proto_tunnel t[3])
 	snprintf(t[0].listen, sizeof(t[0].listen), "127.0.0.1:1080");
 	snprintf(t[0].state, sizeof(t[0].state), "running");
 	t[0].pid = 1234;
+	t[0].workers = 1;
 	t[0].max_connections = 256;
 	t[0].stats.connections_active = 3;
 	t[0].stats.connections_total = 17;
@@ -48,6 +49,7 @@ fixtures(struct proto_tunnel t[3])
 	snprintf(t[1].listen, sizeof(t[1].listen), "[2001:db8::1]:7447");
 	snprintf(t[1].state, sizeof(t[1].state), "running");
 	t[1].pid = 1300;
+	t[1].workers = 4;
 	t[1].restarts = 2;
 	t[1].flags = PROTO_TUNNEL_STALE;
 	t[1].max_connections = 64;
@@ -58,6 +60,7 @@ fixtures(struct proto_tunnel t[3])
 	snprintf(t[2].mode, sizeof(t[2].mode), "socks");
 	snprintf(t[2].listen, sizeof(t[2].listen), "127.0.0.1:1081");
 	snprintf(t[2].state, sizeof(t[2].state), "failed");
+	t[2].workers = 1;
 	t[2].restarts = 5;
 	t[2].max_connections = 256;
 	t[2].stats.connections_total = 4;
@@ -673,6 +676,7 @@ test_status(void)
 	    "listen:             127.0.0.1:1080\n"
 	    "state:              running\n"
 	    "pid:                1234\n"
+	    "workers:            1\n"
 	    "restarts:           0\n"
 	    "max connections:    256\n"
 	    "connections active: 3\n"
@@ -696,6 +700,7 @@ test_status(void)
 	    "state:              running (stale: the worker did not answer; "
 	    "counters unknown)\n"
 	    "pid:                1300\n"
+	    "workers:            4\n"
 	    "restarts:           2\n"
 	    "max connections:    64\n"
 	    "connections active: ?\n"
@@ -718,6 +723,7 @@ test_status(void)
 	    "listen:             127.0.0.1:1081\n"
 	    "state:              failed\n"
 	    "pid:                -\n"
+	    "workers:            1\n"
 	    "restarts:           5\n"
 	    "max connections:    256\n"
 	    "connections active: 0\n"
@@ -737,7 +743,7 @@ test_status(void)
 	CHECK_STR(text, "{\"tunnels\":["
 	    "{\"name\":\"p2p_out\",\"mode\":\"socks\","
 	    "\"listen\":\"127.0.0.1:1080\",\"state\":\"running\","
-	    "\"stale\":false,\"pid\":1234,\"restarts\":0,"
+	    "\"stale\":false,\"pid\":1234,\"workers\":1,\"restarts\":0,"
 	    "\"max_connections\":256,\"connections_active\":3,"
 	    "\"connections_total\":17,\"bytes_in\":123456,"
 	    "\"bytes_out\":654321,\"handshakes_failed\":2,"
@@ -746,7 +752,7 @@ test_status(void)
 	    "\"certs_loaded_at\":\"2026-11-24T10:00:00Z\"},"
 	    "{\"name\":\"p2p_in\",\"mode\":\"tls\","
 	    "\"listen\":\"[2001:db8::1]:7447\",\"state\":\"running\","
-	    "\"stale\":true,\"pid\":1300,\"restarts\":2,"
+	    "\"stale\":true,\"pid\":1300,\"workers\":4,\"restarts\":2,"
 	    "\"max_connections\":64,\"connections_active\":null,"
 	    "\"connections_total\":null,\"bytes_in\":null,"
 	    "\"bytes_out\":null,\"handshakes_failed\":null,"
@@ -755,7 +761,7 @@ test_status(void)
 	    "\"certs_loaded_at\":null},"
 	    "{\"name\":\"tools_out\",\"mode\":\"socks\","
 	    "\"listen\":\"127.0.0.1:1081\",\"state\":\"failed\","
-	    "\"stale\":false,\"pid\":null,\"restarts\":5,"
+	    "\"stale\":false,\"pid\":null,\"workers\":1,\"restarts\":5,"
 	    "\"max_connections\":256,\"connections_active\":0,"
 	    "\"connections_total\":4,\"bytes_in\":5683281920,"
 	    "\"bytes_out\":1023,\"handshakes_failed\":0,"

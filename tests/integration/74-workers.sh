@@ -1,0 +1,129 @@
+#!/bin/sh
+# "workers = N": N processes serve one tunnel, each on its own listening
+# socket (SO_REUSEPORT), and the kernel spreads the connections over them.
+# stunnelctl shows the tunnel as one row with the counters of all; a dead
+# worker is restarted while the others serve; a reload changes N.
+. "$(dirname "$0")/lib.sh"
+need ss
+
+pki_ca ca
+pki_cert ca node-a --ip 127.0.0.1
+pki_cert ca node-b --ip 127.0.0.2
+
+PA=$(port_free); PB=$(port_free); PE=$(port_free)
+start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
+wait_port 127.0.0.1 $PE || die "echo server did not start"
+conf_global b node-b ca
+cp "$T/b.conf" "$T/b.global"
+cat >>"$T/b.conf" <<EOF
+tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
+    connect = "127.0.0.1:$PE"; workers = 3; }; };
+EOF
+conf_global a node-a ca
+cat >>"$T/a.conf" <<EOF
+tunnels = { p2p_out = { mode = "socks"; listen = "127.0.0.1:$PA"; workers = 2; }; };
+EOF
+"$STUNNELD" -t -c "$T/b.conf" >"$T/check.out" 2>&1 || fail "-t: $(cat "$T/check.out")"
+start_stunneld b "$T/b.conf" || die "node B did not start"
+start_stunneld a "$T/a.conf" || die "node A did not start"
+wait_log b 'worker p2p_in#3 started' || die "no third worker on B"
+wait_log a 'worker p2p_out#2 started' || die "no second worker on A"
+CTL=$top_builddir/ctl/stunnelctl
+
+# listeners PORT: how many sockets listen on 127.0.0.2:PORT.
+listeners() {
+	ss -Hltn "src 127.0.0.2:$1" | wc -l
+}
+# run_conns N: N connections through A -> B, each echoing 1000 bytes;
+# prints how many matched.
+run_conns() {
+	i=0 good=0
+	while [ $i -lt "$1" ]; do
+		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
+		    --send-bytes 1000 2>&1 | grep -q 'sent 1000 received 1000 match' &&
+		    good=$((good + 1))
+		i=$((i + 1))
+	done
+	echo $good
+}
+# status_field TUNNEL KEY: a field of TUNNEL's row in node B's status --json.
+status_field() {
+	"$CTL" -s "$T/b.sock" --json status | python3 -c '
+import json, sys
+rows = [t for t in json.load(sys.stdin)["tunnels"] if t["name"] == sys.argv[1]]
+print(len(rows) if sys.argv[2] == "rows" else rows[0][sys.argv[2]])' "$1" "$2"
+}
+
+n=$(listeners $PB)
+[ "$n" -eq 3 ] && ok "three sockets listen on the tls tunnel's address" ||
+    fail "$n sockets listen on 127.0.0.2:$PB, want 3"
+
+good=$(run_conns 40)
+[ "$good" -eq 40 ] && ok "40 connections through 2 + 3 workers" ||
+    fail "$good of 40 connections went through"
+# Each connection is logged by the worker (pid in brackets) that took it.
+served=$(grep 'worker p2p_in\[[0-9]*\] info: .* connected$' "$T/b.log" |
+    sed 's/.*worker p2p_in\[\([0-9]*\)\].*/\1/' | sort -u | wc -l)
+[ "$served" -ge 2 ] && ok "connections were spread over $served of 3 workers" ||
+    fail "only $served worker took connections"
+
+[ "$(status_field p2p_in rows)" = 1 ] && [ "$(status_field p2p_in workers)" = 3 ] &&
+    ok "status: one row for p2p_in, workers 3" ||
+    fail "status: $("$CTL" -s "$T/b.sock" --json status)"
+total=$(status_field p2p_in connections_total)
+[ "$total" = 40 ] && ok "status: connections_total is the sum over the workers (40)" ||
+    fail "status: connections_total $total, want 40"
+"$CTL" -s "$T/b.sock" status p2p_in | grep -q '^workers: *3$' ||
+    fail "status p2p_in does not say workers 3"
+
+out=$("$CTL" -s "$T/b.sock" reload-certs p2p_in 2>&1)
+rc=$?
+[ $rc -eq 0 ] && [ "$(echo "$out" | grep -c '^tunnel p2p_in#[123]: reloaded')" -eq 3 ] &&
+    ok "reload-certs answered by each of the three workers" ||
+    fail "reload-certs: rc $rc: $out"
+
+# One worker dies: the others go on, it comes back.
+victim=$(sed -n 's/.*worker p2p_in#2 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)
+kill -KILL "$victim"
+wait_log b "worker p2p_in#2 \(pid $victim\) killed by signal 9" || fail "death not logged"
+good=$(run_conns 20)
+[ "$good" -eq 20 ] && ok "20 connections while worker 2 was dead or restarting" ||
+    fail "$good of 20 connections went through after a worker died"
+wait_log b "worker p2p_in#2 started, pid" || fail "worker 2 not restarted"
+
+# Reload: 3 workers -> 2 -> 4, the address stays served.
+set_workers() {
+	cp "$T/b.global" "$T/b.conf"
+	cat >>"$T/b.conf" <<EOF
+tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
+    connect = "127.0.0.1:$PE"; workers = $1; }; };
+EOF
+	"$CTL" -s "$T/b.sock" reload >"$T/reload.out" 2>&1 ||
+	    fail "reload to $1 workers: $(cat "$T/reload.out")"
+}
+for want in 2 4; do
+	set_workers $want
+	n=50
+	while [ "$n" -gt 0 ] && { [ "$(status_field p2p_in workers)" != $want ] ||
+	    [ "$(listeners $PB)" -ne $want ]; }; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	good=$(run_conns 10)
+	[ "$(status_field p2p_in workers)" = $want ] && [ "$good" -eq 10 ] &&
+	    [ "$(listeners $PB)" -eq $want ] &&
+	    ok "reloaded to $want workers ($want sockets), 10 of 10 connections through" ||
+	    fail "reload to $want workers: status says $(status_field p2p_in workers), $(listeners $PB) sockets, $good of 10 through"
+done
+
+# A value out of range is a FILE:LINE error.
+cp "$T/b.global" "$T/bad.conf"
+printf 'tunnels = { x = { mode = "tls"; listen = "127.0.0.2:1"; connect = "127.0.0.1:1";\n    workers = 0; }; };\n' >>"$T/bad.conf"
+out=$("$STUNNELD" -t -c "$T/bad.conf" 2>&1)
+line=$(grep -n 'workers = 0' "$T/bad.conf" | cut -d: -f1)
+case $out in
+*"bad.conf:$line: "*workers*) ok "workers = 0 refused at its line" ;;
+*)	fail "workers = 0: $out" ;;
+esac
+
+done_test
