@@ -6,10 +6,12 @@
 # Environment: top_srcdir, top_builddir (set by make; default: this
 # script's parent directory), BENCH_OUT (the results file, default
 # $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
-# the work directory with configs, certificates and logs).
+# the work directory with configs, certificates and logs), BENCH_WORKERS
+# (the "workers" of both stunneld tunnels, default 1).
 set -u
 
 QUICK=0
+WORKERS=${BENCH_WORKERS:-1}
 case ${1:-} in
 --quick)	QUICK=1 ;;
 "")		;;
@@ -177,11 +179,11 @@ tls = {
 EOF
 done
 cat >>"$W/a.conf" <<EOF
-tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; }; };
+tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; }; };
 EOF
 cat >>"$W/b.conf" <<EOF
 tunnels = { bench_in = { mode = "tls"; listen = "127.0.0.2:$P_B";
-    connect = "127.0.0.1:$P_SN"; max_connections = 2000; }; };
+    connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS; }; };
 EOF
 "$STUNNELD" -t -c "$W/a.conf" >"$W/check-a.log" 2>&1 || die "a.conf: $(cat "$W/check-a.log")"
 "$STUNNELD" -t -c "$W/b.conf" >"$W/check-b.log" 2>&1 || die "b.conf: $(cat "$W/check-b.log")"
@@ -461,7 +463,8 @@ table() {
 	    "stunneld: GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
 	echo "$REPS repetitions per figure; bulk ${BULK_S} s; connections ${CONN_S} s per run;" \
 	    "$PINGS round trips; $IDLE_N idle connections; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-	echo "TLS 1.3, AES-128-GCM, ECDSA P-256 certificates, mutual verification on both paths"
+	echo "TLS 1.3, AES-128-GCM, ECDSA P-256 certificates, mutual verification on both paths;" \
+	    "stunneld workers per tunnel: $WORKERS"
 	echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
 	echo
 	table
