@@ -49,7 +49,6 @@ struct tls {
 	int			 handshake_done;	/* ticket included */
 	int			 ticket_arrived;	/* client: not yet in the cache */
 	struct verify_policy	 pol;
-	struct cert_ident	 ident;
 	int			 verified;
 	char			 peer[256];
 	char			 error[256];
@@ -195,17 +194,18 @@ tls_rx_ready(struct tls *t)
 static int
 tls_verify_cb(gnutls_session_t session)
 {
-	struct tls	*t = gnutls_session_get_ptr(session);
-	char		 reason[200];
+	struct tls		*t = gnutls_session_get_ptr(session);
+	struct cert_ident	 ident;	/* 8 KiB: kept off the session */
+	char			 reason[200];
 
 	if (verify_peer_cached(session, creds_verify_cache(t->creds), &t->pol,
-	    &t->ident, reason,
+	    &ident, reason,
 	    sizeof(reason)) != 0) {
 		snprintf(t->error, sizeof(t->error), "peer refused: %s",
 		    reason);
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
-	verify_ident_str(&t->ident, t->peer, sizeof(t->peer));
+	verify_ident_str(&ident, t->peer, sizeof(t->peer));
 	t->verified = 1;
 	return (0);
 }
