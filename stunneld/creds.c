@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include "creds.h"
@@ -459,16 +460,29 @@ err0:
 }
 
 /**
- * creds_load(tc, conffile, err, errlen): load and check the files of ${tc}:
- * every file readable and parsable, the key matching the certificate, the
- * certificate inside its validity period and chaining to the CA, the CRL
- * parsable, the priority string valid.  Return a bundle holding one
- * reference, or NULL with "${conffile}:LINE: FILE: reason" in ${err}
- * (LINE is the config line of the offending setting).
+ * creds_ticket_key_new(key): fill ${key} (CREDS_TICKET_KEY_LEN bytes) with
+ * a new random session ticket master key; 0, or -1 on failure.
+ */
+int
+creds_ticket_key_new(uint8_t *key)
+{
+	return (gnutls_rnd(GNUTLS_RND_KEY, key, CREDS_TICKET_KEY_LEN) == 0 ?
+	    0 : -1);
+}
+
+/**
+ * creds_load(tc, conffile, ticket_key, err, errlen): load and check the
+ * files of ${tc}: every file readable and parsable, the key matching the
+ * certificate, the certificate inside its validity period and chaining to
+ * the CA, the CRL parsable, the priority string valid.  The bundle issues
+ * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes; NULL:
+ * a random one).  Return a bundle holding one reference, or NULL with
+ * "${conffile}:LINE: FILE: reason" in ${err} (LINE is the config line of
+ * the offending setting).
  */
 struct creds *
-creds_load(const struct tls_conf *tc, const char *conffile, char *err,
-    size_t errlen)
+creds_load(const struct tls_conf *tc, const char *conffile,
+    const uint8_t *ticket_key, char *err, size_t errlen)
 {
 	struct creds		*c;
 	gnutls_x509_crt_t	*cas = NULL;
@@ -509,10 +523,24 @@ creds_load(const struct tls_conf *tc, const char *conffile, char *err,
 		goto err3;
 	}
 	creds_crt_list_free(cas, ncas);
-	/* A fresh ticket key per bundle: a certificate reload also ends
-	 * resumption of sessions begun before it.  GnuTLS derives the keys
+	/* The workers of a tunnel share one ticket key, so that a peer
+	 * resumes whichever worker takes its next connection; it outlives
+	 * certificate reloads (a resumed session is checked against the CA,
+	 * CRL and allow-list in force, see tls.c).  GnuTLS derives the keys
 	 * it really uses from this one and rotates them over time. */
-	if ((ret = gnutls_session_ticket_key_generate(&c->ticket_key)) < 0) {
+	if (ticket_key != NULL) {
+		if ((c->ticket_key.data = gnutls_malloc(
+		    CREDS_TICKET_KEY_LEN)) == NULL)
+			ret = GNUTLS_E_MEMORY_ERROR;
+		else {
+			memcpy(c->ticket_key.data, ticket_key,
+			    CREDS_TICKET_KEY_LEN);
+			c->ticket_key.size = CREDS_TICKET_KEY_LEN;
+			ret = 0;
+		}
+	} else
+		ret = gnutls_session_ticket_key_generate(&c->ticket_key);
+	if (ret < 0) {
 		snprintf(err, errlen, "%s: session ticket key: %s", conffile,
 		    gnutls_strerror(ret));
 		gnutls_priority_deinit(c->prio);

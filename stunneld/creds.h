@@ -15,16 +15,26 @@
 
 struct creds;
 
+#define CREDS_TICKET_KEY_LEN	64	/* a GnuTLS session ticket master key */
+
 /**
- * creds_load(tc, conffile, err, errlen): load and check the files of ${tc}:
- * every file readable and parsable, the key matching the certificate, the
- * certificate inside its validity period and chaining to the CA, the CRL
- * parsable, the priority string valid.  Return a bundle holding one
- * reference, or NULL with "${conffile}:LINE: FILE: reason" in ${err}
- * (LINE is the config line of the offending setting).
+ * creds_ticket_key_new(key): fill ${key} (CREDS_TICKET_KEY_LEN bytes) with
+ * a new random session ticket master key; 0, or -1 on failure.
+ */
+int		 creds_ticket_key_new(uint8_t *key);
+
+/**
+ * creds_load(tc, conffile, ticket_key, err, errlen): load and check the
+ * files of ${tc}: every file readable and parsable, the key matching the
+ * certificate, the certificate inside its validity period and chaining to
+ * the CA, the CRL parsable, the priority string valid.  The bundle issues
+ * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes; NULL:
+ * a random one).  Return a bundle holding one reference, or NULL with
+ * "${conffile}:LINE: FILE: reason" in ${err} (LINE is the config line of
+ * the offending setting).
  */
 struct creds	*creds_load(const struct tls_conf *tc, const char *conffile,
-		    char *err, size_t errlen);
+		    const uint8_t *ticket_key, char *err, size_t errlen);
 
 /** creds_ref(c): take one more reference to ${c}; return ${c}. */
 struct creds	*creds_ref(struct creds *c);

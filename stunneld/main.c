@@ -52,8 +52,8 @@ check_creds(const struct sd_conf *conf)
 	int		 bad = 0;
 
 	for (i = 0; i < conf->ntunnels; i++) {
-		if ((c = creds_load(&conf->tunnels[i].tls, conf->file, err,
-		    sizeof(err))) == NULL) {
+		if ((c = creds_load(&conf->tunnels[i].tls, conf->file, NULL,
+		    err, sizeof(err))) == NULL) {
 			fprintf(stderr, "%s\n", err);
 			bad = 1;
 		}

@@ -203,6 +203,7 @@ supervisor_tunnel_free(struct tunnel_rt *t)
 	ipc_free(t->ipc);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
+	explicit_bzero(t->ticket_key, sizeof(t->ticket_key));
 	free(t);
 }
 
@@ -326,7 +327,8 @@ supervisor_spawn(struct tunnel_rt *t)
 	case 0:
 		close(sp[0]);
 		supervisor_forget(sv, t);
-		_exit(worker_run(sv->conf, t->tc, t->listen_fd, sp[1]));
+		_exit(worker_run(sv->conf, t->tc, t->listen_fd, sp[1],
+		    t->ticket_key));
 	default:
 		break;
 	}
@@ -462,15 +464,23 @@ supervisor_log_tunnel(const struct tunnel_conf *tc)
 		    sizeof(to)), tc->nallow, tc->nallow == 1 ? "y" : "ies");
 }
 
-/* Worker ${w} of tunnel ${tc}, listening on ${fd}; not yet started. */
+/*
+ * Worker ${w} of tunnel ${tc}, listening on ${fd}; not yet started.
+ * ${first} is worker 0 of the same tunnel (NULL for worker 0 itself):
+ * the workers of a tunnel share its session ticket key.
+ */
 static struct tunnel_rt *
 supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
-    unsigned int w, int fd)
+    unsigned int w, int fd, const struct tunnel_rt *first)
 {
 	struct tunnel_rt	*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("calloc");
+	if (first != NULL)
+		memcpy(t->ticket_key, first->ticket_key, sizeof(t->ticket_key));
+	else if (creds_ticket_key_new(t->ticket_key) != 0)
+		fatalx("cannot make a session ticket key");
 	t->sv = sv;
 	t->tc = tc;
 	t->worker = w;
@@ -576,7 +586,7 @@ static int
 supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 {
 	struct sd_conf		*nc;
-	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
+	struct tunnel_rt	*t, *old, *first, *head = NULL, **tail = &head;
 	struct creds		*cr;
 	FILE			*errfp;
 	char			*errbuf = NULL, err[1024];
@@ -594,8 +604,8 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		old = supervisor_find(sv, nc->tunnels[i].name);
 		if (old != NULL && conf_tunnel_equal(old->tc, &nc->tunnels[i]))
 			continue;
-		if ((cr = creds_load(&nc->tunnels[i].tls, nc->file, err,
-		    sizeof(err))) == NULL) {
+		if ((cr = creds_load(&nc->tunnels[i].tls, nc->file, NULL,
+		    err, sizeof(err))) == NULL) {
 			fprintf(errfp, "%s\n", err);
 			bad = 1;
 		}
@@ -674,8 +684,10 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			same++;
 			continue;
 		}
-		for (w = 0; w < tc->workers; w++, k++) {
-			t = supervisor_tunnel_new(sv, tc, w, fds[k]);
+		for (w = 0, first = NULL; w < tc->workers; w++, k++) {
+			t = supervisor_tunnel_new(sv, tc, w, fds[k], first);
+			if (first == NULL)
+				first = t;
 			*tail = t;
 			tail = &t->next;
 		}
@@ -735,7 +747,7 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
     int *fds, struct control *control)
 {
 	struct supervisor	 sv;
-	struct tunnel_rt	*t, **tail;
+	struct tunnel_rt	*t, *first, **tail;
 	size_t			 i, k;
 	unsigned int		 w;
 
@@ -764,9 +776,12 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	 * closes the listeners that are not its own. */
 	tail = &sv.tunnels;
 	for (i = 0, k = 0; i < sv.conf->ntunnels; i++)
-		for (w = 0; w < sv.conf->tunnels[i].workers; w++, k++) {
+		for (w = 0, first = NULL; w < sv.conf->tunnels[i].workers;
+		    w++, k++) {
 			t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], w,
-			    fds[k]);
+			    fds[k], first);
+			if (first == NULL)
+				first = t;
 			*tail = t;
 			tail = &t->next;
 		}

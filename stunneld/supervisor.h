@@ -12,6 +12,7 @@
 
 #include <ev.h>
 
+#include "creds.h"
 #include "proto.h"
 #include "stunneld.h"
 
@@ -35,6 +36,7 @@ struct tunnel_rt {
 	char				 name[PROTO_NAME_MAX];
 	char				 tag[PROTO_NAME_MAX + 8];	/* "name", or "name#2" of several */
 	unsigned int			 worker;	/* 0 .. tc->workers - 1 */
+	uint8_t				 ticket_key[CREDS_TICKET_KEY_LEN];	/* the tunnel's */
 	enum tunnel_state		 state;
 	int				 listen_fd;
 	struct ipc			*ipc;	/* the worker's channel; NULL without worker */

@@ -151,7 +151,7 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 	char		 err[1024];
 	unsigned int	 closed = 0;
 
-	if ((c = creds_load(&w->tc->tls, w->conf->file, err,
+	if ((c = creds_load(&w->tc->tls, w->conf->file, w->ticket_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("reload-certs failed, keeping the current "
 		    "certificates: %s", err);
@@ -268,14 +268,15 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 }
 
 /**
- * worker_run(conf, tc, listen_fd, ipc_fd): serve tunnel ${tc} on
- * ${listen_fd} in this (freshly forked) process until stopped; the
+ * worker_run(conf, tc, listen_fd, ipc_fd, ticket_key): serve tunnel ${tc}
+ * on ${listen_fd} in this (freshly forked) process until stopped, issuing
+ * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the
  * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
  * the process exit status.
  */
 int
 worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-    int listen_fd, int ipc_fd)
+    int listen_fd, int ipc_fd, const uint8_t *ticket_key)
 {
 	struct worker	 w;
 	sigset_t	 sigs;
@@ -288,8 +289,9 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.conf = conf;
 	w.tc = tc;
 	w.listen_fd = listen_fd;
+	w.ticket_key = ticket_key;
 	w.certs_loaded_at = time(NULL);
-	if ((w.creds = creds_load(&tc->tls, conf->file, err,
+	if ((w.creds = creds_load(&tc->tls, conf->file, ticket_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("cannot load certificates: %s", err);
 		return (1);

@@ -24,6 +24,7 @@ struct worker {
 	const struct sd_conf	*conf;
 	const struct tunnel_conf *tc;
 	int			 listen_fd;
+	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
 	struct ipc		*ipc;		/* to the supervisor */
 	ev_io			 accept_w;
 	ev_timer		 accept_pause;
@@ -49,13 +50,14 @@ struct worker {
 };
 
 /**
- * worker_run(conf, tc, listen_fd, ipc_fd, creds): serve tunnel ${tc} on
- * ${listen_fd} in this (freshly forked) process until stopped; the
+ * worker_run(conf, tc, listen_fd, ipc_fd, ticket_key): serve tunnel ${tc}
+ * on ${listen_fd} in this (freshly forked) process until stopped, issuing
+ * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the
  * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
  * the process exit status.
  */
 int	worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-	    int listen_fd, int ipc_fd);
+	    int listen_fd, int ipc_fd, const uint8_t *ticket_key);
 
 /** worker_conn_done(w): a connection of ${w} has closed. */
 void	worker_conn_done(struct worker *w);

@@ -67,6 +67,13 @@ served=$(grep 'worker p2p_in\[[0-9]*\] info: .* connected$' "$T/b.log" |
 [ "$served" -ge 2 ] && ok "connections were spread over $served of 3 workers" ||
     fail "only $served worker took connections"
 
+# The workers of p2p_in share one session ticket key: a ticket from one is
+# good at the others, so after its first connection each worker of node A
+# resumes whichever worker of B takes the next one.
+resumed=$(grep -c -- "-> 127.0.0.2:$PB: connected to .*resumed" "$T/a.log")
+[ "$resumed" -ge 30 ] && ok "$resumed of 40 connections resumed a session across B's workers" ||
+    fail "only $resumed of 40 connections resumed (tickets not shared between workers?)"
+
 [ "$(status_field p2p_in rows)" = 1 ] && [ "$(status_field p2p_in workers)" = 3 ] &&
     ok "status: one row for p2p_in, workers 3" ||
     fail "status: $("$CTL" -s "$T/b.sock" --json status)"

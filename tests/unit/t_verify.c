@@ -495,7 +495,7 @@ check_fail(const struct tls_conf *tc, int line, const char *file,
 	char		 err[1024], want[1024];
 
 	err[0] = '\0';
-	c = creds_load(tc, CONF, err, sizeof(err));
+	c = creds_load(tc, CONF, NULL, err, sizeof(err));
 	snprintf(want, sizeof(want), "%s:%d: %s: %s", CONF, line, file,
 	    reason);
 	test_checks++;
@@ -639,7 +639,7 @@ test_creds(const struct fx *f)
 	tc = tls_conf(f->node_crt, f->node_key, f->ca_crt, f->crl,
 	    SD_DEFAULT_PRIORITY);
 	err[0] = '\0';
-	c = creds_load(&tc, CONF, err, sizeof(err));
+	c = creds_load(&tc, CONF, NULL, err, sizeof(err));
 	CHECK(c != NULL);
 	if (c == NULL)
 		fprintf(stderr, "creds_load: %s\n", err);
@@ -659,7 +659,7 @@ test_creds(const struct fx *f)
 
 	/* No CRL, default priority, a chain through an intermediate. */
 	tc = tls_conf(f->chain_crt, f->chain_key, f->ca_crt, NULL, NULL);
-	c = creds_load(&tc, CONF, err, sizeof(err));
+	c = creds_load(&tc, CONF, NULL, err, sizeof(err));
 	CHECK(c != NULL);
 	if (c != NULL)
 		CHECK_STR(creds_subject(c), "CN=node-i");
@@ -859,7 +859,7 @@ test_verify_peer(const struct fx *f)
 
 	/* The server: IP SANs 127.0.0.2 and ::1, CA with a CRL. */
 	tc = tls_conf(f->ip_crt, f->ip_key, f->ca_crt, f->crl, NULL);
-	if ((sc = creds_load(&tc, CONF, err, sizeof(err))) == NULL) {
+	if ((sc = creds_load(&tc, CONF, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "server creds: %s\n", err);
 		CHECK(0);
 		return;
@@ -964,7 +964,7 @@ test_verify_peer(const struct fx *f)
 
 	/* The server reloaded without the CRL entry: the peer passes again. */
 	tc = tls_conf(f->ip_crt, f->ip_key, f->ca_crt, f->crl_none, NULL);
-	if ((sc2 = creds_load(&tc, CONF, err, sizeof(err))) == NULL) {
+	if ((sc2 = creds_load(&tc, CONF, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "server creds: %s\n", err);
 		CHECK(0);
 	} else {
@@ -979,7 +979,7 @@ test_verify_peer(const struct fx *f)
 	 * checked) and still revokes, as GnuTLS applies it to peers.
 	 */
 	tc = tls_conf(f->ip_crt, f->ip_key, f->ca_crt, f->crl_stale, NULL);
-	if ((sc2 = creds_load(&tc, CONF, err, sizeof(err))) == NULL) {
+	if ((sc2 = creds_load(&tc, CONF, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "server creds: %s\n", err);
 		CHECK(0);
 	} else {
