@@ -5,10 +5,11 @@
  *
  * GnuTLS does not read or write the socket itself.  Left alone it makes
  * two recv() calls per record (header, then body) and one send() per
- * record; here one recv() takes whatever the socket holds, up to four
- * records, and records are collected and sent with one send() when the
- * caller flushes (tls_flush()).  On a busy link that is a quarter of the
- * system calls and of the wake-ups of the process at the other end.
+ * record; here one recv() takes whatever the socket holds, up to 64 KiB,
+ * and records collect in a 64 KiB buffer that goes out with one send()
+ * when it is full or the caller flushes (tls_flush()).  On a busy link
+ * that is about a quarter of the system calls and of the wake-ups of the
+ * process at the other end.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -47,6 +48,7 @@ struct tls {
 	int			 established;
 	int			 ticket_pending;	/* server: a ticket still to send */
 	int			 handshake_done;	/* ticket included */
+	int			 ticket_alone;	/* server: tx holds only the ticket */
 	int			 ticket_arrived;	/* client: not yet in the cache */
 	struct verify_policy	 pol;
 	int			 verified;
@@ -452,10 +454,11 @@ tls_handshake(struct tls *t)
 	ret = tls_handshake_step(t);
 	if (ret == TLS_OK) {
 		t->handshake_done = 1;
-		/* A server's last flight went out with its previous step;
-		 * what is left is a session ticket.  It waits for the first
-		 * data (the status byte), so the peer wakes up once for both. */
-		if (t->server)
+		/* A session ticket and nothing else (in TLS 1.3 the server's
+		 * last flight went out with an earlier step) waits for the
+		 * first data, the status byte: the peer wakes up once for
+		 * both.  A TLS 1.2 server's Finished goes out now. */
+		if (t->ticket_alone)
 			return (TLS_OK);
 	}
 	/* what the step wrote goes out now, even if the handshake failed
@@ -475,11 +478,14 @@ tls_handshake_step(struct tls *t)
 		/* A session ticket for a stunneld peer, sent right after the
 		 * handshake so it never rides along with relayed data;
 		 * other peers (stunnel, openssl, ...) get none. */
+		size_t	 before = t->tx.len;
+
 		do {
 			ret = gnutls_session_ticket_send(t->session, 1, 0);
 		} while (ret == GNUTLS_E_INTERRUPTED);
 		if (ret == GNUTLS_E_AGAIN)
 			return (TLS_AGAIN);
+		t->ticket_alone = ret >= 0 && before == 0;
 		if (ret < 0)
 			log_debug("session ticket not sent: %s",
 			    gnutls_strerror(ret));
