@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Four TLS records: one read or write system call moves up to this much. */
+/* One read or write system call moves up to this much: the plaintext of
+ * four full TLS records, or three and most of a fourth on the wire. */
 #define BUF_SIZE	65536
 
 struct buf {

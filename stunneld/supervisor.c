@@ -37,14 +37,9 @@
 static void	supervisor_spawn(struct tunnel_rt *);
 static int	supervisor_reload_apply(struct supervisor *, char *, size_t);
 
-/*
- * Open one listening socket for ${tc}; -1 with the reason in ${err}.
- * With ${reuseport} the kernel spreads the connections to the address
- * over every socket bound to it, one per worker.
- */
+/* Open one listening socket for ${tc}; -1 with the reason in ${err}. */
 static int
-supervisor_listen_one(const struct tunnel_conf *tc, int reuseport, char *err,
-    size_t errlen)
+supervisor_listen_one(const struct tunnel_conf *tc, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res = NULL;
 	char		 port[8], where[ADDR_STRLEN];
@@ -66,9 +61,6 @@ supervisor_listen_one(const struct tunnel_conf *tc, int reuseport, char *err,
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		goto fail;
 	if (res->ai_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
@@ -98,9 +90,16 @@ supervisor_nworkers(const struct sd_conf *conf)
 
 /**
  * supervisor_listen(conf, fds, errfp): bind and listen on every tunnel's
- * address, one socket per worker, in tunnel order, into ${fds}
- * (supervisor_nworkers() entries).  Report failures to ${errfp} as
- * "FILE:LINE: message" and return -1 (closing what was opened), or 0.
+ * address, in tunnel order, into ${fds} (supervisor_nworkers() entries):
+ * one socket per tunnel, then a descriptor of it for each further
+ * worker.  Report failures to ${errfp} as "FILE:LINE: message" and return
+ * -1 (closing what was opened), or 0.
+ *
+ * The workers of a tunnel share its socket, so that a connection goes to
+ * whichever worker accepts it first.  SO_REUSEPORT sockets, one per
+ * worker, would let the kernel hash connections to a worker that is dead,
+ * stopped or waiting to be restarted, and cannot be re-created once the
+ * daemon has dropped privileges.
  */
 int
 supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp)
@@ -116,8 +115,12 @@ supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp)
 	for (i = 0, k = 0; i < conf->ntunnels; k += tc->workers, i++) {
 		tc = &conf->tunnels[i];
 		for (w = 0; w < tc->workers; w++) {
-			fds[k + w] = supervisor_listen_one(tc, tc->workers > 1,
-			    err, sizeof(err));
+			if (w == 0)
+				fds[k] = supervisor_listen_one(tc, err,
+				    sizeof(err));
+			else if ((fds[k + w] = dup(fds[k])) < 0)
+				snprintf(err, sizeof(err), "dup: %s",
+				    strerror(errno));
 			if (fds[k + w] < 0) {
 				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
 				    conf->file, tc->listen_line, tc->name,
@@ -528,17 +531,15 @@ supervisor_find(struct supervisor *sv, const char *name)
 	return (NULL);
 }
 
-/* The ${w}th running worker listening where ${tc} wants to, or NULL. */
+/* A running worker listening where ${tc} wants to, or NULL. */
 static struct tunnel_rt *
-supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc,
-    unsigned int w)
+supervisor_same_listen(struct supervisor *sv, const struct tunnel_conf *tc)
 {
 	struct tunnel_rt	*t;
 
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->listen_fd >= 0 && t->tc->listen.port == tc->listen.port &&
-		    addr_same_host(t->tc->listen.host, tc->listen.host) &&
-		    w-- == 0)
+		    addr_same_host(t->tc->listen.host, tc->listen.host))
 			return (t);
 	return (NULL);
 }
@@ -611,10 +612,9 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		}
 		creds_unref(cr);
 	}
-	/* New listeners, reusing the sockets of workers on the same
-	 * address.  A worker more than the address had gets a socket of
-	 * its own (SO_REUSEPORT) if the kernel allows it, else shares the
-	 * first worker's. */
+	/* New listeners, reusing the socket of a tunnel on the same
+	 * address; the workers of a tunnel share one (see
+	 * supervisor_listen()). */
 	if (nc != NULL && !bad) {
 		nfds = supervisor_nworkers(nc);
 		if ((fds = calloc(nfds, sizeof(*fds))) == NULL)
@@ -625,26 +625,21 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			const struct tunnel_conf *tc = &nc->tunnels[i];
 
 			for (w = 0; w < tc->workers; w++, k++) {
-				if ((old = supervisor_same_listen(sv, tc, w))
+				old = NULL;
+				if (w > 0)
+					fds[k] = fds[k - w] < 0 ? -1 :
+					    dup(fds[k - w]);
+				else if ((old = supervisor_same_listen(sv, tc))
 				    != NULL)
 					fds[k] = dup(old->listen_fd);
-				else {
-					fds[k] = supervisor_listen_one(tc,
-					    tc->workers > 1, err, sizeof(err));
-					if (fds[k] < 0 && w > 0)
-						fds[k] = dup(fds[k - w]);
-				}
-				if (fds[k] < 0 && w == 0) {
+				else
+					fds[k] = supervisor_listen_one(tc, err,
+					    sizeof(err));
+				if (fds[k] < 0 && (w == 0 || fds[k - w] >= 0)) {
 					fprintf(errfp, "%s:%d: tunnel %s: %s\n",
 					    nc->file, tc->listen_line,
-					    tc->name, old != NULL ?
+					    tc->name, w > 0 || old != NULL ?
 					    strerror(errno) : err);
-					bad = 1;
-				} else if (fds[k] < 0) {
-					fprintf(errfp, "%s:%d: tunnel %s: "
-					    "worker %u: %s\n", nc->file,
-					    tc->listen_line, tc->name, w + 1,
-					    strerror(errno));
 					bad = 1;
 				}
 			}

@@ -25,6 +25,8 @@
 
 #define WORKER_ACCEPT_BATCH	32
 #define WORKER_OVER_LIMIT_SLACK	64	/* refused-but-answered SOCKS clients */
+#define WORKER_YIELD		0.05	/* seconds a full worker leaves new
+					 * connections to the others */
 
 /* Stop accepting and let the open connections finish. */
 static void
@@ -70,7 +72,7 @@ worker_conn_done(struct worker *w)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
-/* Out of file descriptors: try accepting again in a second. */
+/* Accepting was paused (out of descriptors, or yielding): go on. */
 static void
 worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -105,10 +107,24 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	unsigned int		 max = w->tc->max_connections;
-	int			 fd, i;
+	ev_tstamp		 now = ev_now(loop);
+	int			 fd, i, may_refuse;
 
 	(void)revents;
+	/* alone, or back from a yield: what is here now is ours to refuse */
+	may_refuse = w->tc->workers == 1 ||
+	    now - w->yielded_at < 2 * WORKER_YIELD;
 	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		if (!may_refuse && w->nconns >= max) {
+			/* Full, with other workers on the same socket: one of
+			 * them may have room.  What they leave is refused
+			 * here as usual after WORKER_YIELD. */
+			w->yielded_at = now;
+			ev_io_stop(loop, &w->accept_w);
+			ev_timer_set(&w->accept_pause, WORKER_YIELD, 0.);
+			ev_timer_start(loop, &w->accept_pause);
+			return;
+		}
 		sslen = sizeof(ss);
 		fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);

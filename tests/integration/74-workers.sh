@@ -1,8 +1,10 @@
 #!/bin/sh
-# "workers = N": N processes serve one tunnel, each on its own listening
-# socket (SO_REUSEPORT), and the kernel spreads the connections over them.
-# stunnelctl shows the tunnel as one row with the counters of all; a dead
-# worker is restarted while the others serve; a reload changes N.
+# "workers = N": N processes serve one tunnel from one shared listening
+# socket; a connection goes to whichever accepts it first, so a worker
+# that is stopped, dead or full does not hold connections back.  stunnelctl
+# shows the tunnel as one row with the counters of all; the workers share
+# the session ticket key; a dead worker is restarted while the others
+# serve; a reload changes N.
 . "$(dirname "$0")/lib.sh"
 need ss
 
@@ -15,9 +17,12 @@ start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
 wait_port 127.0.0.1 $PE || die "echo server did not start"
 conf_global b node-b ca
 cp "$T/b.conf" "$T/b.global"
+PF=$(port_free)
 cat >>"$T/b.conf" <<EOF
 tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
-    connect = "127.0.0.1:$PE"; workers = 3; }; };
+    connect = "127.0.0.1:$PE"; workers = 3; };
+  full_in = { mode = "tls"; listen = "127.0.0.2:$PF";
+    connect = "127.0.0.1:$PE"; workers = 2; max_connections = 1; }; };
 EOF
 conf_global a node-a ca
 cat >>"$T/a.conf" <<EOF
@@ -34,14 +39,20 @@ CTL=$top_builddir/ctl/stunnelctl
 listeners() {
 	ss -Hltn "src 127.0.0.2:$1" | wc -l
 }
-# run_conns N: N connections through A -> B, each echoing 1000 bytes;
+# holders PORT: how many processes hold the socket listening on PORT.
+holders() {
+	ss -Hltnp "src 127.0.0.2:$1" | grep -o 'pid=[0-9]*' | sort -u | wc -l
+}
+# run_conns N [PORT [PAUSE]]: N connections through A -> B (tunnel on
+# PORT, default p2p_in's), each echoing 1000 bytes, PAUSE seconds apart;
 # prints how many matched.
 run_conns() {
 	i=0 good=0
 	while [ $i -lt "$1" ]; do
-		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
-		    --send-bytes 1000 2>&1 | grep -q 'sent 1000 received 1000 match' &&
-		    good=$((good + 1))
+		[ $i -gt 0 ] && [ -n "${3:-}" ] && sleep "$3"
+		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:${2:-$PB} \
+		    --timeout 5 --send-bytes 1000 2>&1 |
+		    grep -q 'sent 1000 received 1000 match' && good=$((good + 1))
 		i=$((i + 1))
 	done
 	echo $good
@@ -55,8 +66,10 @@ print(len(rows) if sys.argv[2] == "rows" else rows[0][sys.argv[2]])' "$1" "$2"
 }
 
 n=$(listeners $PB)
-[ "$n" -eq 3 ] && ok "three sockets listen on the tls tunnel's address" ||
-    fail "$n sockets listen on 127.0.0.2:$PB, want 3"
+h=$(holders $PB)
+[ "$n" -eq 1 ] && [ "$h" -eq 4 ] &&
+    ok "one socket listens on the tls tunnel's address, held by the supervisor and 3 workers" ||
+    fail "$n sockets listen on 127.0.0.2:$PB, held by $h processes; want 1 and 4"
 
 good=$(run_conns 40)
 [ "$good" -eq 40 ] && ok "40 connections through 2 + 3 workers" ||
@@ -89,6 +102,41 @@ rc=$?
     ok "reload-certs answered by each of the three workers" ||
     fail "reload-certs: rc $rc: $out"
 
+# A stopped worker takes no connection: the others take them all.
+stopped=$(sed -n 's/.*worker p2p_in#1 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)
+kill -STOP "$stopped"
+good=$(run_conns 12)
+kill -CONT "$stopped"
+[ "$good" -eq 12 ] && ok "12 of 12 connections while worker 1 was stopped" ||
+    fail "$good of 12 connections went through while worker 1 was stopped"
+
+# A worker at its max_connections leaves new connections to one with room.
+# (They come 0.3 s apart, so that the other worker has closed the one
+# before: with max_connections = 1 it is full while it has one.)
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold 6 \
+    --send-bytes 10 >/dev/null 2>&1 &
+held=$!
+wait_log b "worker full_in\\[[0-9]+\\] info: .*: connected\$" 30
+sleep 0.3
+good=$(run_conns 8 $PF 0.3)
+[ "$good" -eq 8 ] && ok "full_in: 8 of 8 connections taken by the worker with room" ||
+    fail "full_in: $good of 8 connections went through while one worker was full"
+# Both full: a new connection is refused (after the yield), not left waiting.
+sleep 0.3
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold 3 \
+    --send-bytes 10 >/dev/null 2>&1 &
+held2=$!
+sleep 0.5
+out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --timeout 5 \
+    --send-bytes 10 2>&1)
+case $out in
+*"reply 0x01"*) ok "full_in: with both workers full a new connection is refused (0x01)" ;;
+*)	fail "full_in, both workers full: $out" ;;
+esac
+grep -q 'worker full_in\[[0-9]*\] warning: max_connections (1) reached' "$T/b.log" ||
+    fail "the refusal at max_connections was not logged"
+wait $held $held2
+
 # One worker dies: the others go on, it comes back.
 victim=$(sed -n 's/.*worker p2p_in#2 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)
 kill -KILL "$victim"
@@ -103,7 +151,9 @@ set_workers() {
 	cp "$T/b.global" "$T/b.conf"
 	cat >>"$T/b.conf" <<EOF
 tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB";
-    connect = "127.0.0.1:$PE"; workers = $1; }; };
+    connect = "127.0.0.1:$PE"; workers = $1; };
+  full_in = { mode = "tls"; listen = "127.0.0.2:$PF";
+    connect = "127.0.0.1:$PE"; workers = 2; max_connections = 1; }; };
 EOF
 	"$CTL" -s "$T/b.sock" reload >"$T/reload.out" 2>&1 ||
 	    fail "reload to $1 workers: $(cat "$T/reload.out")"
@@ -112,15 +162,15 @@ for want in 2 4; do
 	set_workers $want
 	n=50
 	while [ "$n" -gt 0 ] && { [ "$(status_field p2p_in workers)" != $want ] ||
-	    [ "$(listeners $PB)" -ne $want ]; }; do
+	    [ "$(holders $PB)" -ne $((want + 1)) ]; }; do
 		sleep 0.1
 		n=$((n - 1))
 	done
 	good=$(run_conns 10)
 	[ "$(status_field p2p_in workers)" = $want ] && [ "$good" -eq 10 ] &&
-	    [ "$(listeners $PB)" -eq $want ] &&
-	    ok "reloaded to $want workers ($want sockets), 10 of 10 connections through" ||
-	    fail "reload to $want workers: status says $(status_field p2p_in workers), $(listeners $PB) sockets, $good of 10 through"
+	    [ "$(listeners $PB)" -eq 1 ] && [ "$(holders $PB)" -eq $((want + 1)) ] &&
+	    ok "reloaded to $want workers (one socket, $want workers on it), 10 of 10 connections through" ||
+	    fail "reload to $want workers: status says $(status_field p2p_in workers), $(listeners $PB) sockets held by $(holders $PB) processes, $good of 10 through"
 done
 
 # A value out of range is a FILE:LINE error.
