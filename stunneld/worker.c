@@ -5,6 +5,8 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -72,15 +74,44 @@ worker_conn_done(struct worker *w)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
-/* Accepting was paused (out of descriptors, or yielding): go on. */
+static int	worker_accept(struct worker *, int);
+
+/* Connections waiting in the listener's accept queue (0 if unknown). */
+static unsigned int
+worker_accept_queue(const struct worker *w)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	/* on a listening socket the kernel reports the queue in unacked */
+	if (getsockopt(w->listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return (0);
+	return (ti.tcpi_unacked);
+}
+
+/*
+ * Accepting was paused: out of descriptors, or full and yielding to the
+ * other workers.  After a yield, the connections that were already
+ * waiting then and still wait now (the queue is first in, first out)
+ * are the ones no other worker took: they are refused here.
+ */
 static void
 worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct worker	*w = t->data;
+	unsigned int	 left, n = w->yield_queued;
 
 	(void)revents;
-	if (!w->draining)
-		ev_io_start(loop, &w->accept_w);
+	w->yield_queued = 0;
+	if (w->draining)
+		return;
+	if (n > 0) {
+		if ((left = worker_accept_queue(w)) < n)
+			n = left;
+		if (worker_accept(w, (int)n) != 0)
+			return;		/* paused again */
+	}
+	ev_io_start(loop, &w->accept_w);
 }
 
 /* Log refusals at the connection limit, at most once a second each. */
@@ -99,32 +130,19 @@ worker_log_overflow(struct worker *w)
 	w->overflow_logged = now;
 }
 
-/* The listener is readable: take a batch of new connections. */
-static void
-worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+/*
+ * Accept up to ${n} connections and start them, or refuse them at the
+ * limit.  Return 0, or -1 if accepting is paused (out of descriptors).
+ */
+static int
+worker_accept(struct worker *w, int n)
 {
-	struct worker		*w = io->data;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	unsigned int		 max = w->tc->max_connections;
-	ev_tstamp		 now = ev_now(loop);
-	int			 fd, i, may_refuse;
+	int			 fd, i;
 
-	(void)revents;
-	/* alone, or back from a yield: what is here now is ours to refuse */
-	may_refuse = w->tc->workers == 1 ||
-	    now - w->yielded_at < 2 * WORKER_YIELD;
-	for (i = 0; i < WORKER_ACCEPT_BATCH; i++) {
-		if (!may_refuse && w->nconns >= max) {
-			/* Full, with other workers on the same socket: one of
-			 * them may have room.  What they leave is refused
-			 * here as usual after WORKER_YIELD. */
-			w->yielded_at = now;
-			ev_io_stop(loop, &w->accept_w);
-			ev_timer_set(&w->accept_pause, WORKER_YIELD, 0.);
-			ev_timer_start(loop, &w->accept_pause);
-			return;
-		}
+	for (i = 0; i < n; i++) {
 		sslen = sizeof(ss);
 		fd = accept4(w->listen_fd, (struct sockaddr *)&ss, &sslen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -133,13 +151,15 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* pause, or libev calls us again at once */
 				log_warn("accept");
-				ev_io_stop(loop, &w->accept_w);
+				ev_io_stop(w->loop, &w->accept_w);
 				ev_timer_set(&w->accept_pause, 1., 0.);
-				ev_timer_start(loop, &w->accept_pause);
-			} else if (errno != EAGAIN && errno != EINTR &&
+				ev_timer_start(w->loop, &w->accept_pause);
+				return (-1);
+			}
+			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept");
-			return;
+			return (0);
 		}
 		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
 		    WORKER_OVER_LIMIT_SLACK : 0)) {
@@ -152,6 +172,34 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 		}
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
 	}
+	return (0);
+}
+
+/* The listener is readable: take a batch of new connections. */
+static void
+worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct worker	*w = io->data;
+	unsigned int	 max = w->tc->max_connections;
+
+	(void)revents;
+	if (w->tc->workers > 1 && w->nconns < max) {
+		/* no more than we have room for: the rest may find some */
+		(void)worker_accept(w, max - w->nconns < WORKER_ACCEPT_BATCH ?
+		    (int)(max - w->nconns) : WORKER_ACCEPT_BATCH);
+		return;
+	}
+	if (w->tc->workers > 1) {
+		/* Full, with other workers on the same socket: one of them
+		 * may have room.  What none of them has taken after
+		 * WORKER_YIELD is refused here (worker_accept_resume_cb). */
+		w->yield_queued = worker_accept_queue(w);
+		ev_io_stop(loop, &w->accept_w);
+		ev_timer_set(&w->accept_pause, WORKER_YIELD, 0.);
+		ev_timer_start(loop, &w->accept_pause);
+		return;
+	}
+	(void)worker_accept(w, WORKER_ACCEPT_BATCH);
 }
 
 /*

@@ -40,7 +40,7 @@ struct worker {
 	struct conn		*conns;
 	unsigned int		 nconns;
 	int			 draining;
-	ev_tstamp		 yielded_at;	/* last paused at the limit */
+	unsigned int		 yield_queued;	/* waiting when we last yielded */
 	uint64_t		 conns_total;
 	uint64_t		 handshakes_failed;
 	uint64_t		 socks_refused;
