@@ -539,7 +539,7 @@ static int
 conn_socks_parse(struct conn *c)
 {
 	const struct tunnel_conf	*tc = c->w->tc;
-	struct buf		*b = &c->relay.p2t;
+	struct buf			*b = &c->relay.p2t;
 	const uint8_t			*p;
 	struct socks5_greeting		 g;
 	char				 user[256], pass[256];
@@ -618,7 +618,7 @@ conn_socks_parse(struct conn *c)
 static void
 conn_socks_step(struct conn *c)
 {
-	struct buf	*in = &c->relay.p2t, *out = &c->relay.t2p;
+	struct buf		*in = &c->relay.p2t, *out = &c->relay.t2p;
 	size_t			 room;
 	ssize_t			 n;
 	int			 rc;

@@ -61,7 +61,7 @@ relay_tls_want(struct relay *r)
 static int
 relay_read_plain(struct relay *r, int *want)
 {
-	struct buf	*b = &r->p2t;
+	struct buf		*b = &r->p2t;
 	size_t			 space;
 	ssize_t			 n;
 	uint8_t			 junk[4096];
@@ -72,14 +72,13 @@ relay_read_plain(struct relay *r, int *want)
 		space = sizeof(junk);
 		n = read(r->plain_fd, junk, space);
 	} else {
-		if ((space = buf_room(b)) == 0)
-			return (0);
-		if (r->plain_drained) {
+		if (r->plain_drained && b->len < BUF_SIZE) {
 			/* read it when the loop says there is something */
 			*want |= RELAY_WANT_PLAIN_READ;
-			buf_settle(b);
 			return (0);
 		}
+		if ((space = buf_room(b)) == 0)
+			return (0);
 		n = read(r->plain_fd, b->data + b->off + b->len, space);
 		if (n <= 0)
 			buf_settle(b);
@@ -114,7 +113,7 @@ relay_read_plain(struct relay *r, int *want)
 static int
 relay_write_tls(struct relay *r, int *want)
 {
-	struct buf	*b = &r->p2t;
+	struct buf		*b = &r->p2t;
 	ssize_t			 n;
 	int			 ret, progress = 0;
 
@@ -157,7 +156,7 @@ relay_write_tls(struct relay *r, int *want)
 static int
 relay_read_tls(struct relay *r, int *want)
 {
-	struct buf	*b = &r->t2p;
+	struct buf		*b = &r->t2p;
 	size_t			 space;
 	ssize_t			 n;
 	int			 progress = 0;
@@ -192,7 +191,7 @@ relay_read_tls(struct relay *r, int *want)
 static int
 relay_write_plain(struct relay *r, int *want)
 {
-	struct buf	*b = &r->t2p;
+	struct buf		*b = &r->t2p;
 	ssize_t			 n;
 
 	if (r->plain_shut)

@@ -77,6 +77,19 @@ fail:
 	return (-1);
 }
 
+/* The further workers' descriptors of the socket in ${fds}[0], into
+ * ${fds}[1 .. n - 1]; 0, or -1 with errno. */
+static int
+supervisor_dup_workers(int *fds, unsigned int n)
+{
+	unsigned int	 w;
+
+	for (w = 1; w < n; w++)
+		if ((fds[w] = dup(fds[0])) < 0)
+			return (-1);
+	return (0);
+}
+
 /** supervisor_nworkers(conf): how many workers (and listeners) ${conf} has in all. */
 size_t
 supervisor_nworkers(const struct sd_conf *conf)
@@ -107,27 +120,20 @@ supervisor_listen(const struct sd_conf *conf, int *fds, FILE *errfp)
 	const struct tunnel_conf *tc;
 	char			 err[512];
 	size_t			 i, k = 0, n = supervisor_nworkers(conf);
-	unsigned int		 w;
 	int			 bad = 0;
 
 	for (k = 0; k < n; k++)
 		fds[k] = -1;
 	for (i = 0, k = 0; i < conf->ntunnels; k += tc->workers, i++) {
 		tc = &conf->tunnels[i];
-		for (w = 0; w < tc->workers; w++) {
-			if (w == 0)
-				fds[k] = supervisor_listen_one(tc, err,
-				    sizeof(err));
-			else if ((fds[k + w] = dup(fds[k])) < 0)
+		if ((fds[k] = supervisor_listen_one(tc, err, sizeof(err))) < 0 ||
+		    supervisor_dup_workers(fds + k, tc->workers) != 0) {
+			if (fds[k] >= 0)
 				snprintf(err, sizeof(err), "dup: %s",
 				    strerror(errno));
-			if (fds[k + w] < 0) {
-				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
-				    conf->file, tc->listen_line, tc->name,
-				    err);
-				bad = 1;
-				break;
-			}
+			fprintf(errfp, "%s:%d: tunnel %s: %s\n", conf->file,
+			    tc->listen_line, tc->name, err);
+			bad = 1;
 		}
 	}
 	if (!bad)
@@ -501,6 +507,27 @@ supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
 	return (t);
 }
 
+/*
+ * The workers of tunnel ${tc}, listening on ${fds} (tc->workers of them),
+ * appended at *${tail}; return the new tail.
+ */
+static struct tunnel_rt **
+supervisor_tunnel_group(struct supervisor *sv, const struct tunnel_conf *tc,
+    const int *fds, struct tunnel_rt **tail)
+{
+	struct tunnel_rt	*t, *first = NULL;
+	unsigned int		 w;
+
+	for (w = 0; w < tc->workers; w++) {
+		t = supervisor_tunnel_new(sv, tc, w, fds[w], first);
+		if (first == NULL)
+			first = t;
+		*tail = t;
+		tail = &t->next;
+	}
+	return (tail);
+}
+
 /** supervisor_state_name(t): "running", "restarting", "failed", ... */
 const char *
 supervisor_state_name(const struct tunnel_rt *t)
@@ -587,7 +614,7 @@ static int
 supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 {
 	struct sd_conf		*nc;
-	struct tunnel_rt	*t, *old, *first, *head = NULL, **tail = &head;
+	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
 	struct creds		*cr;
 	FILE			*errfp;
 	char			*errbuf = NULL, err[1024];
@@ -624,25 +651,21 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 		for (i = 0, k = 0; i < nc->ntunnels; i++) {
 			const struct tunnel_conf *tc = &nc->tunnels[i];
 
-			for (w = 0; w < tc->workers; w++, k++) {
-				old = NULL;
-				if (w > 0)
-					fds[k] = fds[k - w] < 0 ? -1 :
-					    dup(fds[k - w]);
-				else if ((old = supervisor_same_listen(sv, tc))
-				    != NULL)
-					fds[k] = dup(old->listen_fd);
-				else
-					fds[k] = supervisor_listen_one(tc, err,
-					    sizeof(err));
-				if (fds[k] < 0 && (w == 0 || fds[k - w] >= 0)) {
-					fprintf(errfp, "%s:%d: tunnel %s: %s\n",
-					    nc->file, tc->listen_line,
-					    tc->name, w > 0 || old != NULL ?
-					    strerror(errno) : err);
-					bad = 1;
-				}
+			if ((old = supervisor_same_listen(sv, tc)) != NULL)
+				fds[k] = dup(old->listen_fd);
+			else
+				fds[k] = supervisor_listen_one(tc, err,
+				    sizeof(err));
+			if (fds[k] < 0 ||
+			    supervisor_dup_workers(fds + k, tc->workers) != 0) {
+				if (fds[k] >= 0 || old != NULL)
+					snprintf(err, sizeof(err), "dup: %s",
+					    strerror(errno));
+				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
+				    nc->file, tc->listen_line, tc->name, err);
+				bad = 1;
 			}
+			k += tc->workers;
 		}
 	}
 	fclose(errfp);
@@ -679,13 +702,8 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			same++;
 			continue;
 		}
-		for (w = 0, first = NULL; w < tc->workers; w++, k++) {
-			t = supervisor_tunnel_new(sv, tc, w, fds[k], first);
-			if (first == NULL)
-				first = t;
-			*tail = t;
-			tail = &t->next;
-		}
+		tail = supervisor_tunnel_group(sv, tc, fds + k, tail);
+		k += tc->workers;
 		if (old != NULL)
 			changed++;
 		else
@@ -742,9 +760,8 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
     int *fds, struct control *control)
 {
 	struct supervisor	 sv;
-	struct tunnel_rt	*t, *first, **tail;
+	struct tunnel_rt	*t, **tail;
 	size_t			 i, k;
-	unsigned int		 w;
 
 	memset(&sv, 0, sizeof(sv));
 	sv.loop = EV_DEFAULT;
@@ -770,16 +787,11 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	/* Every tunnel is known before the first fork, so that each worker
 	 * closes the listeners that are not its own. */
 	tail = &sv.tunnels;
-	for (i = 0, k = 0; i < sv.conf->ntunnels; i++)
-		for (w = 0, first = NULL; w < sv.conf->tunnels[i].workers;
-		    w++, k++) {
-			t = supervisor_tunnel_new(&sv, &sv.conf->tunnels[i], w,
-			    fds[k], first);
-			if (first == NULL)
-				first = t;
-			*tail = t;
-			tail = &t->next;
-		}
+	for (i = 0, k = 0; i < sv.conf->ntunnels; i++) {
+		tail = supervisor_tunnel_group(&sv, &sv.conf->tunnels[i],
+		    fds + k, tail);
+		k += sv.conf->tunnels[i].workers;
+	}
 	for (t = sv.tunnels; t != NULL; t = t->next) {
 		if (t->worker == 0)
 			supervisor_log_tunnel(t->tc);

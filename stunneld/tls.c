@@ -615,13 +615,6 @@ tls_shutdown(struct tls *t)
 	return (TLS_FAILED);
 }
 
-/** tls_pending(t): bytes already decrypted and waiting in the session. */
-size_t
-tls_pending(struct tls *t)
-{
-	return (gnutls_record_check_pending(t->session));
-}
-
 /** tls_peer_is_stunneld(t): 1 if the peer negotiated the stunneld ALPN protocol. */
 int
 tls_peer_is_stunneld(struct tls *t)

@@ -74,8 +74,8 @@ int		 tls_shutdown(struct tls *t);
 
 /**
  * tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN or
- * TLS_FAILED.  tls_send() and tls_shutdown() only collect them, once the
- * caller has nothing more to write for now, it flushes.
+ * TLS_FAILED.  tls_send() and tls_shutdown() only collect them; the
+ * caller flushes once it has nothing more to write for now.
  */
 int		 tls_flush(struct tls *t);
 
@@ -88,9 +88,6 @@ int		 tls_unsent(struct tls *t);
  * without asking the kernel again.
  */
 void		 tls_rx_ready(struct tls *t);
-
-/** tls_pending(t): bytes already decrypted and waiting in the session. */
-size_t		 tls_pending(struct tls *t);
 
 /** tls_peer_is_stunneld(t): 1 if the peer negotiated the stunneld ALPN protocol. */
 int		 tls_peer_is_stunneld(struct tls *t);

@@ -74,8 +74,6 @@ worker_conn_done(struct worker *w)
 		ev_break(w->loop, EVBREAK_ALL);
 }
 
-static int	worker_accept(struct worker *, int);
-
 /* Connections waiting in the listener's accept queue (0 if unknown). */
 static unsigned int
 worker_accept_queue(const struct worker *w)
@@ -87,31 +85,6 @@ worker_accept_queue(const struct worker *w)
 	if (getsockopt(w->listen_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
 		return (0);
 	return (ti.tcpi_unacked);
-}
-
-/*
- * Accepting was paused: out of descriptors, or full and yielding to the
- * other workers.  After a yield, the connections that were already
- * waiting then and still wait now (the queue is first in, first out)
- * are the ones no other worker took: they are refused here.
- */
-static void
-worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
-{
-	struct worker	*w = t->data;
-	unsigned int	 left, n = w->yield_queued;
-
-	(void)revents;
-	w->yield_queued = 0;
-	if (w->draining)
-		return;
-	if (n > 0) {
-		if ((left = worker_accept_queue(w)) < n)
-			n = left;
-		if (worker_accept(w, (int)n) != 0)
-			return;		/* paused again */
-	}
-	ev_io_start(loop, &w->accept_w);
 }
 
 /* Log refusals at the connection limit, at most once a second each. */
@@ -173,6 +146,31 @@ worker_accept(struct worker *w, int n)
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
 	}
 	return (0);
+}
+
+/*
+ * Accepting was paused: out of descriptors, or full and yielding to the
+ * other workers.  After a yield, the connections that were already
+ * waiting then and still wait now (the queue is first in, first out)
+ * are the ones no other worker took: they are refused here.
+ */
+static void
+worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct worker	*w = t->data;
+	unsigned int	 left, n = w->yield_queued;
+
+	(void)revents;
+	w->yield_queued = 0;
+	if (w->draining)
+		return;
+	if (n > 0) {
+		if ((left = worker_accept_queue(w)) < n)
+			n = left;
+		if (worker_accept(w, (int)n) != 0)
+			return;		/* paused again */
+	}
+	ev_io_start(loop, &w->accept_w);
 }
 
 /* The listener is readable: take a batch of new connections. */
