@@ -315,6 +315,9 @@ worker_stats(struct worker *w, struct proto_stats *st)
 	st->socks_refused = w->socks_refused;
 	st->cert_not_after = (int64_t)creds_not_after(w->creds);
 	st->certs_loaded_at = (int64_t)w->certs_loaded_at;
+	st->crl_next_update = (int64_t)creds_crl_next_update(w->creds);
+	st->crls = creds_crl_count(w->creds);
+	st->crl_flags = creds_crl_strict(w->creds) ? PROTO_CRL_STRICT : 0;
 	snprintf(st->cert_subject, sizeof(st->cert_subject), "%s",
 	    creds_subject(w->creds));
 }
