@@ -345,6 +345,16 @@ out_tunnel_state(char *buf, size_t len, const struct proto_tunnel *t)
 	    (t->flags & PROTO_TUNNEL_STALE) ? "?" : "");
 }
 
+/* 1 if ${t} is known to have a CRL past its next update at ${now}. */
+static int
+out_crl_expired(const struct proto_tunnel *t, time_t now)
+{
+	const struct proto_stats	*s = &t->stats;
+
+	return (!(t->flags & PROTO_TUNNEL_STALE) && s->crls > 0 &&
+	    s->crl_next_update != 0 && s->crl_next_update <= (int64_t)now);
+}
+
 /* Fill one status table row from the struct proto_tunnel ${rec}. */
 static void
 out_status_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
@@ -380,7 +390,8 @@ out_status_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
  * output_status(f, t, n, now): print the ${n} tunnels ${t} as a table with
  * the columns TUNNEL MODE LISTEN STATE CONNS TOTAL BYTES-IN BYTES-OUT
  * FAILED (handshakes) CERT-DAYS (whole days from ${now} to the
- * certificate's expiry).
+ * certificate's expiry), then a line for each tunnel whose CRL is past
+ * its next update.
  */
 void
 output_status(FILE *f, const struct proto_tunnel *t, size_t n, time_t now)
@@ -392,6 +403,7 @@ output_status(FILE *f, const struct proto_tunnel *t, size_t n, time_t now)
 		{ 0, 0, 0, 0, 1, 1, 1, 1, 1, 1 },
 		out_status_row
 	};
+	char				name[PROTO_NAME_MAX], b[32];
 	size_t				i;
 
 	out_table_print(f, &tb, t, sizeof(*t), n, now);
@@ -401,6 +413,17 @@ output_status(FILE *f, const struct proto_tunnel *t, size_t n, time_t now)
 			    "unknown\n", f);
 			break;
 		}
+	}
+	/* no column for it: a CRL out of date is rare and needs words */
+	for (i = 0; i < n; i++) {
+		if (!out_crl_expired(&t[i], now))
+			continue;
+		out_clean(name, sizeof(name), t[i].name);
+		fprintf(f, "%s: CRL past its next update %s (%s)\n", name,
+		    output_time(b, sizeof(b), t[i].stats.crl_next_update),
+		    (t[i].stats.crl_flags & PROTO_CRL_STRICT) ?
+		    "crl_strict: the peers it covers are refused" :
+		    "peers still accepted: crl_strict is off");
 	}
 }
 
@@ -462,6 +485,8 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 		out_kv(f, "cert not after", "?");
 		out_kv(f, "cert days left", "?");
 		out_kv(f, "certs loaded at", "?");
+		out_kv(f, "crl next update", "?");
+		out_kv(f, "crl strict", "?");
 		return;
 	}
 	out_kv(f, "connections active", "%" PRIu64, s->connections_active);
@@ -490,6 +515,16 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 	else
 		out_kv(f, "certs loaded at", "%s",
 		    output_time(b, sizeof(b), s->certs_loaded_at));
+	if (s->crls == 0)
+		out_kv(f, "crl next update", "- (no crl)");
+	else if (s->crl_next_update == 0)
+		out_kv(f, "crl next update", "none given");
+	else
+		out_kv(f, "crl next update", "%s%s",
+		    output_time(b, sizeof(b), s->crl_next_update),
+		    out_crl_expired(t, now) ? " (expired)" : "");
+	out_kv(f, "crl strict", "%s",
+	    (s->crl_flags & PROTO_CRL_STRICT) ? "yes" : "no");
 }
 
 /* Write the unix time ${t} in ISO 8601, or null if 0 or ${unknown}. */
@@ -585,6 +620,26 @@ output_status_json(FILE *f, const struct proto_tunnel *t, size_t n,
 		json_object_end(&j);
 		json_key(&j, "certs_loaded_at");
 		out_json_time(&j, s->certs_loaded_at, stale);
+		json_key(&j, "crl");
+		if (!stale && s->crls == 0)
+			json_null(&j);
+		else {
+			json_object_begin(&j);
+			json_key(&j, "next_update");
+			out_json_time(&j, s->crl_next_update, stale);
+			json_key(&j, "expired");
+			if (stale)
+				json_null(&j);
+			else
+				json_bool(&j, out_crl_expired(&t[i], now));
+			json_key(&j, "strict");
+			if (stale)
+				json_null(&j);
+			else
+				json_bool(&j,
+				    (s->crl_flags & PROTO_CRL_STRICT) != 0);
+			json_object_end(&j);
+		}
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -693,7 +748,8 @@ enum out_metric {
 	M_HANDSHAKES,
 	M_REFUSED,
 	M_CERT_EXPIRY,
-	M_CERTS_LOADED
+	M_CERTS_LOADED,
+	M_CRL_NEXT_UPDATE
 };
 
 static const struct out_family {
@@ -728,6 +784,10 @@ static const struct out_family {
 	    "Unix time when the tunnel's certificate expires." },
 	{ "stunneld_certs_loaded_timestamp_seconds", "gauge", M_CERTS_LOADED,
 	    "Unix time when the tunnel's credentials were last loaded." },
+	{ "stunneld_crl_next_update_timestamp_seconds", "gauge",
+	    M_CRL_NEXT_UPDATE,
+	    "Unix time of the next update of the tunnel's CRL (the earliest "
+	    "of several); from then on the CRL is out of date." },
 };
 
 /* Write ${s} as a Prometheus label value: \\, \" and \n escaped. */
@@ -815,6 +875,11 @@ out_metric_tunnel(FILE *f, const struct out_family *fam,
 		if (s->certs_loaded_at <= 0)
 			return;
 		v = (uint64_t)s->certs_loaded_at;
+		goto stats;
+	case M_CRL_NEXT_UPDATE:
+		if (s->crls == 0 || s->crl_next_update <= 0)
+			return;
+		v = (uint64_t)s->crl_next_update;
 		goto stats;
 	default:
 		return;

@@ -70,7 +70,8 @@ void	output_reply_free(struct ctl_reply *rep);
  * output_status(f, t, n, now): print the ${n} tunnels ${t} as a table with
  * the columns TUNNEL MODE LISTEN STATE CONNS TOTAL BYTES-IN BYTES-OUT
  * FAILED (handshakes) CERT-DAYS (whole days from ${now} to the
- * certificate's expiry).
+ * certificate's expiry), then a line for each tunnel whose CRL is past
+ * its next update.
  */
 void	output_status(FILE *f, const struct proto_tunnel *t, size_t n,
 	    time_t now);

@@ -65,7 +65,7 @@ static const char *const cf_global_keys[] = {
 	"shutdown_timeout", "sandbox", "tls", "tunnels", NULL
 };
 static const char *const cf_tls_keys[] = {
-	"cert", "key", "ca", "crl", "priority", NULL
+	"cert", "key", "ca", "crl", "crl_strict", "priority", NULL
 };
 static const char *const cf_tunnel_keys[] = {
 	"mode", "listen", "connect", "routes", "allow", "socks_auth", "tls",
@@ -463,6 +463,12 @@ cf_tls(struct cf *cf, const config_setting_t *g, struct tls_conf *t)
 	cf_file_key(cf, g, "key", 1, &t->key, &t->key_line);
 	cf_file_key(cf, g, "ca", 1, &t->ca, &t->ca_line);
 	cf_file_key(cf, g, "crl", 1, &t->crl, &t->crl_line);
+	if ((s = config_setting_get_member(g, "crl_strict")) != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			cf_err(cf, s, "\"crl_strict\" must be a boolean");
+		else
+			t->crl_strict = config_setting_get_bool(s);
+	}
 	if (cf_string(cf, g, "priority", &val, &s) == 1) {
 		if ((p = strdup(val)) == NULL) {
 			cf_nomem(cf, s);
@@ -1181,6 +1187,7 @@ conf_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    !cf_streq(a->tls.key, b->tls.key) ||
 	    !cf_streq(a->tls.ca, b->tls.ca) ||
 	    !cf_streq(a->tls.crl, b->tls.crl) ||
+	    a->tls.crl_strict != b->tls.crl_strict ||
 	    !cf_streq(a->tls.priority, b->tls.priority) ||
 	    a->max_connections != b->max_connections ||
 	    a->handshake_timeout != b->handshake_timeout ||

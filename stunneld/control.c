@@ -331,6 +331,9 @@ control_merge_workers(struct query *q)
 			a->stats.certs_loaded_at = b->stats.certs_loaded_at;
 			memcpy(a->stats.cert_subject, b->stats.cert_subject,
 			    sizeof(a->stats.cert_subject));
+			a->stats.crl_next_update = b->stats.crl_next_update;
+			a->stats.crls = b->stats.crls;
+			a->stats.crl_flags = b->stats.crl_flags;
 		}
 		a->stats.connections_active += b->stats.connections_active;
 		a->stats.connections_total += b->stats.connections_total;

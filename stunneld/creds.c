@@ -25,6 +25,13 @@
 
 #define CREDS_FILE_MAX	(16 * 1024 * 1024) /* no PEM file is larger */
 
+/* What a CRL of the bundle says about itself: whom it covers, until when. */
+struct creds_crl {
+	gnutls_datum_t	 issuer;	/* DER of its issuer's DN */
+	char		*issuer_str;	/* the same, for logs */
+	time_t		 next_update;	/* 0: none given */
+};
+
 struct creds {
 	int					 refs;
 	gnutls_certificate_credentials_t	 cred;
@@ -33,6 +40,10 @@ struct creds {
 	char					*subject;
 	gnutls_datum_t				 ticket_key;	/* TLS 1.3 session tickets */
 	struct verify_cache			 vcache;	/* peers' chains that verified */
+	struct creds_crl			*crls;
+	unsigned int				 ncrls;
+	time_t					 crl_next_update;	/* the earliest; 0: none */
+	int					 crl_strict;
 };
 
 /* Write "${conffile}:${line}: ${what}: <fmt...>" into ${err}. */
@@ -49,8 +60,8 @@ creds_err(char *err, size_t errlen, const char *conffile, int line,
 	snprintf(err, errlen, "%s:%d: %s: %s", conffile, line, what, msg);
 }
 
-/* "2026-01-01T00:00:00Z" for ${t} into ${buf}; return ${buf}. */
-static char *
+/** creds_time(t, buf, len): ${t} as "2026-01-01T00:00:00Z" in ${buf}; return ${buf}. */
+char *
 creds_time(time_t t, char *buf, size_t len)
 {
 	struct tm	 tm;
@@ -222,6 +233,97 @@ err0:
 	return (-1);
 }
 
+/* Free what creds_crl_note() kept in ${c}. */
+static void
+creds_crl_forget(struct creds *c)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < c->ncrls; i++) {
+		free(c->crls[i].issuer.data);
+		free(c->crls[i].issuer_str);
+	}
+	free(c->crls);
+	c->crls = NULL;
+	c->ncrls = 0;
+	c->crl_next_update = 0;
+}
+
+/*
+ * Until when ${c} has a CRL in date for the certificates of ${issuer}:
+ * the latest next update of its CRLs (a newer CRL supersedes an older
+ * one); 0 if it has none, or one without a next update.
+ */
+static time_t
+creds_crl_until(const struct creds *c, const gnutls_datum_t *issuer)
+{
+	unsigned int	 i;
+	time_t		 until = 0;
+
+	for (i = 0; i < c->ncrls; i++) {
+		if (c->crls[i].issuer.size != issuer->size ||
+		    memcmp(c->crls[i].issuer.data, issuer->data,
+		    issuer->size) != 0)
+			continue;
+		if (c->crls[i].next_update == 0)
+			return (0);
+		if (c->crls[i].next_update > until)
+			until = c->crls[i].next_update;
+	}
+	return (until);
+}
+
+/*
+ * Keep the issuer and next update of each of the ${n} ${crls} in ${c}:
+ * GnuTLS verifies with a CRL past its next update without saying so, and
+ * crl_strict needs to know which peers such a CRL covers.  0, or -1 with
+ * errno set.
+ */
+static int
+creds_crl_note(struct creds *c, gnutls_x509_crl_t *crls, unsigned int n)
+{
+	gnutls_datum_t	 dn;
+	unsigned int	 i;
+	time_t		 t;
+
+	if ((c->crls = calloc(n, sizeof(*c->crls))) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++, c->ncrls++) {
+		if (gnutls_x509_crl_get_raw_issuer_dn(crls[i], &dn) < 0)
+			goto fail;
+		c->crls[i].issuer.data = malloc(dn.size > 0 ? dn.size : 1);
+		if (c->crls[i].issuer.data != NULL) {
+			memcpy(c->crls[i].issuer.data, dn.data, dn.size);
+			c->crls[i].issuer.size = dn.size;
+		}
+		gnutls_free(dn.data);
+		if (c->crls[i].issuer.data == NULL)
+			goto fail;
+		if (gnutls_x509_crl_get_issuer_dn3(crls[i], &dn, 0) == 0) {
+			c->crls[i].issuer_str = strdup((const char *)dn.data);
+			gnutls_free(dn.data);
+		} else
+			c->crls[i].issuer_str = strdup("");
+		if (c->crls[i].issuer_str == NULL)
+			goto fail;
+		if ((t = gnutls_x509_crl_get_next_update(crls[i])) ==
+		    (time_t)-1)
+			t = 0;
+		c->crls[i].next_update = t;
+	}
+	for (i = 0; i < n; i++)
+		if ((t = creds_crl_until(c, &c->crls[i].issuer)) != 0 &&
+		    (c->crl_next_update == 0 || t < c->crl_next_update))
+			c->crl_next_update = t;
+	return (0);
+
+fail:
+	c->ncrls++;	/* this one too is partly filled */
+	creds_crl_forget(c);
+	errno = ENOMEM;
+	return (-1);
+}
+
 /* Load the CRL file into ${c}, each CRL checked against ${cas}. */
 static int
 creds_load_crl(struct creds *c, const struct tls_conf *tc,
@@ -267,6 +369,11 @@ creds_load_crl(struct creds *c, const struct tls_conf *tc,
 			    tc->crl, "CRL not signed by the CA");
 			goto err2;
 		}
+	}
+	if (creds_crl_note(c, crls, ncrls) != 0) {
+		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
+		    "cannot read CRL issuer: %s", strerror(errno));
+		goto err2;
 	}
 	if ((ret = gnutls_certificate_set_x509_crl(c->cred, crls,
 	    (int)ncrls)) < 0) {
@@ -507,6 +614,7 @@ creds_load(const struct tls_conf *tc, const char *conffile,
 	if (tc->crl != NULL && creds_load_crl(c, tc, cas, ncas, conffile,
 	    err, errlen) != 0)
 		goto err3;
+	c->crl_strict = tc->crl_strict;
 	if (creds_load_pair(c, tc, conffile, err, errlen) != 0)
 		goto err3;
 
@@ -554,6 +662,7 @@ err3:
 	creds_crt_list_free(cas, ncas);
 err2:
 	gnutls_certificate_free_credentials(c->cred);
+	creds_crl_forget(c);
 err1:
 	free(c->subject);
 	free(c);
@@ -584,6 +693,7 @@ creds_unref(struct creds *c)
 	}
 	gnutls_certificate_free_credentials(c->cred);
 	verify_cache_clear(&c->vcache);
+	creds_crl_forget(c);
 	free(c->subject);
 	free(c);
 }
@@ -631,4 +741,105 @@ const char *
 creds_subject(const struct creds *c)
 {
 	return (c->subject);
+}
+
+/**
+ * creds_crl_count(c): how many CRLs ${c} checks revocation with (0: no
+ * crl file).
+ */
+unsigned int
+creds_crl_count(const struct creds *c)
+{
+	return (c->ncrls);
+}
+
+/**
+ * creds_crl_next_update(c): the earliest next update of ${c}'s CRLs; 0 if
+ * none has one.  From then on that CRL is past its next update.
+ */
+time_t
+creds_crl_next_update(const struct creds *c)
+{
+	return (c->crl_next_update);
+}
+
+/** creds_crl_strict(c): 1 if ${c} refuses peers covered by a CRL past its next update. */
+int
+creds_crl_strict(const struct creds *c)
+{
+	return (c->crl_strict);
+}
+
+/*
+ * The CRL of ${c} for the certificates of ${issuer} if every CRL it has
+ * for them is past its next update at ${now}; NULL if it has one in
+ * date, or none.
+ */
+static const struct creds_crl *
+creds_crl_stale_for(const struct creds *c, const gnutls_datum_t *issuer,
+    time_t now)
+{
+	unsigned int	 i;
+	time_t		 until;
+
+	if ((until = creds_crl_until(c, issuer)) == 0 || now < until)
+		return (NULL);
+	for (i = 0; i < c->ncrls; i++)
+		if (c->crls[i].next_update == until &&
+		    c->crls[i].issuer.size == issuer->size &&
+		    memcmp(c->crls[i].issuer.data, issuer->data,
+		    issuer->size) == 0)
+			return (&c->crls[i]);
+	return (NULL);
+}
+
+/**
+ * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
+ * a certificate the peer of ${session} sent was issued by a CA whose CRL
+ * in ${c} is past its next update at ${now}, with the reason in
+ * ${reason}; else 0.  Without crl_strict, or before the earliest next
+ * update, no certificate is looked at.
+ */
+int
+creds_crl_refuses(const struct creds *c, gnutls_session_t session,
+    time_t now, char *reason, size_t len)
+{
+	const gnutls_datum_t	*certs;
+	const struct creds_crl	*crl = NULL;
+	gnutls_x509_crt_t	 crt;
+	gnutls_datum_t		 issuer;
+	unsigned int		 n = 0, i;
+	char			 tbuf[32];
+
+	if (!c->crl_strict || c->crl_next_update == 0 ||
+	    now < c->crl_next_update)
+		return (0);
+	if ((certs = gnutls_certificate_get_peers(session, &n)) == NULL)
+		n = 0;
+	for (i = 0; i < n && crl == NULL; i++) {
+		/* The chain verified already: a certificate that does not
+		 * parse now is a failure of ours, and refused all the same. */
+		if (gnutls_x509_crt_init(&crt) < 0) {
+			snprintf(reason, len, "out of memory checking the CRL");
+			return (1);
+		}
+		if (gnutls_x509_crt_import(crt, &certs[i],
+		    GNUTLS_X509_FMT_DER) < 0 ||
+		    gnutls_x509_crt_get_raw_issuer_dn(crt, &issuer) < 0) {
+			gnutls_x509_crt_deinit(crt);
+			snprintf(reason, len, "cannot read the certificate "
+			    "issuer to check the CRL");
+			return (1);
+		}
+		crl = creds_crl_stale_for(c, &issuer, now);
+		gnutls_free(issuer.data);
+		gnutls_x509_crt_deinit(crt);
+	}
+	if (crl == NULL)
+		return (0);
+	snprintf(reason, len, "the CRL of %s is past its next update (%s) "
+	    "and crl_strict is on", crl->issuer_str[0] != '\0' ?
+	    crl->issuer_str : "its CA", creds_time(crl->next_update, tbuf,
+	    sizeof(tbuf)));
+	return (1);
 }

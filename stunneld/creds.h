@@ -65,4 +65,33 @@ time_t		 creds_not_after(const struct creds *c);
 /** creds_subject(c): ${c}'s own certificate subject DN, e.g. "CN=node-a". */
 const char	*creds_subject(const struct creds *c);
 
+/** creds_time(t, buf, len): ${t} as "2026-01-01T00:00:00Z" in ${buf}; return ${buf}. */
+char		*creds_time(time_t t, char *buf, size_t len);
+
+/**
+ * creds_crl_count(c): how many CRLs ${c} checks revocation with (0: no
+ * crl file).
+ */
+unsigned int	 creds_crl_count(const struct creds *c);
+
+/**
+ * creds_crl_next_update(c): the earliest next update of ${c}'s CRLs; 0 if
+ * none has one.  From then on that CRL is past its next update.
+ */
+time_t		 creds_crl_next_update(const struct creds *c);
+
+/** creds_crl_strict(c): 1 if ${c} refuses peers covered by a CRL past its next update. */
+int		 creds_crl_strict(const struct creds *c);
+
+/**
+ * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
+ * a certificate the peer of ${session} sent was issued by a CA whose CRL
+ * in ${c} is past its next update at ${now}, with the reason in
+ * ${reason}; else 0.  Without crl_strict, or before the earliest next
+ * update, no certificate is looked at.
+ */
+int		 creds_crl_refuses(const struct creds *c,
+		    gnutls_session_t session, time_t now, char *reason,
+		    size_t len);
+
 #endif /* !CREDS_H */

@@ -14,6 +14,7 @@
  *
  * History (never renumber a type; bump PROTO_VERSION on any layout change):
  *	1	first version.
+ *	2	proto_stats: crl_next_update, crls, crl_flags.
  */
 #ifndef PROTO_H
 #define PROTO_H
@@ -21,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION		1
+#define PROTO_VERSION		2
 #define PROTO_MAX_PAYLOAD	8192	/* larger frames are refused */
 #define PROTO_NAME_MAX		64	/* tunnel names, NUL included */
 #define PROTO_ADDR_MAX		272	/* "[host]:port" with a 255-byte host */
@@ -68,8 +69,15 @@ struct proto_stats {
 	uint64_t	socks_refused;
 	int64_t		cert_not_after;		/* unix time; 0: unknown */
 	int64_t		certs_loaded_at;	/* unix time */
+	int64_t		crl_next_update;	/* unix time, the earliest of the
+						 * CRLs; 0: none has one */
+	uint32_t	crls;			/* CRLs loaded; 0: no crl file */
+	uint32_t	crl_flags;		/* PROTO_CRL_* */
 	char		cert_subject[PROTO_IDENT_MAX];
 };
+
+#define PROTO_CRL_STRICT	0x01	/* crl_strict: peers a CRL past its
+					 * next update covers are refused */
 
 #define PROTO_TUNNEL_STALE	0x01	/* the worker did not answer: counters unknown */
 

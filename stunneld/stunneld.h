@@ -32,6 +32,7 @@ struct tls_conf {
 	char	*ca;
 	char	*crl;		/* NULL: none */
 	char	*priority;
+	int	 crl_strict;	/* refuse peers whose chain's CRL is past its next update */
 	int	 cert_line;	/* config lines, for FILE:LINE messages */
 	int	 key_line;
 	int	 ca_line;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/gnutls.h>
 
@@ -198,13 +199,20 @@ tls_verify_cb(gnutls_session_t session)
 {
 	struct tls		*t = gnutls_session_get_ptr(session);
 	struct cert_ident	 ident;	/* 8 KiB: kept off the session */
-	char			 reason[200];
+	char			 reason[200], who[128];
 
 	if (verify_peer_cached(session, creds_verify_cache(t->creds), &t->pol,
 	    &ident, reason,
 	    sizeof(reason)) != 0) {
 		snprintf(t->error, sizeof(t->error), "peer refused: %s",
 		    reason);
+		return (GNUTLS_E_CERTIFICATE_ERROR);
+	}
+	/* after the cache: whether a CRL is in date changes with time */
+	if (creds_crl_refuses(t->creds, session, time(NULL), reason,
+	    sizeof(reason))) {
+		snprintf(t->error, sizeof(t->error), "peer %s refused: %s",
+		    verify_ident_str(&ident, who, sizeof(who)), reason);
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
 	verify_ident_str(&ident, t->peer, sizeof(t->peer));
@@ -636,9 +644,9 @@ tls_peer(struct tls *t)
 
 /**
  * tls_recheck(t, creds, reason, len): 0 if the verified peer of ${t} also
- * passes the CA, CRL and policy with ${creds} (new credentials); -1 with
- * the reason otherwise.  A session not yet verified passes (its handshake
- * checks it).
+ * passes the CA, CRL and policy with ${creds} (new credentials), and
+ * their crl_strict if on; -1 with the reason otherwise.  A session not
+ * yet verified passes (its handshake checks it).
  */
 int
 tls_recheck(struct tls *t, struct creds *creds, char *reason, size_t len)
@@ -647,8 +655,11 @@ tls_recheck(struct tls *t, struct creds *creds, char *reason, size_t len)
 
 	if (!t->verified)
 		return (0);
-	return (verify_peer_again(t->session, creds_gnutls(creds), &t->pol,
-	    &id, reason, len));
+	if (verify_peer_again(t->session, creds_gnutls(creds), &t->pol, &id,
+	    reason, len) != 0)
+		return (-1);
+	return (creds_crl_refuses(creds, t->session, time(NULL), reason,
+	    len) ? -1 : 0);
 }
 
 /** tls_error(t): why the last call failed, in words. */

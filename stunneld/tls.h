@@ -97,9 +97,9 @@ const char	*tls_peer(struct tls *t);
 
 /**
  * tls_recheck(t, creds, reason, len): 0 if the verified peer of ${t} also
- * passes the CA, CRL and policy with ${creds} (new credentials); -1 with
- * the reason otherwise.  A session not yet verified passes (its handshake
- * checks it).
+ * passes the CA, CRL and policy with ${creds} (new credentials), and
+ * their crl_strict if on; -1 with the reason otherwise.  A session not
+ * yet verified passes (its handshake checks it).
  */
 int		 tls_recheck(struct tls *t, struct creds *creds, char *reason,
 		    size_t len);

@@ -29,6 +29,8 @@
 #define WORKER_OVER_LIMIT_SLACK	64	/* refused-but-answered SOCKS clients */
 #define WORKER_YIELD		0.05	/* seconds a full worker leaves new
 					 * connections to the others */
+#define WORKER_CRL_REWARN	3600	/* seconds between warnings about a
+					 * CRL past its next update */
 
 /* Stop accepting and let the open connections finish. */
 static void
@@ -200,6 +202,66 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	(void)worker_accept(w, WORKER_ACCEPT_BATCH);
 }
 
+/* Warn that the tunnel's CRL ${how} ("is", "is still", "has just gone") past its next update. */
+static void
+worker_crl_warn(struct worker *w, const char *how)
+{
+	char	 tbuf[32];
+
+	log_warnx("CRL %s %s past its next update (%s): %s", w->tc->tls.crl,
+	    how, creds_time(creds_crl_next_update(w->creds), tbuf,
+	    sizeof(tbuf)), creds_crl_strict(w->creds) ?
+	    "peers whose chain it covers are refused (crl_strict)" :
+	    "it still revokes, and peers are accepted (crl_strict is off)");
+	w->crl_warned = 1;
+}
+
+/*
+ * Credentials were loaded: warn now if their CRL is past its next update,
+ * and set the timer for the next warning (at the next update, or an hour
+ * from now).  Only the first worker of a tunnel does, so that "workers =
+ * N" does not say it N times.
+ */
+static void
+worker_crl_watch(struct worker *w)
+{
+	time_t	 nu = creds_crl_next_update(w->creds), at;
+
+	ev_periodic_stop(w->loop, &w->crl_timer);
+	w->crl_warned = 0;
+	if (w->index != 0 || nu == 0)
+		return;
+	if ((at = time(NULL)) >= nu) {
+		worker_crl_warn(w, "is");
+		at += WORKER_CRL_REWARN;
+	} else
+		at = nu;
+	/* a wall-clock time: months ahead, monotonic time would drift */
+	ev_periodic_set(&w->crl_timer, (ev_tstamp)at, 0., 0);
+	ev_periodic_start(w->loop, &w->crl_timer);
+}
+
+/* The CRL timer: its next update has come, or another hour has passed. */
+static void
+worker_crl_timer_cb(struct ev_loop *loop, ev_periodic *p, int revents)
+{
+	struct worker	*w = p->data;
+	time_t		 nu = creds_crl_next_update(w->creds);
+	ev_tstamp	 at;
+
+	(void)revents;
+	if (nu == 0)
+		return;
+	if (ev_now(loop) < (ev_tstamp)nu)
+		at = (ev_tstamp)nu;	/* the clock was set back */
+	else {
+		worker_crl_warn(w, w->crl_warned ? "is still" : "has just gone");
+		at = ev_now(loop) + WORKER_CRL_REWARN;
+	}
+	ev_periodic_set(p, at, 0., 0);
+	ev_periodic_start(loop, p);
+}
+
 /*
  * Build new credentials and swap them in only if they are good; then
  * close the open connections whose peer the new CA, CRL or allow-list
@@ -224,6 +286,7 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 	creds_unref(w->creds);
 	w->creds = c;
 	w->certs_loaded_at = time(NULL);
+	worker_crl_watch(w);
 	for (conn = w->conns; conn != NULL; conn = next) {
 		next = conn_next(conn);
 		closed += conn_recheck(conn, c);
@@ -252,6 +315,9 @@ worker_stats(struct worker *w, struct proto_stats *st)
 	st->socks_refused = w->socks_refused;
 	st->cert_not_after = (int64_t)creds_not_after(w->creds);
 	st->certs_loaded_at = (int64_t)w->certs_loaded_at;
+	st->crl_next_update = (int64_t)creds_crl_next_update(w->creds);
+	st->crls = creds_crl_count(w->creds);
+	st->crl_flags = creds_crl_strict(w->creds) ? PROTO_CRL_STRICT : 0;
 	snprintf(st->cert_subject, sizeof(st->cert_subject), "%s",
 	    creds_subject(w->creds));
 }
@@ -330,15 +396,16 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 }
 
 /**
- * worker_run(conf, tc, listen_fd, ipc_fd, ticket_key): serve tunnel ${tc}
- * on ${listen_fd} in this (freshly forked) process until stopped, issuing
- * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the
- * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
- * the process exit status.
+ * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
+ * tunnel ${tc} as its worker number ${index} (0: the one that warns about
+ * the tunnel's CRL) on ${listen_fd} in this (freshly forked) process
+ * until stopped, issuing session tickets under ${ticket_key}
+ * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
+ * means the supervisor died.  Return the process exit status.
  */
 int
 worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-    int listen_fd, int ipc_fd, const uint8_t *ticket_key)
+    unsigned int index, int listen_fd, int ipc_fd, const uint8_t *ticket_key)
 {
 	struct worker	 w;
 	sigset_t	 sigs;
@@ -350,6 +417,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.loop = EV_DEFAULT;
 	w.conf = conf;
 	w.tc = tc;
+	w.index = index;
 	w.listen_fd = listen_fd;
 	w.ticket_key = ticket_key;
 	w.certs_loaded_at = time(NULL);
@@ -376,6 +444,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	ev_signal_init(&w.sig_int, worker_signal_cb, SIGINT);
 	ev_signal_init(&w.sig_usr1, worker_signal_cb, SIGUSR1);
 	ev_signal_init(&w.sig_hup, worker_signal_cb, SIGHUP);
+	ev_periodic_init(&w.crl_timer, worker_crl_timer_cb, 0., 0., 0);
+	w.crl_timer.data = &w;
 	w.accept_w.data = &w;
 	w.accept_pause.data = w.drain_timer.data = &w;
 	w.sig_term.data = w.sig_int.data = w.sig_usr1.data =
@@ -401,6 +471,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	log_debug("serving with %s, certificate expires in %ld days",
 	    creds_subject(w.creds),
 	    (long)((creds_not_after(w.creds) - time(NULL)) / 86400));
+	worker_crl_watch(&w);
 	ev_run(w.loop, 0);
 
 	log_info("stopped");

@@ -23,6 +23,7 @@ struct worker {
 	struct ev_loop		*loop;
 	const struct sd_conf	*conf;
 	const struct tunnel_conf *tc;
+	unsigned int		 index;		/* 0 .. tc->workers - 1 */
 	int			 listen_fd;
 	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
 	struct ipc		*ipc;		/* to the supervisor */
@@ -33,6 +34,8 @@ struct worker {
 	ev_signal		 sig_int;
 	ev_signal		 sig_usr1;
 	ev_signal		 sig_hup;
+	ev_periodic		 crl_timer;	/* worker 0: the next CRL warning */
+	int			 crl_warned;	/* since the credentials were loaded */
 	struct creds		*creds;
 	time_t			 certs_loaded_at;
 	struct resolver		*resolver;
@@ -51,14 +54,16 @@ struct worker {
 };
 
 /**
- * worker_run(conf, tc, listen_fd, ipc_fd, ticket_key): serve tunnel ${tc}
- * on ${listen_fd} in this (freshly forked) process until stopped, issuing
- * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the
- * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
- * the process exit status.
+ * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
+ * tunnel ${tc} as its worker number ${index} (0: the one that warns about
+ * the tunnel's CRL) on ${listen_fd} in this (freshly forked) process
+ * until stopped, issuing session tickets under ${ticket_key}
+ * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
+ * means the supervisor died.  Return the process exit status.
  */
 int	worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-	    int listen_fd, int ipc_fd, const uint8_t *ticket_key);
+	    unsigned int index, int listen_fd, int ipc_fd,
+	    const uint8_t *ticket_key);
 
 /** worker_conn_done(w): a connection of ${w} has closed. */
 void	worker_conn_done(struct worker *w);

@@ -298,7 +298,40 @@ test_defaults(void)
 	CHECK(t->idle_timeout == 0);
 	CHECK(same_file(t->tls.cert, "files/node.crt"));
 	CHECK(t->tls.crl == NULL);
+	CHECK(t->tls.crl_strict == 0);
 	CHECK_STR(t->tls.priority, SD_DEFAULT_PRIORITY);
+	conf_free(conf);
+}
+
+/* crlstrict.conf: crl_strict is inherited from the global tls block like
+ * the files are, and a tunnel's own tls block may turn it off. */
+static void
+test_crl_strict(void)
+{
+	struct sd_conf		*conf;
+	struct tunnel_conf	 flipped;
+	char			 path[PATH_MAX + 64], *errs;
+
+	conf = load("crlstrict.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	CHECK_STR(errs, "");
+	free(errs);
+	if (conf == NULL)
+		return;
+	CHECK(conf->ntunnels == 3);
+	if (conf->ntunnels == 3) {
+		CHECK_STR(conf->tunnels[0].name, "inherits");
+		CHECK(conf->tunnels[0].tls.crl_strict == 1);
+		CHECK_STR(conf->tunnels[1].name, "off");
+		CHECK(conf->tunnels[1].tls.crl_strict == 0);
+		CHECK_STR(conf->tunnels[2].name, "other_tls");
+		CHECK(conf->tunnels[2].tls.crl_strict == 1);
+		/* a reload that only flips it restarts the tunnel */
+		flipped = conf->tunnels[0];	/* shares the strings */
+		flipped.tls.crl_strict = 0;
+		CHECK(conf_tunnel_equal(&conf->tunnels[0], &conf->tunnels[0]));
+		CHECK(!conf_tunnel_equal(&conf->tunnels[0], &flipped));
+	}
 	conf_free(conf);
 }
 
@@ -462,6 +495,12 @@ test_bad(void)
 		"5: \"pid_file\" must not be empty",
 		NULL
 	};
+	static const char *const crlstrict[] = {
+		"3: \"crl_strict\" must be a boolean",
+		"5: \"crl_strict\" must be a boolean",
+		"10: \"crl_strict\" must be a boolean",
+		NULL
+	};
 	static const char *const allow[] = {
 		"5: \"allow\" is empty: it would let no peer in", NULL
 	};
@@ -485,6 +524,7 @@ test_bad(void)
 	expect_bad("bad-socksauth.conf", socksauth);
 	expect_bad("bad-global.conf", global);
 	expect_bad("bad-allow.conf", allow);
+	expect_bad("bad-crlstrict.conf", crlstrict);
 }
 
 /* A configuration file that cannot be opened: "FILE: reason". */
@@ -513,6 +553,7 @@ main(void)
 	conf_free(NULL);
 	test_good();
 	test_defaults();
+	test_crl_strict();
 	test_bad();
 	test_missing();
 	TEST_DONE();

@@ -43,6 +43,8 @@ fixtures(struct proto_tunnel t[3])
 	t[0].stats.certs_loaded_at = 1795514400;	/* 2026-11-24T10:00:00Z */
 	snprintf(t[0].stats.cert_subject, sizeof(t[0].stats.cert_subject),
 	    "CN=node-a");
+	t[0].stats.crls = 1;
+	t[0].stats.crl_next_update = 1796169600;	/* 2026-12-02T00:00:00Z */
 
 	snprintf(t[1].name, sizeof(t[1].name), "p2p_in");
 	snprintf(t[1].mode, sizeof(t[1].mode), "tls");
@@ -70,6 +72,9 @@ fixtures(struct proto_tunnel t[3])
 	t[2].stats.certs_loaded_at = 0;
 	snprintf(t[2].stats.cert_subject, sizeof(t[2].stats.cert_subject),
 	    "CN=ops \"tools\"");
+	t[2].stats.crls = 2;
+	t[2].stats.crl_next_update = 1795478400;	/* a day ago */
+	t[2].stats.crl_flags = PROTO_CRL_STRICT;
 }
 
 /* Two connections: one relaying for days, one still in its handshake. */
@@ -641,7 +646,8 @@ test_status(void)
 "p2p_out    socks  127.0.0.1:1080      running       3     17      121K       639K       2        365\n"
 "p2p_in     tls    [2001:db8::1]:7447  running?      ?      ?         ?          ?       ?          ?\n"
 "tools_out  socks  127.0.0.1:1081      failed        0      4      5.3G       1023       0    expired\n"
-"?: the worker did not answer; its counters are unknown\n");
+"?: the worker did not answer; its counters are unknown\n"
+"tools_out: CRL past its next update 2026-11-24T00:00:00Z (crl_strict: the peers it covers are refused)\n");
 	free(text);
 
 	/* No stale tunnel: no footnote; no tunnel: the header alone. */
@@ -688,7 +694,9 @@ test_status(void)
 	    "cert subject:       CN=node-a\n"
 	    "cert not after:     2027-11-25T00:00:00Z\n"
 	    "cert days left:     365\n"
-	    "certs loaded at:    2026-11-24T10:00:00Z\n");
+	    "certs loaded at:    2026-11-24T10:00:00Z\n"
+	    "crl next update:    2026-12-02T00:00:00Z\n"
+	    "crl strict:         no\n");
 	free(text);
 
 	output_status_detail(cap_open(&cap), &t[1], NOW);
@@ -712,7 +720,9 @@ test_status(void)
 	    "cert subject:       ?\n"
 	    "cert not after:     ?\n"
 	    "cert days left:     ?\n"
-	    "certs loaded at:    ?\n");
+	    "certs loaded at:    ?\n"
+	    "crl next update:    ?\n"
+	    "crl strict:         ?\n");
 	free(text);
 
 	output_status_detail(cap_open(&cap), &t[2], NOW);
@@ -735,7 +745,9 @@ test_status(void)
 	    "cert subject:       CN=ops \"tools\"\n"
 	    "cert not after:     2026-11-24T23:00:00Z\n"
 	    "cert days left:     -1 (expired)\n"
-	    "certs loaded at:    -\n");
+	    "certs loaded at:    -\n"
+	    "crl next update:    2026-11-24T00:00:00Z (expired)\n"
+	    "crl strict:         yes\n");
 	free(text);
 
 	CHECK(output_status_json(cap_open(&cap), t, 3, NOW) == 0);
@@ -749,7 +761,9 @@ test_status(void)
 	    "\"bytes_out\":654321,\"handshakes_failed\":2,"
 	    "\"socks_refused\":1,\"cert\":{\"subject\":\"CN=node-a\","
 	    "\"not_after\":\"2027-11-25T00:00:00Z\",\"days_left\":365},"
-	    "\"certs_loaded_at\":\"2026-11-24T10:00:00Z\"},"
+	    "\"certs_loaded_at\":\"2026-11-24T10:00:00Z\","
+	    "\"crl\":{\"next_update\":\"2026-12-02T00:00:00Z\","
+	    "\"expired\":false,\"strict\":false}},"
 	    "{\"name\":\"p2p_in\",\"mode\":\"tls\","
 	    "\"listen\":\"[2001:db8::1]:7447\",\"state\":\"running\","
 	    "\"stale\":true,\"pid\":1300,\"workers\":4,\"restarts\":2,"
@@ -758,7 +772,8 @@ test_status(void)
 	    "\"bytes_out\":null,\"handshakes_failed\":null,"
 	    "\"socks_refused\":null,\"cert\":{\"subject\":null,"
 	    "\"not_after\":null,\"days_left\":null},"
-	    "\"certs_loaded_at\":null},"
+	    "\"certs_loaded_at\":null,\"crl\":{\"next_update\":null,"
+	    "\"expired\":null,\"strict\":null}},"
 	    "{\"name\":\"tools_out\",\"mode\":\"socks\","
 	    "\"listen\":\"127.0.0.1:1081\",\"state\":\"failed\","
 	    "\"stale\":false,\"pid\":null,\"workers\":1,\"restarts\":5,"
@@ -767,9 +782,40 @@ test_status(void)
 	    "\"bytes_out\":1023,\"handshakes_failed\":0,"
 	    "\"socks_refused\":0,\"cert\":{\"subject\":\"CN=ops \\\"tools\\\"\","
 	    "\"not_after\":\"2026-11-24T23:00:00Z\",\"days_left\":-1},"
-	    "\"certs_loaded_at\":null}]}\n");
+	    "\"certs_loaded_at\":null,"
+	    "\"crl\":{\"next_update\":\"2026-11-24T00:00:00Z\","
+	    "\"expired\":true,\"strict\":true}}]}\n");
 	CHECK_JSON_VALID(text);
 	free(text);
+
+	/* No crl file: "crl" is null, the detail says so; a CRL without
+	 * a next update never expires. */
+	t[0].stats.crls = 0;
+	CHECK(output_status_json(cap_open(&cap), t, 1, NOW) == 0);
+	text = cap_text(&cap);
+	CHECK(strstr(text, "\"certs_loaded_at\":\"2026-11-24T10:00:00Z\","
+	    "\"crl\":null}]}\n") != NULL);
+	CHECK_JSON_VALID(text);
+	free(text);
+	output_status_detail(cap_open(&cap), &t[0], NOW);
+	text = cap_text(&cap);
+	CHECK(strstr(text, "\ncrl next update:    - (no crl)\n") != NULL);
+	free(text);
+	t[2].stats.crl_next_update = 0;
+	output_status_detail(cap_open(&cap), &t[2], NOW);
+	text = cap_text(&cap);
+	CHECK(strstr(text, "\ncrl next update:    none given\n") != NULL);
+	free(text);
+	CHECK(output_status_json(cap_open(&cap), &t[2], 1, NOW) == 0);
+	text = cap_text(&cap);
+	CHECK(strstr(text, "\"crl\":{\"next_update\":null,"
+	    "\"expired\":false,\"strict\":true}}]}\n") != NULL);
+	free(text);
+	output_status(cap_open(&cap), t, 3, NOW);
+	text = cap_text(&cap);
+	CHECK(strstr(text, "CRL past") == NULL);
+	free(text);
+	fixtures(t);
 
 	CHECK(output_status_json(cap_open(&cap), t, 0, NOW) == 0);
 	text = cap_text(&cap);
@@ -1039,7 +1085,11 @@ test_metrics(void)
 "stunneld_cert_expiry_timestamp_seconds{tunnel=\"tools_out\"} 1795561200\n"
 "# HELP stunneld_certs_loaded_timestamp_seconds Unix time when the tunnel's credentials were last loaded.\n"
 "# TYPE stunneld_certs_loaded_timestamp_seconds gauge\n"
-"stunneld_certs_loaded_timestamp_seconds{tunnel=\"p2p_out\"} 1795514400\n");
+"stunneld_certs_loaded_timestamp_seconds{tunnel=\"p2p_out\"} 1795514400\n"
+"# HELP stunneld_crl_next_update_timestamp_seconds Unix time of the next update of the tunnel's CRL (the earliest of several); from then on the CRL is out of date.\n"
+"# TYPE stunneld_crl_next_update_timestamp_seconds gauge\n"
+"stunneld_crl_next_update_timestamp_seconds{tunnel=\"p2p_out\"} 1796169600\n"
+"stunneld_crl_next_update_timestamp_seconds{tunnel=\"tools_out\"} 1795478400\n");
 	/* The stale tunnel's bogus counters never appear. */
 	CHECK(strstr(text, " 99\n") == NULL);
 	free(text);
