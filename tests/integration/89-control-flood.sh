@@ -86,7 +86,9 @@ flood=$!
 n=300
 while [ ! -e "$T/flood.ready" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 [ -e "$T/flood.ready" ] || fail "the flood did not start"
-# stunnelctl waits in the socket's queue until idle clients are dropped
+# Once the supervisor is out of descriptors, stunnelctl waits in the
+# socket's queue until idle clients are dropped.
+wait_log a 'control: accept.*Too many open files' 300
 t0=$(date +%s%N)
 STUNNELCTL_TIMEOUT=20 $A status >"$T/during.out" 2>&1
 st=$?
