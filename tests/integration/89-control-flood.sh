@@ -125,8 +125,9 @@ start_stunneld a "$T/a.conf" || die "node A did not restart"
 # reason.  All 32 must still be open when it is answered, or the refusal
 # proves nothing (a slow machine took 5 s for 33 connects: try again).
 cat >"$T/limit.py" <<'EOF'
-import os, select, socket, struct, subprocess, sys, time
+import os, select, signal, socket, struct, subprocess, sys, time
 path, ctl = sys.argv[1], sys.argv[2]
+signal.alarm(180)       # the whole of it, if the daemon stops answering
 for attempt in range(3):
     held = []
     for i in range(32):
@@ -159,7 +160,8 @@ python3 "$T/limit.py" "$T/a.sock" "$CTL" >"$T/limit.out" 2>&1 &&
 # A client that sends nothing, and one that sends half a request header:
 # each closed after 5 s (not before), told why; the daemon answers on.
 python3 - "$T/a.sock" <<'EOF' >"$T/silent.out" 2>&1 &&
-import socket, struct, sys, time
+import signal, socket, struct, sys, time
+signal.alarm(90)
 def wait_closed(s, t0):
     s.settimeout(30)
     got = b""
