@@ -113,7 +113,11 @@ ctl_wait(int fd, short events, const struct timespec *deadline)
 	return (pfd.revents == 0 ? -1 : 0);
 }
 
-/* Send ${len} bytes of ${buf} on ${fd} before ${deadline}; exit on failure. */
+/*
+ * Send ${len} bytes of ${buf} on ${fd} before ${deadline}; exit on failure.
+ * A daemon that closed the connection is no failure yet: it may have
+ * said why first (it refuses a client past its limit that way).
+ */
 static void
 ctl_send(int fd, const uint8_t *buf, size_t len,
     const struct timespec *deadline)
@@ -128,8 +132,7 @@ ctl_send(int fd, const uint8_t *buf, size_t len,
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			if (errno == EPIPE || errno == ECONNRESET)
-				errx(EXIT_NODAEMON, "no answer from the daemon "
-				    "(it closed the connection)");
+				return;		/* ctl_recv() reads what it said */
 			err(EXIT_FAIL, "send");
 		}
 		buf += nw;

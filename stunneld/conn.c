@@ -896,7 +896,7 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	int		 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("conn_start");
+		log_limited(&w->log_nomem, LOG_WARNING, errno, "conn_start");
 		close(fd);
 		return;
 	}

@@ -4,6 +4,12 @@
  * channels as a "query" that ends when every worker has answered, a
  * worker is gone, or QUERY_TIMEOUT passes (then what is known is sent,
  * with the silent workers marked).  reload and stop run here at once.
+ *
+ * The socket must stay usable under a flood of clients that never speak
+ * (SPEC.md "The control socket under pressure"): at most CONTROL_CLIENTS
+ * at once, the next refused with the reason; a client has REQUEST_TIMEOUT
+ * to send a complete request; out of descriptors, accepting pauses until
+ * a client leaves or ACCEPT_PAUSE passes, instead of failing in a loop.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -27,6 +33,9 @@
 
 #define QUERY_TIMEOUT	2.0	/* seconds a worker has to answer */
 #define MSG_MAX		PROTO_MAX_PAYLOAD
+#define CONTROL_CLIENTS	32	/* clients at once; the next is refused */
+#define REQUEST_TIMEOUT	5.0	/* seconds a client has to send a request */
+#define ACCEPT_PAUSE	1.0	/* out of descriptors: try again after */
 
 struct query;
 
@@ -35,6 +44,7 @@ struct client {
 	struct control	*ctl;
 	struct ipc	*ipc;
 	struct query	*q;		/* the request being answered */
+	ev_timer	 deadline;	/* REQUEST_TIMEOUT, while no request runs */
 	uid_t		 uid;
 	pid_t		 pid;
 	int		 refused;	/* not root, not us: every request fails */
@@ -71,10 +81,20 @@ struct control {
 	char			*path;
 	int			 fd;
 	ev_io			 accept_w;
+	ev_timer		 accept_pause;	/* out of descriptors */
+	int			 closing;	/* control_free_all() runs */
 	struct client		*clients;
+	unsigned int		 nclients;
 	struct query		*queries;
 	struct pending		*pending;
 	uint32_t		 next_seq;
+	/* the lines a flood of clients could repeat */
+	struct log_limit	 log_accept;
+	struct log_limit	 log_full;
+	struct log_limit	 log_idle;
+	struct log_limit	 log_cred;
+	struct log_limit	 log_stranger;
+	struct log_limit	 log_invalid;
 };
 
 static void	control_query_finish(struct query *);
@@ -184,21 +204,75 @@ control_query_free(struct query *q)
 	free(q);
 }
 
+/* Accept again: a descriptor may have freed. */
+static void
+control_accept_resume(struct control *ctl)
+{
+	ev_timer_stop(ctl->loop, &ctl->accept_pause);
+	ev_io_start(ctl->loop, &ctl->accept_w);
+}
+
+/* ACCEPT_PAUSE passed: maybe a descriptor freed elsewhere. */
+static void
+control_accept_pause_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	(void)loop;
+	(void)revents;
+	control_accept_resume(tw->data);
+}
+
 /* Drop client ${cl}; a query it started goes on without it. */
 static void
 control_client_free(struct client *cl)
 {
+	struct control	*ctl = cl->ctl;
 	struct client	**pp;
 
-	for (pp = &cl->ctl->clients; *pp != NULL; pp = &(*pp)->next)
+	for (pp = &ctl->clients; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == cl) {
 			*pp = cl->next;
 			break;
 		}
+	ctl->nclients--;
 	if (cl->q != NULL)
 		cl->q->client = NULL;
+	ev_timer_stop(ctl->loop, &cl->deadline);
 	ipc_free(cl->ipc);
 	free(cl);
+	/* Its descriptor is free now: take the next one waiting, if out
+	 * of descriptors is why accepting paused. */
+	if (!ctl->closing && ev_is_active(&ctl->accept_pause))
+		control_accept_resume(ctl);
+}
+
+/* Give ${cl} REQUEST_TIMEOUT from now to send its (next) request. */
+static void
+control_client_wait(struct client *cl)
+{
+	ev_timer_stop(cl->ctl->loop, &cl->deadline);
+	ev_timer_set(&cl->deadline, REQUEST_TIMEOUT, 0.);
+	ev_timer_start(cl->ctl->loop, &cl->deadline);
+}
+
+/* ${cl} sent no complete request in REQUEST_TIMEOUT: it holds a slot and
+ * a descriptor for nothing. */
+static void
+control_client_timeout_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct client	*cl = tw->data;
+	char		 why[64];
+
+	(void)loop;
+	(void)revents;
+	log_limited(&cl->ctl->log_idle, LOG_INFO, -1, "control: closed a "
+	    "client (pid %d) that sent no complete request within %.0f s",
+	    (int)cl->pid, REQUEST_TIMEOUT);
+	snprintf(why, sizeof(why), "no complete request within %.0f s",
+	    REQUEST_TIMEOUT);
+	/* not in the middle of a reply still going out */
+	if (ipc_pending(cl->ipc) == 0)
+		ipc_send_last(cl->ipc, PROTO_REP_FAIL, 0, why);
+	control_client_free(cl);
 }
 
 /* Add a line to the message of ${q}. */
@@ -457,6 +531,7 @@ control_query_finish(struct query *q)
 		    q->type == PROTO_REQ_CONNECTIONS)
 			ipc_send(cl->ipc, ok ? PROTO_REP_END : PROTO_REP_FAIL,
 			    q->seq, "reply too large", ok ? 0 : 15);
+		control_client_wait(cl);
 	}
 	control_query_free(q);
 }
@@ -563,6 +638,7 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 
 	if (cl->refused) {
 		ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, "permission denied");
+		control_client_wait(cl);
 		return;
 	}
 	if (cl->q != NULL) {
@@ -570,6 +646,8 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 		    "one request at a time");
 		return;
 	}
+	/* The request is in: no deadline while it is answered. */
+	ev_timer_stop(ctl->loop, &cl->deadline);
 	switch (hdr->type) {
 	case PROTO_REQ_STATUS:
 	case PROTO_REQ_CONNECTIONS:
@@ -596,6 +674,8 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 		ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, "not a request");
 		break;
 	}
+	if (cl->q == NULL)
+		control_client_wait(cl);	/* answered already */
 }
 
 /* The client left, or sent something that is not a frame. */
@@ -605,12 +685,35 @@ control_client_close_cb(struct ipc *c, const char *why, void *arg)
 	struct client	*cl = arg;
 
 	if (strcmp(why, "invalid frame") == 0) {
-		log_warnx("control: pid %d sent an invalid message; "
-		    "dropping it", (int)cl->pid);
+		log_limited(&cl->ctl->log_invalid, LOG_WARNING, -1, "control: "
+		    "pid %d sent an invalid message; dropping it",
+		    (int)cl->pid);
 		ipc_send_last(c, PROTO_REP_FAIL, 0, "invalid message "
 		    "(wrong protocol version, unknown type or bad length)");
 	}
 	control_client_free(cl);
+}
+
+/*
+ * CONTROL_CLIENTS are connected already: tell ${fd}'s client why it is
+ * refused (one try, never waiting) and close it.  Its request, if sent,
+ * stays unread; it still reads our answer before the connection reset.
+ */
+static void
+control_refuse(struct control *ctl, int fd)
+{
+	uint8_t	 buf[sizeof(struct proto_hdr) + 128];
+	char	 why[128];
+	size_t	 n;
+
+	snprintf(why, sizeof(why), "too many control clients (%d at once); "
+	    "try again later", CONTROL_CLIENTS);
+	if ((n = proto_frame(buf, sizeof(buf), PROTO_REP_FAIL, 0, why,
+	    (uint32_t)strlen(why))) > 0)
+		(void)send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	log_limited(&ctl->log_full, LOG_WARNING, -1, "control: refused a "
+	    "client: %d clients at once already", CONTROL_CLIENTS);
 }
 
 /* A client connects: only root and our own user may talk to us. */
@@ -623,23 +726,39 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	socklen_t	 len = sizeof(cred);
 	int		 fd;
 
-	(void)loop;
 	(void)revents;
 	if ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("control: accept");
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* The client stays queued; a level-triggered watcher
+			 * would call us again at once, for ever. */
+			log_limited(&ctl->log_accept, LOG_WARNING, errno,
+			    "control: accept paused");
+			ev_io_stop(loop, &ctl->accept_w);
+			ev_timer_set(&ctl->accept_pause, ACCEPT_PAUSE, 0.);
+			ev_timer_start(loop, &ctl->accept_pause);
+		} else if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_limited(&ctl->log_accept, LOG_WARNING, errno,
+			    "control: accept");
+		return;
+	}
+	if (ctl->nclients >= CONTROL_CLIENTS) {
+		control_refuse(ctl, fd);
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-		log_warn("control: SO_PEERCRED");
+		log_limited(&ctl->log_cred, LOG_WARNING, errno,
+		    "control: SO_PEERCRED");
 		close(fd);
 		return;
 	}
 	if (cred.uid != 0 && cred.uid != geteuid())
-		log_warnx("control: refused uid %d (pid %d): only root and "
-		    "uid %d may control this daemon", (int)cred.uid,
-		    (int)cred.pid, (int)geteuid());
+		log_limited(&ctl->log_stranger, LOG_WARNING, -1, "control: "
+		    "refused uid %d (pid %d): only root and uid %d may "
+		    "control this daemon", (int)cred.uid, (int)cred.pid,
+		    (int)geteuid());
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		close(fd);
 		return;
@@ -655,8 +774,13 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		free(cl);
 		return;
 	}
+	ev_timer_init(&cl->deadline, control_client_timeout_cb,
+	    REQUEST_TIMEOUT, 0.);
+	cl->deadline.data = cl;
+	ev_timer_start(ctl->loop, &cl->deadline);
 	cl->next = ctl->clients;
 	ctl->clients = cl;
+	ctl->nclients++;
 }
 
 /** control_start(ctl, sv): serve requests on the loop of ${sv}. */
@@ -667,6 +791,9 @@ control_start(struct control *ctl, struct supervisor *sv)
 	ctl->loop = sv->loop;
 	ev_io_init(&ctl->accept_w, control_accept_cb, ctl->fd, EV_READ);
 	ctl->accept_w.data = ctl;
+	ev_timer_init(&ctl->accept_pause, control_accept_pause_cb,
+	    ACCEPT_PAUSE, 0.);
+	ctl->accept_pause.data = ctl;
 	ev_io_start(ctl->loop, &ctl->accept_w);
 }
 
@@ -674,12 +801,15 @@ control_start(struct control *ctl, struct supervisor *sv)
 static void
 control_free_all(struct control *ctl)
 {
+	ctl->closing = 1;
+	if (ctl->loop != NULL) {
+		ev_io_stop(ctl->loop, &ctl->accept_w);
+		ev_timer_stop(ctl->loop, &ctl->accept_pause);
+	}
 	while (ctl->queries != NULL)
 		control_query_free(ctl->queries);
 	while (ctl->clients != NULL)
 		control_client_free(ctl->clients);
-	if (ctl->loop != NULL)
-		ev_io_stop(ctl->loop, &ctl->accept_w);
 	close(ctl->fd);
 	free(ctl->path);
 	free(ctl);

@@ -1,7 +1,9 @@
 /*
  * log.c: relayd-style logging.  Messages go to stderr (foreground) or
  * syslog, tagged with the process role so supervisor and worker lines can
- * be told apart in one stream.
+ * be told apart in one stream.  A line that a loop can repeat (accept
+ * failing, clients refused) goes through a struct log_limit, so that a
+ * flood costs one line a second, not a full disk.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -141,6 +143,69 @@ log_lines(int pri, const char *prefix, const char *text)
 		log_line(pri, "%s%.*s", prefix, (int)(nl - text), text);
 		text = nl + 1;
 	}
+}
+
+/** log_clock_ms(): milliseconds on the monotonic clock, for log_limit_pass(). */
+int64_t
+log_clock_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/**
+ * log_limit_pass(ll, now_ms, suppressed): 1 if a line limited by ${ll}
+ * may be written at ${now_ms} (milliseconds on a clock that does not go
+ * back), with the number left out since the last one in ${suppressed};
+ * 0 if this one is left out (and counted).
+ */
+int
+log_limit_pass(struct log_limit *ll, int64_t now_ms, uint64_t *suppressed)
+{
+	if (now_ms < ll->next_ms) {
+		ll->suppressed++;
+		return (0);
+	}
+	*suppressed = ll->suppressed;
+	ll->suppressed = 0;
+	ll->next_ms = now_ms + LOG_LIMIT_MS;
+	return (1);
+}
+
+/**
+ * log_limited(ll, pri, err, fmt, ...): log at ${pri} as log_limit_pass()
+ * on ${ll} allows now, with ": strerror(err)" if ${err} >= 0 and the
+ * count of lines left out before it, if any.
+ */
+void
+log_limited(struct log_limit *ll, int pri, int err, const char *fmt, ...)
+{
+	va_list		 ap;
+	uint64_t	 n;
+	char		 msg[1024];
+	size_t		 len;
+	int		 saved = errno;
+
+	/* Nothing to count if the line would not be written anyway. */
+	if (pri > log_level)
+		return;
+	if (!log_limit_pass(ll, log_clock_ms(), &n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (err >= 0) {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, ": %s", strerror(err));
+	}
+	if (n > 0)
+		log_line(pri, "%s (%llu more not logged since the last "
+		    "such line)", msg, (unsigned long long)n);
+	else
+		log_line(pri, "%s", msg);
+	errno = saved;
 }
 
 /** log_debug(fmt, ...): detail for -v -v. */

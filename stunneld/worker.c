@@ -89,20 +89,19 @@ worker_accept_queue(const struct worker *w)
 	return (ti.tcpi_unacked);
 }
 
-/* Log refusals at the connection limit, at most once a second each. */
+/* Log refusals at the connection limit, at most once a second, each
+ * line with the number refused since the last one. */
 static void
 worker_log_overflow(struct worker *w)
 {
-	ev_tstamp	 now = ev_now(w->loop);
+	uint64_t	 n;
 
-	w->overflow++;
-	if (now - w->overflow_logged < 1.0)
+	if (!log_limit_pass(&w->log_overflow, log_clock_ms(), &n))
 		return;
+	n++;
 	log_warnx("max_connections (%u) reached: closed %llu new "
 	    "connection%s at once", w->tc->max_connections,
-	    (unsigned long long)w->overflow, w->overflow == 1 ? "" : "s");
-	w->overflow = 0;
-	w->overflow_logged = now;
+	    (unsigned long long)n, n == 1 ? "" : "s");
 }
 
 /*
@@ -125,7 +124,8 @@ worker_accept(struct worker *w, int n)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* pause, or libev calls us again at once */
-				log_warn("accept");
+				log_limited(&w->log_accept, LOG_WARNING, errno,
+				    "accept paused");
 				ev_io_stop(w->loop, &w->accept_w);
 				ev_timer_set(&w->accept_pause, 1., 0.);
 				ev_timer_start(w->loop, &w->accept_pause);
@@ -133,7 +133,8 @@ worker_accept(struct worker *w, int n)
 			}
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept");
+				log_limited(&w->log_accept, LOG_WARNING, errno,
+				    "accept");
 			return (0);
 		}
 		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?

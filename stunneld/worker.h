@@ -11,6 +11,7 @@
 
 #include <ev.h>
 
+#include "log.h"
 #include "stunneld.h"
 
 struct conn;
@@ -47,8 +48,10 @@ struct worker {
 	uint64_t		 conns_total;
 	uint64_t		 handshakes_failed;
 	uint64_t		 socks_refused;
-	uint64_t		 overflow;	/* closed at the limit, not yet logged */
-	ev_tstamp		 overflow_logged;
+	/* the lines a flood of connections could repeat */
+	struct log_limit	 log_accept;
+	struct log_limit	 log_overflow;
+	struct log_limit	 log_nomem;
 	uint64_t		 bytes_in;	/* from the plaintext side */
 	uint64_t		 bytes_out;	/* to the plaintext side */
 };
