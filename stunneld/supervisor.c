@@ -336,8 +336,8 @@ supervisor_spawn(struct tunnel_rt *t)
 	case 0:
 		close(sp[0]);
 		supervisor_forget(sv, t);
-		_exit(worker_run(sv->conf, t->tc, t->listen_fd, sp[1],
-		    t->ticket_key));
+		_exit(worker_run(sv->conf, t->tc, t->worker, t->listen_fd,
+		    sp[1], t->ticket_key));
 	default:
 		break;
 	}

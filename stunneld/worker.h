@@ -11,6 +11,7 @@
 
 #include <ev.h>
 
+#include "expiry.h"
 #include "stunneld.h"
 
 struct conn;
@@ -35,6 +36,10 @@ struct worker {
 	ev_signal		 sig_hup;
 	struct creds		*creds;
 	time_t			 certs_loaded_at;
+	int			 warns_expiry;	/* the one worker of the tunnel
+						 * that warns of its certificate */
+	struct expiry		 expiry;	/* which of those warnings are given */
+	ev_periodic		 expiry_w;	/* the next one */
 	struct resolver		*resolver;
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
 	struct conn		*conns;
@@ -51,14 +56,17 @@ struct worker {
 };
 
 /**
- * worker_run(conf, tc, listen_fd, ipc_fd, ticket_key): serve tunnel ${tc}
- * on ${listen_fd} in this (freshly forked) process until stopped, issuing
- * session tickets under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the
- * supervisor end of ${ipc_fd} closing means the supervisor died.  Return
- * the process exit status.
+ * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
+ * tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1; worker 0
+ * logs the warnings before the certificate expires) on ${listen_fd} in
+ * this (freshly forked) process until stopped, issuing session tickets
+ * under ${ticket_key} (CREDS_TICKET_KEY_LEN bytes); the supervisor end of
+ * ${ipc_fd} closing means the supervisor died.  Return the process exit
+ * status.
  */
 int	worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-	    int listen_fd, int ipc_fd, const uint8_t *ticket_key);
+	    unsigned int index, int listen_fd, int ipc_fd,
+	    const uint8_t *ticket_key);
 
 /** worker_conn_done(w): a connection of ${w} has closed. */
 void	worker_conn_done(struct worker *w);
