@@ -3,7 +3,8 @@
  *
  *	cert ca [-d DIR] [--cn NAME] [--days N] [--force]
  *	cert issue NAME [-d DIR] [--cn CN] [--ip ADDR]... [--dns NAME]...
- *	    [--days N] [--valid-from YYYY-MM-DD] [--out OUTDIR] [--force]
+ *	    [--days N | --not-after TIME] [--valid-from YYYY-MM-DD]
+ *	    [--out OUTDIR] [--force]
  *	cert revoke NAME|FILE [-d DIR]
  *	cert show FILE
  *	cert pin FILE
@@ -71,12 +72,14 @@
 #define OPT_FROM	0x40
 #define OPT_OUT		0x80
 #define OPT_CRLURI	0x100
+#define OPT_NOTAFTER	0x200
 
 struct cert_args {
 	const char	 *dir;		/* -d DIR, default "." */
 	const char	 *out;		/* --out OUTDIR, default dir */
 	const char	 *cn;		/* --cn */
 	const char	 *from;		/* --valid-from YYYY-MM-DD */
+	const char	 *notafter;	/* --not-after RFC 3339 time */
 	const char	 *crluri;	/* --crl-uri URI: where the CRL is published */
 	const char	 *pos;		/* the positional argument */
 	const char	**ips;		/* --ip, nips of them */
@@ -114,11 +117,11 @@ static const struct cert_cmd {
 	{ "ca", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE, 0, cert_ca,
 	    "ca [-d DIR] [--cn NAME] [--days N] [--force]" },
 	{ "issue", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE | OPT_IP | OPT_DNS |
-	    OPT_FROM | OPT_OUT | OPT_CRLURI, 1, cert_issue,
+	    OPT_FROM | OPT_OUT | OPT_CRLURI | OPT_NOTAFTER, 1, cert_issue,
 	    "issue NAME [-d DIR] [--cn CN] [--ip ADDR]... [--dns NAME]...\n"
-	    "                 [--days N] [--valid-from YYYY-MM-DD] "
-	    "[--crl-uri URI]\n"
-	    "                 [--out OUTDIR] [--force]" },
+	    "                 [--days N | --not-after TIME] "
+	    "[--valid-from YYYY-MM-DD]\n"
+	    "                 [--crl-uri URI] [--out OUTDIR] [--force]" },
 	{ "revoke", OPT_DIR, 1, cert_revoke, "revoke NAME|FILE [-d DIR]" },
 	{ "show", 0, 1, cert_show, "show FILE" },
 	{ "pin", 0, 1, cert_pin, "pin FILE" },
@@ -135,6 +138,7 @@ static const struct cert_opt {
 	{ "--days", OPT_DAYS }, { "--force", OPT_FORCE }, { "--ip", OPT_IP },
 	{ "--dns", OPT_DNS }, { "--valid-from", OPT_FROM },
 	{ "--out", OPT_OUT }, { "--crl-uri", OPT_CRLURI },
+	{ "--not-after", OPT_NOTAFTER },
 };
 
 #define CERT_NOPTS	(sizeof(cert_opts) / sizeof(cert_opts[0]))
@@ -255,6 +259,55 @@ cert_parse_date(const char *s, time_t *t)
 	return (0);
 }
 
+/* The ${n} decimal digits at ${s} as a number; -1 if one is not a digit. */
+static int
+cert_digits(const char *s, size_t n)
+{
+	size_t	i;
+	int	v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		v = v * 10 + (s[i] - '0');
+	}
+	return (v);
+}
+
+/*
+ * Parse an RFC 3339 time, "YYYY-MM-DDTHH:MM:SSZ" or with an offset
+ * "+HH:MM" / "-HH:MM" instead of "Z", into ${t}.  A certificate's times
+ * are whole seconds, so a fraction is refused rather than rounded.
+ */
+static int
+cert_parse_time(const char *s, time_t *t)
+{
+	char	day[11];
+	int	hh, mm, ss, oh, om, off = 0;
+
+	if (strlen(s) < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return (-1);
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (cert_parse_date(day, t) == -1 ||
+	    (hh = cert_digits(s + 11, 2)) < 0 || hh > 23 ||
+	    (mm = cert_digits(s + 14, 2)) < 0 || mm > 59 ||
+	    (ss = cert_digits(s + 17, 2)) < 0 || ss > 59)
+		return (-1);
+	s += 19;
+	if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0')
+		off = 0;
+	else if ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 &&
+	    s[3] == ':' && (oh = cert_digits(s + 1, 2)) >= 0 && oh <= 23 &&
+	    (om = cert_digits(s + 4, 2)) >= 0 && om <= 59)
+		off = (s[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+	else
+		return (-1);
+	*t += (time_t)hh * 3600 + mm * 60 + ss - off;
+	return (0);
+}
+
 /*
  * Parse the ${argc} words of ${argv} after "cert CMD" into ${a} for ${cmd}.
  * Return 0, or the usage exit status after printing why.
@@ -331,6 +384,9 @@ cert_parse(const struct cert_cmd *cmd, int argc, char *const argv[],
 			break;
 		case OPT_FROM:
 			a->from = val;
+			break;
+		case OPT_NOTAFTER:
+			a->notafter = val;
 			break;
 		case OPT_CRLURI:
 			if (strncmp(val, "http://", 7) != 0 &&
@@ -709,12 +765,12 @@ cert_genkey(gnutls_x509_privkey_t *key, const char *what)
 
 /*
  * Fill the fields ${crt} shares whether CA or node: version 3, a random
- * positive serial, CN ${cn}, validity from ${from} for ${days} days, the
+ * positive serial, CN ${cn}, validity from ${from} to ${until}, the
  * public half of ${key} and its subject key identifier.
  */
 static int
 cert_crt_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
-    const char *cn, time_t from, long days, const char *what)
+    const char *cn, time_t from, time_t until, const char *what)
 {
 	unsigned char	serial[CERT_SERIAL_LEN], kid[64];
 	size_t		klen = sizeof(kid);
@@ -732,8 +788,7 @@ cert_crt_common(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 	    (ret = gnutls_x509_crt_set_dn_by_oid(crt,
 	    GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned int)strlen(cn))) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, from)) < 0 ||
-	    (ret = gnutls_x509_crt_set_expiration_time(crt,
-	    from + (time_t)days * CERT_DAY)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, until)) < 0 ||
 	    (ret = gnutls_x509_crt_set_key(crt, key)) < 0 ||
 	    (ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, kid,
 	    &klen)) < 0 ||
@@ -1065,8 +1120,9 @@ cert_ca(const struct cert_args *a)
 		cert_gnutls_error(ca.crtpath, "gnutls_x509_crt_init", ret);
 		goto out;
 	}
-	if (cert_crt_common(ca.crt, ca.key, cn, time(NULL),
-	    a->days > 0 ? a->days : CERT_CA_DAYS, ca.crtpath) == -1)
+	if (cert_crt_common(ca.crt, ca.key, cn, time(NULL), time(NULL) +
+	    (time_t)(a->days > 0 ? a->days : CERT_CA_DAYS) * CERT_DAY,
+	    ca.crtpath) == -1)
 		goto out;
 	if (cert_ca_privkey(&ca) == -1)
 		goto out;
@@ -1130,7 +1186,7 @@ cert_issue(const struct cert_args *a)
 	const char		*name = a->pos;
 	const char		*cn = a->cn != NULL ? a->cn : a->pos;
 	char			 keypath[PATH_MAX], crtpath[PATH_MAX];
-	time_t			 from = time(NULL);
+	time_t			 from = time(NULL), until = 0;
 	unsigned int		 crit;
 	size_t			 ndns = 0;
 	int			 ret, rc = CERT_EXIT_FAIL;
@@ -1188,6 +1244,20 @@ cert_issue(const struct cert_args *a)
 		    a->from);
 		return (CERT_EXIT_USAGE);
 	}
+	if (a->notafter != NULL && a->days > 0) {
+		warnx("cert issue: --days and --not-after exclude each other");
+		return (CERT_EXIT_USAGE);
+	}
+	if (a->notafter != NULL && cert_parse_time(a->notafter, &until) == -1) {
+		warnx("cert issue: --not-after %s: not an RFC 3339 time "
+		    "YYYY-MM-DDTHH:MM:SSZ (or +HH:MM for Z)", a->notafter);
+		return (CERT_EXIT_USAGE);
+	}
+	if (a->notafter != NULL && until <= from) {
+		warnx("cert issue: --not-after %s: not after the start of "
+		    "validity", a->notafter);
+		return (CERT_EXIT_USAGE);
+	}
 
 	if (cert_mkdir(a->out) == -1 ||
 	    cert_path(keypath, sizeof(keypath), a->out, name, ".key") ||
@@ -1216,8 +1286,10 @@ cert_issue(const struct cert_args *a)
 		cert_gnutls_error(crtpath, "gnutls_x509_crt_init", ret);
 		goto out;
 	}
-	if (cert_crt_common(crt, key, cn, from,
-	    a->days > 0 ? a->days : CERT_NODE_DAYS, crtpath) == -1)
+	if (a->notafter == NULL)
+		until = from +
+		    (time_t)(a->days > 0 ? a->days : CERT_NODE_DAYS) * CERT_DAY;
+	if (cert_crt_common(crt, key, cn, from, until, crtpath) == -1)
 		goto out;
 	for (i = 0; i < ndns; i++)
 		if ((ret = gnutls_x509_crt_set_subject_alt_name(crt,

@@ -28,6 +28,7 @@
 
 #include "addr.h"
 #include "conn.h"
+#include "expiry.h"
 #include "log.h"
 #include "proto.h"
 #include "relay.h"
@@ -70,6 +71,7 @@ struct conn {
 	struct relay		 relay;
 	ev_io			 plain_r, plain_w, tls_r, tls_w;
 	ev_timer		 timer;
+	ev_periodic		 expiry;	/* the peer's certificate ends */
 	ev_tstamp		 started;
 	ev_tstamp		 deadline;	/* end of connect + handshake */
 	ev_tstamp		 last_active;
@@ -87,6 +89,7 @@ struct conn {
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
 static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
 static void	conn_connect_next(struct conn *, int);
 
@@ -159,6 +162,25 @@ conn_timer(struct conn *c, ev_tstamp after)
 	ev_timer_start(c->w->loop, &c->timer);
 }
 
+/*
+ * Close the link when the verified peer's certificate chain expires.  The
+ * moment is wall-clock time, so it is an ev_periodic (rescheduled if the
+ * clock is stepped), not a monotonic ev_timer; one per connection, in
+ * libev's heap, so nothing walks the connections.  X.509 validity includes
+ * the notAfter second itself: the chain is expired one second later.
+ */
+static void
+conn_expiry_arm(struct conn *c)
+{
+	time_t	 t = tls_peer_not_after(c->tls);
+
+	ev_periodic_stop(c->w->loop, &c->expiry);
+	if (t == 0)
+		return;
+	ev_periodic_set(&c->expiry, (ev_tstamp)t + 1., 0., NULL);
+	ev_periodic_start(c->w->loop, &c->expiry);
+}
+
 /* Map a connect errno to the SOCKS reply RFC 1928 has for it. */
 static uint8_t
 conn_errno_rep(int err)
@@ -185,6 +207,8 @@ conn_drain(struct conn *c)
 	struct relay	*r = &c->relay;
 
 	conn_set_state(c, CONN_DRAINING);
+	/* a refused link ends within CONN_LINGER whatever the certificate */
+	ev_periodic_stop(c->w->loop, &c->expiry);
 	/* a lookup still running must not bring the connection back */
 	if (c->rq != NULL) {
 		resolve_cancel(c->rq);
@@ -681,6 +705,7 @@ conn_handshake_step(struct conn *c)
 		return;
 	}
 	conn_watch(c, 0);
+	conn_expiry_arm(c);
 	if (c->socks) {
 		if (tls_peer_is_stunneld(c->tls)) {
 			conn_set_state(c, CONN_PEER_STATUS);
@@ -882,6 +907,33 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	}
 }
 
+/* The peer's certificate chain has expired: the link ends now. */
+static void
+conn_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
+{
+	struct conn	*c = p->data;
+	struct linger	 lg = { 1, 0 };
+	char		 when[32], why[512];
+
+	(void)loop;
+	(void)revents;
+	expiry_str(tls_peer_not_after(c->tls), when, sizeof(when));
+	snprintf(why, sizeof(why), "certificate expired: peer %s (valid "
+	    "until %s)", tls_peer(c->tls), when);
+	tls_alert_expired(c->tls);
+	if (c->socks && c->state == CONN_PEER_STATUS) {
+		/* the SOCKS client has had no answer yet: it gets one */
+		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
+		return;
+	}
+	/* A cut stream must not pass for a complete one (as on a relay
+	 * error): the plain side is reset, not ended with a FIN. */
+	if (c->state == CONN_RELAY)
+		setsockopt(conn_plain_fd(c), SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+	conn_close(c, why);
+}
+
 /**
  * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
  * non-blocking ${fd} from ${sa} and start serving it in ${w}'s mode.  A
@@ -916,6 +968,8 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	c->plain_r.data = c->plain_w.data = c->tls_r.data = c->tls_w.data = c;
 	ev_timer_init(&c->timer, conn_timer_cb, 0., 0.);
 	c->timer.data = c;
+	ev_periodic_init(&c->expiry, conn_expiry_cb, 0., 0., NULL);
+	c->expiry.data = c;
 	conn_bind_watchers(c);
 
 	if ((c->next = w->conns) != NULL)
@@ -968,6 +1022,7 @@ conn_close(struct conn *c, const char *why)
 	ev_io_stop(w->loop, &c->tls_r);
 	ev_io_stop(w->loop, &c->tls_w);
 	ev_timer_stop(w->loop, &c->timer);
+	ev_periodic_stop(w->loop, &c->expiry);
 	if (c->rq != NULL)
 		resolve_cancel(c->rq);
 	if (c->ai_list != NULL)
@@ -1019,9 +1074,15 @@ conn_recheck(struct conn *c, struct creds *creds)
 {
 	char	 reason[256], why[320];
 
-	if (c->tls == NULL || c->state == CONN_DRAINING ||
-	    tls_recheck(c->tls, creds, reason, sizeof(reason)) == 0)
+	if (c->tls == NULL || c->state == CONN_DRAINING)
 		return (0);
+	if (tls_recheck(c->tls, creds, reason, sizeof(reason)) == 0) {
+		/* past its handshake the link ends with its chain, whose CA
+		 * may now expire at another time */
+		if (c->state != CONN_TLS_HANDSHAKE)
+			conn_expiry_arm(c);
+		return (0);
+	}
 	log_warnx("%s (%s): peer no longer accepted after reload-certs: %s",
 	    c->client, tls_peer(c->tls), reason);
 	snprintf(why, sizeof(why), "peer no longer accepted: %s", reason);

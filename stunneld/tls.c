@@ -53,6 +53,7 @@ struct tls {
 	int			 ticket_arrived;	/* client: not yet in the cache */
 	struct verify_policy	 pol;
 	int			 verified;
+	time_t			 peer_not_after;	/* the verified chain expires */
 	char			 peer[256];
 	char			 error[256];
 	size_t			 send_pending;	/* bytes of a send that hit EAGAIN */
@@ -216,6 +217,7 @@ tls_verify_cb(gnutls_session_t session)
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
 	verify_ident_str(&ident, t->peer, sizeof(t->peer));
+	t->peer_not_after = ident.not_after;
 	t->verified = 1;
 	return (0);
 }
@@ -658,8 +660,33 @@ tls_recheck(struct tls *t, struct creds *creds, char *reason, size_t len)
 	if (verify_peer_again(t->session, creds_gnutls(creds), &t->pol, &id,
 	    reason, len) != 0)
 		return (-1);
-	return (creds_crl_refuses(creds, t->session, time(NULL), reason,
-	    len) ? -1 : 0);
+	if (creds_crl_refuses(creds, t->session, time(NULL), reason, len))
+		return (-1);
+	t->peer_not_after = id.not_after;
+	return (0);
+}
+
+/** tls_peer_not_after(t): when the verified peer's chain expires (0: never). */
+time_t
+tls_peer_not_after(struct tls *t)
+{
+	return (t->verified ? t->peer_not_after : 0);
+}
+
+/** tls_alert_expired(t): tell the peer its certificate has expired, without waiting. */
+void
+tls_alert_expired(struct tls *t)
+{
+	int	 ret;
+
+	/* not in the middle of a record GnuTLS still holds */
+	if (t->send_pending > 0 || !t->established)
+		return;
+	do {
+		ret = gnutls_alert_send(t->session, GNUTLS_AL_FATAL,
+		    GNUTLS_A_CERTIFICATE_EXPIRED);
+	} while (ret == GNUTLS_E_INTERRUPTED);
+	(void)tls_flush(t);
 }
 
 /** tls_error(t): why the last call failed, in words. */

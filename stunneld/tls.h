@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "verify.h"
 
@@ -96,10 +97,25 @@ int		 tls_peer_is_stunneld(struct tls *t);
 const char	*tls_peer(struct tls *t);
 
 /**
+ * tls_peer_not_after(t): when the verified peer's certificate chain (its
+ * own certificates or the CA they chain to) expires, the earliest of
+ * them; 0 before verification or if none expires.
+ */
+time_t		 tls_peer_not_after(struct tls *t);
+
+/**
+ * tls_alert_expired(t): tell the peer, as well as can be done without
+ * waiting, that its certificate has expired (a fatal alert), before the
+ * caller closes the connection.
+ */
+void		 tls_alert_expired(struct tls *t);
+
+/**
  * tls_recheck(t, creds, reason, len): 0 if the verified peer of ${t} also
  * passes the CA, CRL and policy with ${creds} (new credentials), and
  * their crl_strict if on; -1 with the reason otherwise.  A session not
- * yet verified passes (its handshake checks it).
+ * yet verified passes (its handshake checks it).  On 0,
+ * tls_peer_not_after() is that of the chain with the new CA.
  */
 int		 tls_recheck(struct tls *t, struct creds *creds, char *reason,
 		    size_t len);

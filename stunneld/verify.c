@@ -104,9 +104,63 @@ verify_ident_add(struct cert_ident *id, const char *name, size_t len,
 	return (0);
 }
 
+/* The expiry of ${crt}; 0 for none (GnuTLS's -1: "no well-defined date"). */
+static time_t
+verify_crt_not_after(gnutls_x509_crt_t crt)
+{
+	time_t	 t = gnutls_x509_crt_get_expiration_time(crt);
+
+	return (t == (time_t)-1 ? 0 : t);
+}
+
+/* The earlier of expiry times ${a} and ${b}, 0 standing for none. */
+static time_t
+verify_earlier(time_t a, time_t b)
+{
+	if (a == 0)
+		return (b);
+	if (b == 0)
+		return (a);
+	return (a < b ? a : b);
+}
+
+/*
+ * The earliest expiry of the ${n} certificates ${certs} (DER, as the peer
+ * sent them, leaf first) and of the anchor in ${tl} that the last of them
+ * chains to; 0 if none has one.  GnuTLS refuses a chain any of which has
+ * expired, the anchor included, so this is when the chain stops verifying.
+ */
+static time_t
+verify_chain_not_after(gnutls_x509_trust_list_t tl,
+    const gnutls_datum_t *certs, unsigned int n)
+{
+	gnutls_x509_crt_t	 crt, issuer;
+	time_t			 t = 0;
+	unsigned int		 i;
+
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crt_init(&crt) < 0)
+			continue;
+		if (gnutls_x509_crt_import(crt, &certs[i],
+		    GNUTLS_X509_FMT_DER) == 0) {
+			t = verify_earlier(t, verify_crt_not_after(crt));
+			if (i == n - 1 && tl != NULL &&
+			    gnutls_x509_trust_list_get_issuer(tl, crt, &issuer,
+			    GNUTLS_TL_GET_COPY) == 0) {
+				t = verify_earlier(t,
+				    verify_crt_not_after(issuer));
+				gnutls_x509_crt_deinit(issuer);
+			}
+		}
+		gnutls_x509_crt_deinit(crt);
+	}
+	return (t);
+}
+
 /**
- * verify_ident_from_crt(crt, id): fill ${id} from ${crt}.  Return 0, or -1
- * if the certificate has no usable name and no key.
+ * verify_ident_from_crt(crt, id): fill ${id} from ${crt} (its not_after is
+ * that of ${crt}).  Return 0, or -1 if the certificate has no usable name
+ * and no key.
  */
 int
 verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id)
@@ -151,6 +205,7 @@ verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id)
 		memcpy(id->pin, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN);
 		verify_base64(hash, size, id->pin + VERIFY_PIN_PREFIXLEN);
 	}
+	id->not_after = verify_crt_not_after(crt);
 	if (id->n == 0 && id->pin[0] == '\0')
 		return (-1);
 	return (0);
@@ -322,7 +377,9 @@ verify_status_reason(unsigned int status, char *reason, size_t reasonlen)
  * verify_peer(session, pol, id, reason, reasonlen): check the peer of
  * ${session}: a certificate was sent, it chains to the trusted CA of the
  * session's credentials, is in its validity period and not revoked by the
- * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there).
+ * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
+ * on success id->not_after is the earliest expiry of the verified chain:
+ * the certificates the peer sent and the trust anchor they end at.
  * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
  * "certificate expired", "not signed by the CA", "no certificate",
  * "certificate does not name 127.0.0.2", "node-x not in allow list").
@@ -408,10 +465,12 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 {
 	const gnutls_datum_t	*certs;
 	const struct verify_cache_ent *hit = NULL;
+	gnutls_certificate_credentials_t cred;
+	gnutls_x509_trust_list_t tl = NULL;
 	gnutls_x509_crt_t	 crt;
 	unsigned int		 ncerts = 0, status = 0;
 	uint8_t			 hash[32];
-	time_t			 now = time(NULL), until = 0;
+	time_t			 now = time(NULL);
 	char			 who[512];
 	int			 ret, have_id, hashed = 0;
 
@@ -426,7 +485,7 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 	/* The chain's signatures (an ECDSA verification each) and the
 	 * parse of the leaf are what a reconnecting peer would cost us
 	 * again: chains that passed are remembered with what the leaf
-	 * names, for at most an hour and never past the leaf's expiry. */
+	 * names, for at most an hour and never past the chain's expiry. */
 	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
 		hashed = 1;
 		hit = verify_cache_find(cache, hash, now);
@@ -448,7 +507,6 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 		goto err1;
 	}
 	have_id = verify_ident_from_crt(crt, id) == 0;
-	until = gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
 
 	if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
@@ -468,9 +526,15 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 		snprintf(reason, reasonlen, "certificate has no identity");
 		goto err0;
 	}
+	/* The link lives no longer than its chain (conn.c closes it then). */
+	if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE,
+	    (void **)&cred) == 0 && cred != NULL)
+		gnutls_certificate_get_trust_list(cred, &tl);
+	id->not_after = verify_earlier(id->not_after,
+	    verify_chain_not_after(tl, certs, ncerts));
 	if (hashed)
 		verify_cache_add(cache, hash, id,
-		    until < now + 3600 ? until : now + 3600);
+		    verify_earlier(id->not_after, now + 3600));
 
 policy:
 	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
@@ -500,7 +564,8 @@ err0:
  * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
  * peer of the established ${session} as verify_peer() does, but against
  * the CA and CRL of ${cred} (newly loaded credentials) instead of those
- * the session began with.
+ * the session began with; id->not_after as verify_peer() sets it, with
+ * the trust anchor of ${cred}.
  */
 int
 verify_peer_again(gnutls_session_t session,
@@ -549,6 +614,8 @@ verify_peer_again(gnutls_session_t session,
 		verify_status_reason(status, reason, reasonlen);
 		goto out;
 	}
+	id->not_after = verify_earlier(id->not_after,
+	    verify_chain_not_after(tl, certs, n));
 	verify_ident_str(id, who, sizeof(who));
 	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
 		snprintf(reason, reasonlen,

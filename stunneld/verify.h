@@ -26,6 +26,8 @@ struct cert_ident {
 	}	ent[VERIFY_MAX_NAMES];
 	int	from_cn;		/* no SAN: the single entry is the CN */
 	char	pin[VERIFY_PIN_LEN];	/* "sha256:BASE64" of the SPKI */
+	time_t	not_after;		/* the leaf's expiry; once verified,
+					 * the earliest in its chain */
 };
 
 #define VERIFY_CACHE_MAX	128
@@ -49,8 +51,9 @@ struct verify_policy {
 };
 
 /**
- * verify_ident_from_crt(crt, id): fill ${id} from ${crt}.  Return 0, or -1
- * if the certificate has no usable name and no key.
+ * verify_ident_from_crt(crt, id): fill ${id} from ${crt} (its not_after is
+ * that of ${crt}).  Return 0, or -1 if the certificate has no usable name
+ * and no key.
  */
 int	verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id);
 
@@ -86,7 +89,9 @@ char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
  * verify_peer(session, pol, id, reason, reasonlen): check the peer of
  * ${session}: a certificate was sent, it chains to the trusted CA of the
  * session's credentials, is in its validity period and not revoked by the
- * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there).
+ * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
+ * on success id->not_after is the earliest expiry of the verified chain:
+ * the certificates the peer sent and the trust anchor they end at.
  * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
  * "certificate expired", "not signed by the CA", "no certificate",
  * "certificate does not name 127.0.0.2", "node-x not in allow list").
@@ -111,7 +116,8 @@ void	verify_cache_clear(struct verify_cache *cache);
  * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
  * peer of the established ${session} as verify_peer() does, but against
  * the CA and CRL of ${cred} (newly loaded credentials) instead of those
- * the session began with.
+ * the session began with; id->not_after as verify_peer() sets it, with
+ * the trust anchor of ${cred}.
  */
 int	verify_peer_again(gnutls_session_t session,
 	    gnutls_certificate_credentials_t cred,

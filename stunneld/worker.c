@@ -32,6 +32,61 @@
 #define WORKER_CRL_REWARN	3600	/* seconds between warnings about a
 					 * CRL past its next update */
 
+/*
+ * Log the warning about our own certificate that is due at ${now}, if
+ * any, and arm the timer for the next one.  The moments are wall-clock
+ * times, hence an ev_periodic.
+ */
+static void
+worker_expiry_check(struct worker *w, time_t now)
+{
+	char	 when[32];
+	time_t	 at;
+	int	 days;
+
+	/* one warning per tunnel, not one per worker */
+	if (w->index != 0)
+		return;
+	ev_periodic_stop(w->loop, &w->expiry_w);
+	expiry_str(w->expiry.not_after, when, sizeof(when));
+	if ((days = expiry_due(&w->expiry, now)) == EXPIRY_EXPIRED)
+		log_warnx("certificate %s is past its end (valid until %s): "
+		    "peers refuse new connections until reload-certs loads a "
+		    "renewed one", creds_subject(w->creds), when);
+	else if (days > 0)
+		log_warnx("certificate %s expires within %d day%s, at %s: "
+		    "renew it and run reload-certs", creds_subject(w->creds),
+		    days, days == 1 ? "" : "s", when);
+	if ((at = expiry_next(&w->expiry)) == 0 || w->draining)
+		return;
+	ev_periodic_set(&w->expiry_w, (ev_tstamp)at, 0., NULL);
+	ev_periodic_start(w->loop, &w->expiry_w);
+}
+
+/* The next warning about our own certificate is due. */
+static void
+worker_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
+{
+	(void)revents;
+	/* ev_now(), not time(): the clock the periodic went off by */
+	worker_expiry_check(p->data, (time_t)ev_now(loop));
+}
+
+/*
+ * Certificates were (re)loaded, replacing ${old} (NULL: none): a
+ * certificate other than the one warned about starts again with no
+ * warning given.  Reloading the same one (for a new CRL, say) does not
+ * repeat its warnings.
+ */
+static void
+worker_expiry_start(struct worker *w, const struct creds *old)
+{
+	if (old == NULL || creds_not_after(old) != creds_not_after(w->creds) ||
+	    strcmp(creds_subject(old), creds_subject(w->creds)) != 0)
+		expiry_init(&w->expiry, creds_not_after(w->creds));
+	worker_expiry_check(w, time(NULL));
+}
+
 /* Stop accepting and let the open connections finish. */
 static void
 worker_drain(struct worker *w)
@@ -39,6 +94,8 @@ worker_drain(struct worker *w)
 	if (w->draining)
 		return;
 	w->draining = 1;
+	/* a new worker, if any, takes over the warnings */
+	ev_periodic_stop(w->loop, &w->expiry_w);
 	ev_io_stop(w->loop, &w->accept_w);
 	ev_timer_stop(w->loop, &w->accept_pause);
 	close(w->listen_fd);
@@ -271,7 +328,7 @@ worker_crl_timer_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 static int
 worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 {
-	struct creds	*c;
+	struct creds	*c, *old;
 	struct conn	*conn, *next;
 	char		 err[1024];
 	unsigned int	 closed = 0;
@@ -284,10 +341,12 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 		    "in use)", err);
 		return (-1);
 	}
-	creds_unref(w->creds);
+	old = w->creds;
 	w->creds = c;
 	w->certs_loaded_at = time(NULL);
 	worker_crl_watch(w);
+	worker_expiry_start(w, old);
+	creds_unref(old);
 	for (conn = w->conns; conn != NULL; conn = next) {
 		next = conn_next(conn);
 		closed += conn_recheck(conn, c);
@@ -398,9 +457,10 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
- * tunnel ${tc} as its worker number ${index} (0: the one that warns about
- * the tunnel's CRL) on ${listen_fd} in this (freshly forked) process
- * until stopped, issuing session tickets under ${ticket_key}
+ * tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1; worker 0
+ * logs the warnings about the tunnel's CRL and before its certificate
+ * expires) on ${listen_fd} in this (freshly forked) process until
+ * stopped, issuing session tickets under ${ticket_key}
  * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
  * means the supervisor died.  Return the process exit status.
  */
@@ -441,6 +501,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
 	ev_timer_init(&w.drain_timer, worker_drain_timeout_cb, 0., 0.);
+	ev_periodic_init(&w.expiry_w, worker_expiry_cb, 0., 0., NULL);
+	w.expiry_w.data = &w;
 	ev_signal_init(&w.sig_term, worker_signal_cb, SIGTERM);
 	ev_signal_init(&w.sig_int, worker_signal_cb, SIGINT);
 	ev_signal_init(&w.sig_usr1, worker_signal_cb, SIGUSR1);
@@ -473,6 +535,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	    creds_subject(w.creds),
 	    (long)((creds_not_after(w.creds) - time(NULL)) / 86400));
 	worker_crl_watch(&w);
+	worker_expiry_start(&w, NULL);
 	ev_run(w.loop, 0);
 
 	log_info("stopped");

@@ -12,6 +12,7 @@
 #include <ev.h>
 
 #include "log.h"
+#include "expiry.h"
 #include "stunneld.h"
 
 struct conn;
@@ -39,6 +40,8 @@ struct worker {
 	int			 crl_warned;	/* since the credentials were loaded */
 	struct creds		*creds;
 	time_t			 certs_loaded_at;
+	struct expiry		 expiry;	/* which of those warnings are given */
+	ev_periodic		 expiry_w;	/* the next one */
 	struct resolver		*resolver;
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
 	struct conn		*conns;
@@ -58,9 +61,10 @@ struct worker {
 
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
- * tunnel ${tc} as its worker number ${index} (0: the one that warns about
- * the tunnel's CRL) on ${listen_fd} in this (freshly forked) process
- * until stopped, issuing session tickets under ${ticket_key}
+ * tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1; worker 0
+ * logs the warnings about the tunnel's CRL and before its certificate
+ * expires) on ${listen_fd} in this (freshly forked) process until
+ * stopped, issuing session tickets under ${ticket_key}
  * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
  * means the supervisor died.  Return the process exit status.
  */

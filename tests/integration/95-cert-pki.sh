@@ -16,6 +16,11 @@ for args in "" "bogus" "ca extra" "ca --json" "ca --days" "ca --days 0" \
     "issue" "issue a --ip 300.1.1.1" "issue a --ip node-a" \
     "issue a --days x" "issue a --valid-from 2021-02-30" "issue a/b" \
     "issue a --dns bad,name" "issue a --bogus" "revoke" "revoke a b" \
+    "issue a --not-after 2030-01-01" "issue a --not-after 2030-01-01T00:00:00" \
+    "issue a --not-after 2030-01-01T00:00:00.5Z" \
+    "issue a --not-after 2030-01-01T00:00:00+2:00" \
+    "issue a --days 3 --not-after 2030-01-01T00:00:00Z" \
+    "issue a --valid-from 2030-01-02 --not-after 2030-01-01T23:59:59Z" \
     "show" "pin" "pin a b" "pin --json a"; do
 	# shellcheck disable=SC2086
 	$CTL cert $args >"$T/usage.out" 2>&1
@@ -163,6 +168,12 @@ $CTL cert issue old -d "$T" --valid-from 2020-01-01 --days 30 >/dev/null &&
     ! openssl x509 -in "$T/old.crt" -noout -checkend 0 >/dev/null &&
     ok "--valid-from 2020-01-01 --days 30: expired" ||
     fail "expired certificate: $(cat "$T/old.out")"
+$CTL cert issue oldsec -d "$T" --valid-from 2020-01-01 \
+    --not-after 2020-01-01T12:34:56+02:00 >/dev/null &&
+    $CTL cert show "$T/oldsec.crt" >"$T/oldsec.out" &&
+    grep -q '^not after: *2020-01-01T10:34:56Z$' "$T/oldsec.out" &&
+    ok "--not-after 2020-01-01T12:34:56+02:00: not after 10:34:56Z" ||
+    fail "--not-after: $(cat "$T/oldsec.out")"
 $CTL cert issue node-c -d "$T" --dns node-c >/dev/null || fail "issue node-c"
 pin_c1=$($CTL cert pin "$T/node-c.crt")
 serial_c1=$(openssl x509 -in "$T/node-c.crt" -noout -serial)

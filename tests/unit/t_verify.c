@@ -443,6 +443,7 @@ test_from_crt(const struct pair *ca)
 	CHECK(id.ent[3].is_ip);
 	CHECK_STR(verify_ident_str(&id, buf, sizeof(buf)),
 	    "node-b.example,*.nodes.example,127.0.0.2,::1");
+	CHECK(id.not_after == gnutls_x509_crt_get_expiration_time(p.crt));
 	pin_of(p.crt, pin, sizeof(pin));
 	CHECK(strlen(pin) == 7 + 44);
 	CHECK_STR(id.pin, pin);
@@ -535,6 +536,7 @@ tls_conf(const char *cert, const char *key, const char *ca, const char *crl,
 struct fx {
 	struct pair	 ca, ca2, inter, node, nodeb, other, expired, future;
 	struct pair	 revoked, chained, ipnode, cnonly;
+	struct pair	 inter_short, chained_short, outliving;
 	const char	*ca_crt, *ca2_crt, *crl, *crl2, *crl_self, *crl_none;
 	const char	*crl_stale;
 	const char	*node_crt, *node_key, *nodeb_crt, *nodeb_key;
@@ -542,6 +544,7 @@ struct fx {
 	const char	*fut_crt, *fut_key, *rev_crt, *rev_key;
 	const char	*chain_crt, *chain_key, *ip_crt, *ip_key;
 	const char	*cn_crt, *cn_key;
+	const char	*chs_crt, *chs_key, *out_crt, *out_key;
 };
 
 /* Make every key, certificate, CRL and file of ${f}. */
@@ -575,6 +578,13 @@ fx_make(struct fx *f)
 	    now + 86400, 0, &f->ca);
 	make_pair(&f->cnonly, "Node-C", NULL, NULL, now - 60, now + 86400, 0,
 	    &f->ca);
+	/* Chains that end before their leaf: at an intermediate, at the CA. */
+	make_pair(&f->inter_short, "Short Intermediate", NULL, NULL,
+	    now - 3600, now + 86400 * 2, 1, &f->ca);
+	make_pair(&f->chained_short, "node-j", NULL, NULL, now - 60,
+	    now + 86400 * 5, 0, &f->inter_short);
+	make_pair(&f->outliving, "node-l", NULL, NULL, now - 60,
+	    now + 86400 * 60, 0, &f->ca);
 
 	put_pair("ca", &f->ca, NULL, &f->ca_crt, NULL);
 	put_pair("ca2", &f->ca2, NULL, &f->ca2_crt, NULL);
@@ -588,6 +598,9 @@ fx_make(struct fx *f)
 	    &f->chain_key);
 	put_pair("ipnode", &f->ipnode, NULL, &f->ip_crt, &f->ip_key);
 	put_pair("cnonly", &f->cnonly, NULL, &f->cn_crt, &f->cn_key);
+	put_pair("chained-short", &f->chained_short, &f->inter_short,
+	    &f->chs_crt, &f->chs_key);
+	put_pair("outliving", &f->outliving, NULL, &f->out_crt, &f->out_key);
 
 	make_crl(&f->ca, &f->revoked, &d);
 	f->crl = put_file("ca.crl", d.data, d.size);
@@ -622,6 +635,9 @@ fx_free(struct fx *f)
 	pair_free(&f->chained);
 	pair_free(&f->ipnode);
 	pair_free(&f->cnonly);
+	pair_free(&f->inter_short);
+	pair_free(&f->chained_short);
+	pair_free(&f->outliving);
 }
 
 /* creds_load: the good case, and each failure naming file, line and reason. */
@@ -879,6 +895,12 @@ test_verify_peer(const struct fx *f)
 	    "node-b.example");
 	CHECK_STR(verify_ident_str(&cli.id, buf, sizeof(buf)),
 	    "127.0.0.2,::1");
+	/* Each link ends with the earliest expiry of its peer's chain:
+	 * here the leaves', both before the CA's. */
+	CHECK(srv.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->nodeb.crt));
+	CHECK(cli.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->ipnode.crt));
 
 	/* The same by pin, and by "*"; IPv6 written another way. */
 	pin_of(f->nodeb.crt, pin, sizeof(pin));
@@ -919,6 +941,18 @@ test_verify_peer(const struct fx *f)
 	CHECK(srv.id.from_cn);
 	allow_x[0] = "node-x";
 	srv.pol.nallow = 0;
+	gnutls_certificate_free_credentials(cc);
+
+	/* A chain whose intermediate, or whose CA, ends before the leaf. */
+	cc = client_cred(f->chs_crt, f->chs_key, f->ca_crt);
+	CHECK(handshake(sc, cc, &srv, &cli) == 0);
+	CHECK(srv.rc == 0 && srv.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->inter_short.crt));
+	gnutls_certificate_free_credentials(cc);
+	cc = client_cred(f->out_crt, f->out_key, f->ca_crt);
+	CHECK(handshake(sc, cc, &srv, &cli) == 0);
+	CHECK(srv.rc == 0 && srv.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->ca.crt));
 	gnutls_certificate_free_credentials(cc);
 
 	/* Revoked by the server's CRL. */
