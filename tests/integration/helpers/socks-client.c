@@ -38,6 +38,7 @@
  *				exists, then reports how many it did
  *	recv HEX		--raw: what came back after each chunk
  *	eof | open		--raw: whether the server closed at the end
+ *				(before the deadline)
  *
  * Exit: 0 success; 2 the server refused (method FF, auth failure, reply
  * other than 0x00); 1 anything else (I/O error, timeout, protocol error,
@@ -261,7 +262,7 @@ report_close(int fd)
 /*
  * --raw: send each chunk, print what comes back (waiting for the first
  * byte up to the deadline, then until the line is quiet for 300 ms), and
- * finally whether the server closed.
+ * finally whether the server closed before the deadline.
  */
 static int
 do_raw(int fd, char **chunks, int nchunks)
@@ -286,11 +287,12 @@ do_raw(int fd, char **chunks, int nchunks)
 			eof = 1;
 	}
 	if (!eof) {
-		/* Wait a little longer for the close, up to 3 s. */
-		long long end = now_ms() + 3000;
-
-		while ((n = recv_some(fd, buf, sizeof(buf),
-		    (int)(end - now_ms() > 0 ? end - now_ms() : 0))) > 0)
+		/*
+		 * Wait for the close up to the deadline: a daemon closes
+		 * after its reply on its own time, and "open" is only for
+		 * one that never does.
+		 */
+		while ((n = recv_some(fd, buf, sizeof(buf), left_ms())) > 0)
 			;
 		eof = n == 0;
 	}
