@@ -153,6 +153,8 @@ port_free() {
 
 # wait_until DESCRIPTION CONDITION [TENTHS]: wait until the shell code
 # CONDITION succeeds; fail "DESCRIPTION" and return 1 if it never does.
+# CONDITION is evaluated here, where $1, $2... are wait_until's own: a
+# caller's arguments must be expanded into it beforehand.
 wait_until() {
 	_wu_n=${3:-$WAIT_TENTHS}
 	while [ "$_wu_n" -gt 0 ]; do
