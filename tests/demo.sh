@@ -34,13 +34,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-demo.XXXXXX") ||
     die "mktemp failed"
 pids=()
 
-# stop_all: SIGTERM to everything started here; SIGKILL after 5 s.
+# stop_all: SIGTERM to everything started here; SIGKILL after 10 s (the
+# daemons' shutdown_timeout is 2 s).
 stop_all() {
 	local p i alive
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
-	for i in $(seq 1 50); do
+	for i in $(seq 1 100); do
 		alive=0
 		for p in "${pids[@]}"; do
 			kill -0 "$p" 2>/dev/null && alive=1
@@ -50,7 +51,7 @@ stop_all() {
 	done
 	for p in "${pids[@]}"; do
 		if kill -0 "$p" 2>/dev/null; then
-			echo "demo: pid $p did not stop on SIGTERM within 5 s: SIGKILL" >&2
+			echo "demo: pid $p did not stop on SIGTERM within 10 s: SIGKILL" >&2
 			kill -9 "$p" 2>/dev/null
 		fi
 		wait "$p" 2>/dev/null
@@ -108,10 +109,11 @@ listening() {
 	fi
 }
 
-# wait_port NAME PID LOG ADDR PORT: wait up to 10 s for PID to listen.
+# wait_port NAME PID LOG ADDR PORT: wait for PID to listen (up to 60 s:
+# only a daemon that never listens takes that long, even on a slow box).
 wait_port() {
 	local name=$1 pid=$2 log=$3 addr=$4 port=$5 i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		listening "$addr" "$port" && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "demo: $name exited before listening on $addr:$port; its log:" >&2
@@ -120,7 +122,7 @@ wait_port() {
 		fi
 		sleep 0.1
 	done
-	echo "demo: $name does not listen on $addr:$port after 10 s; its log:" >&2
+	echo "demo: $name does not listen on $addr:$port after 60 s; its log:" >&2
 	sed 's/^/    /' "$log" >&2
 	exit 1
 }
@@ -246,7 +248,7 @@ wait_port "stunneld (node A)" "${pids[-1]}" "$tmp/node-a.log" 127.0.0.1 "$port_a
 
 url="http://127.0.0.2:$port_b/"
 msg="Hello node B, this is node A ($(date -u +%H:%M:%S))."
-curl_args=(--silent --show-error --max-time 20
+curl_args=(--silent --show-error --max-time 60
     --socks5-hostname "127.0.0.1:$port_a")
 shown="curl --socks5-hostname 127.0.0.1:$port_a"
 if [ "$svc_kind" = echo-server ]; then
@@ -284,17 +286,22 @@ echo
 echo "6. A client without a certificate, straight to node B's TLS port:"
 if command -v gnutls-cli >/dev/null 2>&1; then
 	echo "   gnutls-cli --x509cafile ca.crt 127.0.0.2 -p $port_b"
-	if echo | timeout 10 gnutls-cli --x509cafile "$tmp/ca.crt" \
+	if echo | timeout 60 gnutls-cli --x509cafile "$tmp/ca.crt" \
 	    127.0.0.2 -p "$port_b" >"$tmp/nocert.log" 2>&1; then
 		echo "   (gnutls-cli reported success: see node B's log below)"
 	else
 		echo "   node B refused it; gnutls-cli says: $(grep -aiE 'error|fail|alert' "$tmp/nocert.log" |
 		    head -n 1)"
 	fi
+	# Node B's line about it, for step 7 (up to 10 s; only the display
+	# depends on it).
+	for i in $(seq 1 100); do
+		grep -aqi 'no certificate' "$tmp/node-b.log" && break
+		sleep 0.1
+	done
 else
 	echo "   (skipped: gnutls-cli not installed)"
 fi
-sleep 0.5
 
 # --- 7. what the daemons said ----------------------------------------------------
 

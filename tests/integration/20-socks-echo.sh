@@ -75,10 +75,12 @@ esac
 # A ticket is kept as soon as it arrives, not when its connection ends: a
 # second connection that starts while the first is still open resumes too.
 # (Both resume: the half-close connection above left a ticket for [::1].)
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 --hold 3 \
-    --send-bytes 10 --expect-after-eof 300000 >"$T/held.out" 2>&1 &
+# The first is held until the second is done.
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
+    --hold-until "$T/go" --send-bytes 10 --expect-after-eof 300000 \
+    >"$T/held.out" 2>&1 &
 held=$!
-wait_log a "\\[::1\\]:$PB3: connected to .*resumed" 30
+wait_log a "\\[::1\\]:$PB3: connected to .*resumed"
 out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
     --send-bytes 1000 --expect-after-eof 300000 2>&1)
 n=$(grep -c -- "-> \\[::1\\]:$PB3: connected to .*resumed" "$T/a.log")
@@ -88,8 +90,9 @@ case $out in
 	    fail "overlapping connection: $n resumed sessions to [::1]:$PB3, want 2" ;;
 *)	fail "overlapping connection: $out" ;;
 esac
-kill -0 $held 2>/dev/null || fail "the held connection ended too early"
-wait $held
+kill -0 $held 2>/dev/null || fail "the held connection ended too early: $(cat "$T/held.out")"
+touch "$T/go"
+wait $held || fail "the held connection: $(cat "$T/held.out")"
 
 # A host name in the request (ATYP 3 "localhost"): resolved in the
 # resolver thread, the server proves it with its DNS SAN; node B's own
@@ -105,7 +108,7 @@ grep -q -- '-> RESOLVING' "$T/a.log" && grep -q -- '-> RESOLVING' "$T/b.log" ||
 
 # curl, uploading 16 MiB (POST echoed back) and downloading 16 MiB (GET).
 head -c $SIXTEEN /dev/urandom >"$T/up.bin"
-curl -sS --max-time 60 --socks5-hostname 127.0.0.1:$PA \
+curl -sS --max-time 300 --socks5-hostname 127.0.0.1:$PA \
     --data-binary @"$T/up.bin" -H 'Content-Type: application/octet-stream' \
     -o "$T/up.back" "http://127.0.0.2:$PB2/" 2>"$T/curl-up.err" ||
     fail "curl POST: $(cat "$T/curl-up.err")"
@@ -115,7 +118,7 @@ else
 	fail "curl POST: hash differs"
 fi
 "$HELPERS/echo-server" --gen $SIXTEEN >"$T/down.expected"
-curl -sS --max-time 60 --socks5-hostname 127.0.0.1:$PA \
+curl -sS --max-time 300 --socks5-hostname 127.0.0.1:$PA \
     -o "$T/down.bin" "http://127.0.0.2:$PB2/$SIXTEEN" 2>"$T/curl-down.err" ||
     fail "curl GET: $(cat "$T/curl-down.err")"
 if [ "$(sha256_of "$T/down.expected")" = "$(sha256_of "$T/down.bin" 2>/dev/null)" ]; then

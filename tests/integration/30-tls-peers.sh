@@ -35,9 +35,24 @@ tunnels = {
 EOF
 start_stunneld b "$T/b.conf" || die "node B did not start"
 
+# feed MSG: write MSG, then keep the client's input open until its answer
+# is in $T/try.out or the client has ended ($T/try.done): closing the input
+# earlier would end the session before a slow machine echoed the line.
+feed() {
+	echo "$1"
+	_f_n=0
+	while [ $_f_n -lt "$WAIT_TENTHS" ] && [ ! -e "$T/try.done" ] &&
+	    ! grep -q "^$1" "$T/try.out" 2>/dev/null; do
+		sleep 0.1
+		_f_n=$((_f_n + 1))
+	done
+}
+
 # try TOOL CERT: one TLS session sending a line; print what came back.
 try() {
 	msg="hello-$2-$$"
+	rm -f "$T/try.done"
+	: >"$T/try.out"
 	if [ "$2" = none ]; then
 		certargs=""
 	else
@@ -50,8 +65,9 @@ try() {
 		else
 			set --
 		fi
-		(echo "$msg"; sleep 1) | timeout 15 gnutls-cli -p "$PB" \
-		    --x509cafile "$T/ca.crt" "$@" 127.0.0.2 2>&1
+		feed "$msg" | { timeout 120 gnutls-cli -p "$PB" \
+		    --x509cafile "$T/ca.crt" "$@" 127.0.0.2 >"$T/try.out" 2>&1
+		    touch "$T/try.done"; }
 		;;
 	openssl)
 		if [ -n "$certargs" ]; then
@@ -59,11 +75,13 @@ try() {
 		else
 			set --
 		fi
-		(echo "$msg"; sleep 1) | timeout 15 openssl s_client \
+		feed "$msg" | { timeout 120 openssl s_client \
 		    -connect "127.0.0.2:$PB" -CAfile "$T/ca.crt" \
-		    -verify_return_error -no_ign_eof "$@" 2>&1
+		    -verify_return_error -no_ign_eof "$@" >"$T/try.out" 2>&1
+		    touch "$T/try.done"; }
 		;;
 	esac
+	cat "$T/try.out"
 }
 
 for tool in gnutls openssl; do

@@ -35,14 +35,11 @@ through() {
 	"$HELPERS/socks-client" -p 127.0.0.1:$1 -d 127.0.0.2:$PB \
 	    --send-bytes 65536 2>&1 | grep -q 'sent 65536 received 65536 match'
 }
-# wait_new_worker TUNNEL OLDPID: wait up to 5 s for a new worker.
+# wait_new_worker TUNNEL OLDPID: wait for a new worker (the back-off is
+# 1 or 2 s here; the bound is lib.sh's).
 wait_new_worker() {
-	n=50
-	while [ "$n" -gt 0 ] && [ "$(worker_pid "$1")" = "$2" ]; do
-		sleep 0.1
-		n=$((n - 1))
-	done
-	[ "$(worker_pid "$1")" != "$2" ]
+	wait_until "no new worker of $1 after pid $2" \
+	    "[ \"\$(worker_pid $1)\" != $2 ]"
 }
 
 through $PA || fail "p2p_out did not work before the kill"
@@ -81,12 +78,8 @@ through $PA2 || fail "other_out does not serve"
 # Without its supervisor a worker exits (the IPC channel reaches EOF).
 w3=$(worker_pid p2p_out)
 kill -KILL "$(cat "$T/a.pid")"
-n=30
-while [ "$n" -gt 0 ] && { kill -0 "$w3" 2>/dev/null || kill -0 "$other" 2>/dev/null; }; do
-	sleep 0.1
-	n=$((n - 1))
-done
-if kill -0 "$w3" 2>/dev/null || kill -0 "$other" 2>/dev/null; then
+if ! wait_until "workers $w3 and $other still run" \
+    '! kill -0 "$w3" 2>/dev/null && ! kill -0 "$other" 2>/dev/null'; then
 	fail "workers outlived their supervisor"
 	kill -KILL "$w3" "$other" 2>/dev/null
 else

@@ -43,15 +43,17 @@ listeners() {
 holders() {
 	ss -Hltnp "src 127.0.0.2:$1" | grep -o 'pid=[0-9]*' | sort -u | wc -l
 }
-# run_conns N [PORT [PAUSE]]: N connections through A -> B (tunnel on
-# PORT, default p2p_in's), each echoing 1000 bytes, PAUSE seconds apart;
-# prints how many matched.
+# run_conns N [PORT [TUNNEL BASE]]: N connections through A -> B (tunnel
+# on PORT, default p2p_in's), each echoing 1000 bytes; with TUNNEL, each
+# after the first waits until node B's TUNNEL is down to BASE connections
+# (the one before closed there too); prints how many matched.
 run_conns() {
 	i=0 good=0
 	while [ $i -lt "$1" ]; do
-		[ $i -gt 0 ] && [ -n "${3:-}" ] && sleep "$3"
+		[ $i -gt 0 ] && [ -n "${3:-}" ] &&
+		    wait_stat b "$3" connections_active -le "$4" >&2
 		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:${2:-$PB} \
-		    --timeout 5 --send-bytes 1000 2>&1 |
+		    --send-bytes 1000 2>&1 |
 		    grep -q 'sent 1000 received 1000 match' && good=$((good + 1))
 		i=$((i + 1))
 	done
@@ -111,24 +113,26 @@ kill -CONT "$stopped"
     fail "$good of 12 connections went through while worker 1 was stopped"
 
 # A worker at its max_connections leaves new connections to one with room,
-# however often they come.  (0.05 s apart, so that the other worker has
-# closed the one before: with max_connections = 1 it is full while it
-# has one.)
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold 8 \
-    --send-bytes 10 >/dev/null 2>&1 &
+# however often they come.  The held link (--hold-until) keeps one worker
+# full until the test lets it go; each new connection waits until the
+# other worker has closed the one before (with max_connections = 1 it is
+# full while it has one), as node B's connections_active shows.
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
+    --send-bytes 10 >"$T/held.log" 2>&1 &
 held=$!
-wait_log b "worker full_in\\[[0-9]+\\] info: .*: connected\$" 30
-sleep 0.3
-good=$(run_conns 40 $PF 0.05)
+wait_log held 'reply 0x00' || fail "the held link to full_in did not come up"
+wait_stat b full_in connections_active -eq 1
+good=$(run_conns 40 $PF full_in 1)
 [ "$good" -eq 40 ] && ok "full_in: 40 of 40 connections taken by the worker with room" ||
     fail "full_in: $good of 40 connections went through while one worker was full"
 # Both full: a new connection is refused (after the yield), not left waiting.
-sleep 0.3
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold 3 \
-    --send-bytes 10 >/dev/null 2>&1 &
+wait_stat b full_in connections_active -le 1
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
+    --send-bytes 10 >"$T/held2.log" 2>&1 &
 held2=$!
-sleep 0.5
-out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --timeout 5 \
+wait_log held2 'reply 0x00' || fail "the second held link to full_in did not come up"
+wait_stat b full_in connections_active -eq 2
+out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF \
     --send-bytes 10 2>&1)
 case $out in
 *"reply 0x01"*) ok "full_in: with both workers full a new connection is refused (0x01)" ;;
@@ -136,7 +140,8 @@ case $out in
 esac
 grep -q 'worker full_in\[[0-9]*\] warning: max_connections (1) reached' "$T/b.log" ||
     fail "the refusal at max_connections was not logged"
-wait $held $held2
+touch "$T/go"
+wait $held $held2 || fail "held links: $(cat "$T/held.log" "$T/held2.log")"
 
 # One worker dies: the others go on, it comes back.
 victim=$(sed -n 's/.*worker p2p_in#2 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)
@@ -161,7 +166,7 @@ EOF
 }
 for want in 2 4; do
 	set_workers $want
-	n=50
+	n=$WAIT_TENTHS
 	while [ "$n" -gt 0 ] && { [ "$(status_field p2p_in workers)" != $want ] ||
 	    [ "$(holders $PB)" -ne $((want + 1)) ]; }; do
 		sleep 0.1

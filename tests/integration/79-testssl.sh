@@ -73,7 +73,7 @@ t0=$(date +%s)
 # shellcheck disable=SC2086
 timeout 600 "$TESTSSL" --quiet --color 0 --warnings off \
     --openssl "$T/openssl-mtls" $MTLS --add-ca "$T/ca.crt" \
-    --connect-timeout 10 --openssl-timeout 10 -n none \
+    --connect-timeout 30 --openssl-timeout 30 -n none \
     --jsonfile "$T/testssl.json" -p -s -P -S -U \
     127.0.0.2:$PB >"$T/testssl.log" 2>&1
 st=$?

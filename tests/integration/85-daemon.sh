@@ -24,27 +24,18 @@ EOF
 "$STUNNELD" -c "$T/a.conf" >"$T/detach.log" 2>&1
 st=$?
 [ "$st" -eq 0 ] || die "stunneld without -f exited $st"
-n=50
-while [ "$n" -gt 0 ] && [ ! -s "$T/a.pidfile" ]; do
-	sleep 0.1
-	n=$((n - 1))
-done
-[ -s "$T/a.pidfile" ] || die "no pid file"
+wait_until "no pid file" '[ -s "$T/a.pidfile" ]' || die "no pid file"
 pid=$(cat "$T/a.pidfile")
 BG_PIDS="$BG_PIDS $pid"
 kill -0 "$pid" && ok "daemon running as pid $pid" || die "pid $pid not running"
 [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] &&
     ok "daemon leads its own session" || fail "daemon did not detach"
 wait_port 127.0.0.1 $PA || fail "daemon does not listen"
-[ -n "$(pgrep -P "$pid")" ] && ok "worker is the daemon's child" ||
-    fail "no worker under $pid"
+# The supervisor listens before it forks the worker.
+wait_until "no worker under $pid" '[ -n "$(pgrep -P "$pid")" ]' &&
+    ok "worker is the daemon's child"
 kill -TERM "$pid"
-n=50
-while [ "$n" -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
-	sleep 0.1
-	n=$((n - 1))
-done
-kill -0 "$pid" 2>/dev/null && fail "daemon still running after SIGTERM"
+wait_until "daemon still running after SIGTERM" '! kill -0 "$pid" 2>/dev/null'
 [ ! -e "$T/a.pidfile" ] && ok "pid file removed" || fail "pid file left"
 
 # A pid file that cannot be written stops the start, also without -f.
@@ -74,7 +65,10 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	start_stunneld priv "$T/priv.conf" || die "start as nobody"
 	wait_log priv 'worker p2p_out started, pid' || die "no worker"
 	w=$(sed -n 's/.*worker p2p_out started, pid \([0-9]*\).*/\1/p' "$T/priv.log")
-	sleep 0.5
+	# The worker says it serves once it has dropped privileges and
+	# loaded its filter.
+	wait_log priv "worker p2p_out\\[$w\\] debug: serving with" ||
+	    fail "worker $w does not say it serves"
 	uid=$(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$w/status")
 	sec=$(awk '/^Seccomp:/ { print $2 }' "/proc/$w/status")
 	nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$w/status")
@@ -103,7 +97,7 @@ if command -v python3 >/dev/null; then
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(30)
+s.settimeout(300)
 while True:
     try:
         m = s.recv(4096)
@@ -111,17 +105,17 @@ while True:
         break
     print(m.decode(), flush=True)
 ' "$T/notify.sock"
-	n=50
-	while [ $n -gt 0 ] && [ ! -S "$T/notify.sock" ]; do sleep 0.1; n=$((n - 1)); done
+	wait_until "no $T/notify.sock" '[ -S "$T/notify.sock" ]'
 	NOTIFY_SOCKET=$T/notify.sock start_stunneld n "$T/a.conf" ||
 	    die "foreground start with NOTIFY_SOCKET"
 	wait_log notify '^READY=1$' && ok "READY=1 sent"
 	kill -HUP "$(cat "$T/n.pid")"
 	wait_log notify '^RELOADING=1$' && ok "RELOADING=1 sent"
+	# The reload is over when READY=1 comes again; stop only then.
+	wait_until "READY=1 not sent again after the reload" \
+	    '[ "$(grep -c "^READY=1$" "$T/notify.log")" -eq 2 ]'
 	stop_stunneld n || fail "stop with NOTIFY_SOCKET"
 	wait_log notify '^STOPPING=1$' && ok "STOPPING=1 sent"
-	[ "$(grep -c '^READY=1$' "$T/notify.log")" -eq 2 ] ||
-	    fail "READY=1 not sent again after the reload"
 else
 	note "python3 missing: NOTIFY_SOCKET case not run"
 fi

@@ -52,14 +52,16 @@ worker_pid() {
 }
 
 "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 120 >"$T/live-a.out" 2>&1 &
+    --interval 100 --timeout 900 >"$T/live-a.out" 2>&1 &
 live_a=$!
 "$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 120 >"$T/live-c.out" 2>&1 &
+    --interval 100 --timeout 900 >"$T/live-c.out" 2>&1 &
 live_c=$!
-sleep 1
-[ "$($B --json connections | grep -o '"client"' | wc -l)" -eq 2 ] ||
-    fail "node B does not list two connections: $($B connections)"
+wait_until "the live links did not come up" \
+    'grep -q "reply 0x00" "$T/live-a.out" && grep -q "reply 0x00" "$T/live-c.out"'
+wait_until "node B does not list two connections" \
+    '[ "$($B --json connections | grep -o "\"client\"" | wc -l)" -eq 2 ]' ||
+    note "node B's connections: $($B connections)"
 
 # 1. reload-certs with a re-issued certificate (new key, new serial).
 s1=$(serial)
@@ -109,16 +111,12 @@ case $out in
 *)	fail "reload: unexpected summary: $out" ;;
 esac
 wait_port 127.0.0.2 $PN || fail "new_in does not listen"
-sleep 0.5
-[ -z "$(ss -Hltn "src 127.0.0.2:$PX")" ] || fail "extra_in still listens"
+wait_unport 127.0.0.2 $PX || fail "extra_in still listens"
 [ "$(worker_pid b p2p_in)" = "$p2p_pid" ] && kill -0 "$p2p_pid" &&
     ok "p2p_in kept its worker $p2p_pid" || fail "p2p_in worker was replaced"
 $B status new_in >/dev/null || fail "status new_in"
-n=30
-while [ $n -gt 0 ] && [ "$(worker_pid b chg_in)" = "$chg_pid" ]; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until "chg_in kept its worker $chg_pid" \
+    '[ "$(worker_pid b chg_in)" != "$chg_pid" ]'
 [ "$(worker_pid b chg_in)" != "$chg_pid" ] &&
     $B status chg_in | grep -q 'max connections: *7' &&
     ok "chg_in restarted with its new definition" ||
@@ -164,14 +162,10 @@ esac
 before=$(grep -c 'reload-certs: tunnel p2p_in: reloaded' "$T/b.log")
 kill -USR1 "$(cat "$T/b.pid")"
 wait_log b 'SIGUSR1: reloading certificates'
-n=50
-while [ $n -gt 0 ] && [ "$(grep -c 'reload-certs: tunnel p2p_in: reloaded' "$T/b.log")" -le "$before" ]; do
-	sleep 0.1
-	n=$((n - 1))
-done
-[ $n -gt 0 ] && ok "SIGUSR1 reloaded the certificates" || fail "SIGUSR1 did not reload"
+wait_until "SIGUSR1 did not reload" \
+    '[ "$(grep -c "reload-certs: tunnel p2p_in: reloaded" "$T/b.log")" -gt "$before" ]' &&
+    ok "SIGUSR1 reloaded the certificates"
 
-sleep 0.5
 touch "$T/stop"
 wait $live_a
 out=$(cat "$T/live-a.out")

@@ -11,6 +11,13 @@ need valgrind python3
 # (prctl/seccomp fail with EINVAL: "sandbox: cannot install the seccomp
 # filter: Invalid argument"), so a sandboxed worker exits at once.
 SANDBOX=false
+# Everything runs tens of times slower under valgrind, and a slow machine
+# multiplies that: the bounds below are minutes, reached only by a hang.
+# A worker has shutdown_timeout + 2 s to exit before its supervisor kills
+# it, and valgrind's leak check runs in that time.
+VG_TENTHS=1200
+STUNNELCTL_TIMEOUT=300
+export STUNNELCTL_TIMEOUT
 
 pki_ca ca
 pki_cert ca node-a --ip 127.0.0.1 --dns node-a
@@ -19,6 +26,7 @@ PA=$(port_free); PB=$(port_free); PE=$(port_free)
 start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
 wait_port 127.0.0.1 $PE || die "echo server did not start"
 conf_global b node-b ca
+sed -i 's/^shutdown_timeout = .*/shutdown_timeout = 30;/' "$T/b.conf"
 cat >>"$T/b.conf" <<EOF
 sandbox = $SANDBOX;
 tunnels = {
@@ -26,6 +34,7 @@ tunnels = {
 };
 EOF
 conf_global a node-a ca
+sed -i 's/^shutdown_timeout = .*/shutdown_timeout = 30;/' "$T/a.conf"
 cat >>"$T/a.conf" <<EOF
 sandbox = $SANDBOX;
 tunnels = {
@@ -39,42 +48,43 @@ VG="valgrind --trace-children=yes --error-exitcode=99 --leak-check=full
 start_bg b $VG --log-file="$T/vg-b.%p.log" "$STUNNELD" -f -v -c "$T/b.conf"
 # shellcheck disable=SC2086
 start_bg a $VG --log-file="$T/vg-a.%p.log" "$STUNNELD" -f -v -c "$T/a.conf"
-wait_log b 'started with' 600 && wait_log a 'started with' 600 ||
+wait_log b 'started with' $VG_TENTHS && wait_log a 'started with' $VG_TENTHS ||
     die "the daemons did not start under valgrind"
-wait_port 127.0.0.2 $PB 300 && wait_port 127.0.0.1 $PA 300 || die "no listeners"
-wait_log a 'serving with' 300
-wait_log b 'serving with' 300
+wait_port 127.0.0.2 $PB $VG_TENTHS && wait_port 127.0.0.1 $PA $VG_TENTHS ||
+    die "no listeners"
+wait_log a 'serving with' $VG_TENTHS
+wait_log b 'serving with' $VG_TENTHS
 
 SC="$HELPERS/socks-client"
 N=1048576
-out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes $N --timeout 120 2>&1)
+out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes $N --timeout 300 2>&1)
 case $out in
 *"sent $N received $N match"*) ok "1 MiB echoed through both daemons under valgrind" ;;
 *)	fail "tunnel session: $(printf '%s' "$out" | tr '\n' '|')" ;;
 esac
 # A refusal too, so the refusal paths run under valgrind.
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:1 --timeout 60 >/dev/null 2>&1
+$SC -p 127.0.0.1:$PA -d 127.0.0.2:1 --timeout 300 >/dev/null 2>&1
 
 CTL="$top_builddir/ctl/stunnelctl"
 for n in a b; do
-	out=$(timeout 60 "$CTL" -s "$T/$n.sock" reload-certs 2>&1) &&
+	out=$(timeout 360 "$CTL" -s "$T/$n.sock" reload-certs 2>&1) &&
 	    ok "reload-certs on node $n: $(printf '%s' "$out" | head -1)" ||
 	    fail "reload-certs on node $n: $out"
 done
 # And a session on the new credentials.
-out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes 10000 --timeout 120 2>&1)
+out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes 10000 --timeout 300 2>&1)
 case $out in
 *"sent 10000 received 10000 match"*) ok "a session after reload-certs" ;;
 *)	fail "after reload-certs: $(printf '%s' "$out" | tr '\n' '|')" ;;
 esac
 
 for n in a b; do
-	timeout 60 "$CTL" -s "$T/$n.sock" stop >/dev/null 2>&1 || fail "stop node $n"
+	timeout 360 "$CTL" -s "$T/$n.sock" stop >/dev/null 2>&1 || fail "stop node $n"
 done
 for n in a b; do
 	p=$(cat "$T/$n.pid")
 	i=0
-	while kill -0 "$p" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	while kill -0 "$p" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.1; i=$((i + 1)); done
 	wait "$p"
 	st=$?
 	rm -f "$T/$n.pid"

@@ -212,9 +212,11 @@ case $out in
 *)	fail "A -> B: $out" ;;
 esac
 "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 60 >"$T/live-a.out" 2>&1 &
+    --interval 100 --timeout 600 >"$T/live-a.out" 2>&1 &
 live_a=$!
-sleep 1
+# The link is up at both ends before node A's certificate is revoked.
+wait_until "node A's live link did not come up" 'grep -q "reply 0x00" "$T/live-a.out"' &&
+    wait_stat b p2p_in connections_active -eq 1
 
 # --- revoke node A -------------------------------------------------------
 $CTL cert revoke node-a -d "$T" >"$T/revoke.out" 2>&1
@@ -268,11 +270,7 @@ $CTL cert revoke ca -d "$T" >/dev/null 2>&1 && fail "the CA revoked itself"
 out=$($CTL -s "$T/b.sock" reload-certs 2>&1)
 st=$?
 [ "$st" -eq 0 ] && ok "reload-certs on B: $out" || fail "reload-certs: exit $st: $out"
-n=100
-while [ $n -gt 0 ] && kill -0 $live_a 2>/dev/null; do
-	sleep 0.1
-	n=$((n - 1))
-done
+wait_until "node A's open link is still open" '! kill -0 $live_a 2>/dev/null'
 touch "$T/stop"
 wait $live_a
 case $(cat "$T/live-a.out") in

@@ -105,8 +105,7 @@ socks_of() {
 # come back intact) or a refusal reply.
 link() {
 	out=$("$SC" -p "127.0.0.1:$(socks_of "$1")" \
-	    -d "$(ip_of "$2"):$(p2p_of "$2")" --send-bytes 20000 --timeout 30 \
-	    2>&1)
+	    -d "$(ip_of "$2"):$(p2p_of "$2")" --send-bytes 20000 2>&1)
 	case $3 in
 	"reply 0x00")
 		if printf '%s\n' "$out" | grep -q -x 'reply 0x00' &&
@@ -144,14 +143,10 @@ grep -q 'configuration OK' "$T/check.log" || fail "stunneld -t did not say OK"
 run start || die "the daemons did not start"
 for n in alpha beta gamma; do
 	# The detached daemon writes its pid just after the parent returns.
-	i=0
-	while [ ! -s "run/$n.pid" ] && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ -s "run/$n.pid" ] && kill -0 "$(cat "run/$n.pid")" 2>/dev/null ||
-	    fail "$n: no running daemon in run/$n.pid"
-	[ -S "run/$n.sock" ] || fail "$n: no control socket run/$n.sock"
+	wait_until "$n: no pid file run/$n.pid" "[ -s run/$n.pid ]" &&
+	    { kill -0 "$(cat "run/$n.pid")" 2>/dev/null ||
+	    fail "$n: no running daemon in run/$n.pid"; }
+	wait_until "$n: no control socket run/$n.sock" "[ -S run/$n.sock ]"
 	wait_port "$(ip_of $n)" "$(p2p_of $n)" || fail "$n: tls tunnel not listening"
 	wait_port 127.0.0.1 "$(socks_of $n)" || fail "$n: socks tunnel not listening"
 done
@@ -203,17 +198,11 @@ link alpha beta "reply 0x00"
 link beta alpha "reply 0x00"
 
 run stop
+# No connection is open, so each exits at once; shutdown_timeout (10 s)
+# is well inside the bound.
 for n in alpha beta gamma; do
-	i=0
-	while [ -f "run/$n.pid" ] && [ "$i" -lt 150 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ -f "run/$n.pid" ]; then
-		fail "$n: still running (run/$n.pid) 15 s after stop"
-	else
-		ok "$n stopped"
-	fi
+	wait_until "$n: still running (run/$n.pid) after stop" "[ ! -f run/$n.pid ]" &&
+	    ok "$n stopped"
 done
 
 done_test

@@ -145,33 +145,85 @@ port_free() {
 	done
 }
 
+# Every wait below polls for its event every 0.1 s and gives up after
+# WAIT_TENTHS tenths of a second (60 s; set it in the environment for a
+# slower machine).  Only a real failure reaches the bound, so it is generous:
+# a test never asserts that something happened within a time.
+: "${WAIT_TENTHS:=600}"
+
+# wait_until DESCRIPTION CONDITION [TENTHS]: wait until the shell code
+# CONDITION succeeds; fail "DESCRIPTION" and return 1 if it never does.
+# CONDITION is evaluated here, where $1, $2... are wait_until's own: a
+# caller's arguments must be expanded into it beforehand.
+wait_until() {
+	_wu_n=${3:-$WAIT_TENTHS}
+	while [ "$_wu_n" -gt 0 ]; do
+		eval "$2" && return 0
+		sleep 0.1
+		_wu_n=$((_wu_n - 1))
+	done
+	eval "$2" && return 0
+	fail "$1"
+	return 1
+}
+
+# listening HOST PORT: whether something listens on HOST:PORT.
+listening() {
+	case $1 in
+	*:*)	_l_a="[$1]:$2" ;;
+	*)	_l_a="$1:$2" ;;
+	esac
+	[ -n "$(ss -Hltn "src $_l_a" 2>/dev/null)" ]
+}
+
 # wait_port HOST PORT [TENTHS]: wait until something listens on HOST:PORT.
 wait_port() {
-	n=${3:-100}
-	case $1 in
-	*:*)	a="[$1]:$2" ;;
-	*)	a="$1:$2" ;;
-	esac
-	while [ "$n" -gt 0 ]; do
-		if [ -n "$(ss -Hltn "src $a" 2>/dev/null)" ]; then
-			return 0
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
-	fail "nothing listens on $a"
-	return 1
+	wait_until "nothing listens on $1:$2" "listening '$1' '$2'" "${3:-}"
+}
+
+# wait_unport HOST PORT [TENTHS]: wait until nothing listens on HOST:PORT.
+wait_unport() {
+	wait_until "$1:$2 still listens" "! listening '$1' '$2'" "${3:-}"
 }
 
 # wait_log NAME REGEX [TENTHS]: wait until $T/NAME.log has a line matching.
 wait_log() {
-	n=${3:-100}
-	while [ "$n" -gt 0 ]; do
+	_wl_n=${3:-$WAIT_TENTHS}
+	while [ "$_wl_n" -gt 0 ]; do
 		grep -q -E "$2" "$T/$1.log" 2>/dev/null && return 0
 		sleep 0.1
-		n=$((n - 1))
+		_wl_n=$((_wl_n - 1))
 	done
+	grep -q -E "$2" "$T/$1.log" 2>/dev/null && return 0
 	fail "no line /$2/ in $1.log"
+	return 1
+}
+
+# wait_file PATH [TENTHS]: wait until PATH exists.
+wait_file() {
+	wait_until "no file $1" "[ -e '$1' ]" "${2:-}"
+}
+
+# stat_of NODE TUNNEL KEY: the number KEY of TUNNEL's row in the JSON
+# status of the daemon whose control socket is $T/NODE.sock; empty if it
+# does not answer, "null" if the row is stale.
+stat_of() {
+	"$STUNNELCTL" -s "$T/$1.sock" --json status "$2" 2>/dev/null |
+	    sed -n "s/.*\"$3\": *\([0-9a-z]*\).*/\1/p"
+}
+
+# wait_stat NODE TUNNEL KEY TEST VALUE [TENTHS]: wait until the number KEY
+# of TUNNEL on NODE passes [ KEY TEST VALUE ] (TEST is -eq, -ge, -le...).
+wait_stat() {
+	_ws_n=${6:-$WAIT_TENTHS}
+	while :; do
+		_ws_v=$(stat_of "$1" "$2" "$3")
+		[ -n "$_ws_v" ] && [ "$_ws_v" "$4" "$5" ] 2>/dev/null && return 0
+		[ "$_ws_n" -gt 0 ] || break
+		sleep 0.1
+		_ws_n=$((_ws_n - 1))
+	done
+	fail "node $1, tunnel $2: $3 is ${_ws_v:-unknown}, wanted $4 $5"
 	return 1
 }
 
@@ -179,7 +231,7 @@ wait_log() {
 # $T/NAME.log) and wait until its supervisor reports it started.
 start_stunneld() {
 	start_bg "$1" "$STUNNELD" -f -v -c "$2"
-	wait_log "$1" 'started with' 100 || return 1
+	wait_log "$1" 'started with' || return 1
 }
 
 # stop_stunneld NAME: SIGTERM and wait; returns the daemon's exit status.

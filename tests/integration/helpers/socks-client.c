@@ -6,8 +6,8 @@
  *	socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]
  *	    [--cmd N] [--user U --pass P] [--methods HEX]
  *	    [--send-bytes N [--expect-after-eof M]] [--hold SECS]
- *	    [--ping N [--interval MS] [--until FILE]] [--late-shut]
- *	    [--timeout SECS]
+ *	    [--hold-until FILE] [--ping N [--interval MS] [--until FILE]]
+ *	    [--late-shut] [--timeout SECS]
  *	socks-client -p HOST:PORT --raw HEX [--raw HEX]... [--timeout SECS]
  *	socks-client -p HOST:PORT --direct [--send-bytes N ...] [--hold SECS]
  *
@@ -15,6 +15,10 @@
  * 05 00, then CONNECT (05 01 00 03 LEN HOST PORT) with the destination
  * host as text, as multichaind does.  With --user/--pass it offers only
  * method 02 and does RFC 1929.  --methods replaces the offered methods.
+ * --hold SECS, or --hold-until FILE (until FILE exists), keeps the link
+ * silent after the reply before anything else is done; tests that need a
+ * link held while they look at the daemon use --hold-until, which ends on
+ * their signal rather than on a clock.
  *
  * Lines printed on stdout (tests match them whole):
  *	method 0xNN		the method the server chose
@@ -34,6 +38,7 @@
  *				exists, then reports how many it did
  *	recv HEX		--raw: what came back after each chunk
  *	eof | open		--raw: whether the server closed at the end
+ *				(before the deadline)
  *
  * Exit: 0 success; 2 the server refused (method FF, auth failure, reply
  * other than 0x00); 1 anything else (I/O error, timeout, protocol error,
@@ -257,7 +262,7 @@ report_close(int fd)
 /*
  * --raw: send each chunk, print what comes back (waiting for the first
  * byte up to the deadline, then until the line is quiet for 300 ms), and
- * finally whether the server closed.
+ * finally whether the server closed before the deadline.
  */
 static int
 do_raw(int fd, char **chunks, int nchunks)
@@ -282,11 +287,12 @@ do_raw(int fd, char **chunks, int nchunks)
 			eof = 1;
 	}
 	if (!eof) {
-		/* Wait a little longer for the close, up to 3 s. */
-		long long end = now_ms() + 3000;
-
-		while ((n = recv_some(fd, buf, sizeof(buf),
-		    (int)(end - now_ms() > 0 ? end - now_ms() : 0))) > 0)
+		/*
+		 * Wait for the close up to the deadline: a daemon closes
+		 * after its reply on its own time, and "open" is only for
+		 * one that never does.
+		 */
+		while ((n = recv_some(fd, buf, sizeof(buf), left_ms())) > 0)
 			;
 		eof = n == 0;
 	}
@@ -573,6 +579,19 @@ do_data(int fd, uint64_t nsend, uint64_t after)
 	return (0);
 }
 
+/* --hold-until: wait, silent, until ${path} exists (bounded by --timeout). */
+static void
+hold_until(const char *path)
+{
+	struct timespec ts = { 0, 20 * 1000000L };
+
+	while (access(path, F_OK) != 0) {
+		if (now_ms() > deadline)
+			diex("timeout holding");
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Print usage and exit 1. */
 static void
 usage(void)
@@ -581,8 +600,8 @@ usage(void)
 	    "usage: socks-client -p PROXY_HOST:PORT -d HOST:PORT [--atyp 1|3|4]\n"
 	    "           [--cmd N] [--user U --pass P] [--methods HEX]\n"
 	    "           [--send-bytes N [--expect-after-eof M]] [--hold SECS]\n"
-	    "           [--ping N [--interval MS] [--until FILE]] [--late-shut]\n"
-	    "           [--timeout SECS]\n"
+	    "           [--hold-until FILE] [--ping N [--interval MS]\n"
+	    "           [--until FILE]] [--late-shut] [--timeout SECS]\n"
 	    "       socks-client -p HOST:PORT --raw HEX [--raw HEX]...\n"
 	    "       socks-client -p HOST:PORT --direct [--send-bytes N ...]\n");
 	exit(1);
@@ -597,7 +616,7 @@ main(int argc, char *argv[])
 	int nraw = 0, atyp = 3, cmd = 1, direct = 0, i, fd, rep;
 	int data = 0;
 	uint64_t nsend = 0, after = 0, hold = 0, nping = 0, interval = 100;
-	const char *until = NULL;
+	const char *until = NULL, *hold_file = NULL;
 
 	helper_name = "socks-client";
 	signal(SIGPIPE, SIG_IGN);
@@ -639,6 +658,8 @@ main(int argc, char *argv[])
 			late_shut = 1;
 		else if (strcmp(o, "--hold") == 0 && more)
 			hold = parse_num(argv[++i]);
+		else if (strcmp(o, "--hold-until") == 0 && more)
+			hold_file = argv[++i];
 		else if (strcmp(o, "--timeout") == 0 && more)
 			timeout_s = (int)parse_num(argv[++i]);
 		else
@@ -662,6 +683,8 @@ main(int argc, char *argv[])
 	}
 	if (hold > 0)
 		sleep((unsigned int)hold);
+	if (hold_file != NULL)
+		hold_until(hold_file);
 	if (nping > 0 || until != NULL)
 		return (do_ping(fd, nping, (unsigned int)interval, until));
 	if (data)
