@@ -17,6 +17,7 @@ struct conn;
 struct creds;
 struct ipc;
 struct resolver;
+struct throttle;
 struct tls_cache;
 
 struct worker {
@@ -37,6 +38,7 @@ struct worker {
 	time_t			 certs_loaded_at;
 	struct resolver		*resolver;
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
+	struct throttle		*throttle;	/* tls mode: handshakes per address */
 	struct conn		*conns;
 	unsigned int		 nconns;
 	int			 draining;
@@ -46,6 +48,9 @@ struct worker {
 	uint64_t		 socks_refused;
 	uint64_t		 overflow;	/* closed at the limit, not yet logged */
 	ev_tstamp		 overflow_logged;
+	uint64_t		 throttled;	/* closed by the throttle, not yet
+						 * logged */
+	ev_tstamp		 throttled_logged;
 	uint64_t		 bytes_in;	/* from the plaintext side */
 	uint64_t		 bytes_out;	/* to the plaintext side */
 };
