@@ -18,6 +18,11 @@
  *				it back, close; prints connections/s
  *	pingpong -k K		one connection, K round trips of 64 bytes
  *				(after 200 unmeasured); prints p50/p99 in us
+ *	paced -n N -i MS	N connections, one every MS milliseconds
+ *				(the next at once if one takes longer): each
+ *				connect [+ SOCKS5], 1-byte round trip, close;
+ *				prints the connect time p50/p99 in ms (to the
+ *				SOCKS reply) and how many failed
  *	idle -n N		open N connections (1-byte round trip on each,
  *				so every hop is up), print "up N", hold them
  *				until SIGTERM/SIGINT or EOF on stdin
@@ -410,6 +415,48 @@ mode_pingpong(int k)
 	return (0);
 }
 
+/* --- paced ----------------------------------------------------------- */
+
+static int
+mode_paced(int n, int interval_ms)
+{
+	struct timespec	 ts;
+	double		*ct, t, next;
+	int		 fd, i, ok = 0, failed = 0;
+
+	if ((ct = calloc((size_t)n, sizeof(double))) == NULL)
+		return (1);
+	next = now();
+	for (i = 0; i < n && !stop_flag; i++) {
+		if ((t = next - now()) > 0) {
+			ts.tv_sec = (time_t)t;
+			ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+			nanosleep(&ts, NULL);
+		}
+		next += interval_ms / 1000.;
+		t = now();
+		if ((fd = open_conn()) < 0) {
+			failed++;
+			continue;
+		}
+		ct[ok] = (now() - t) * 1e3;
+		if (one_byte_rtt(fd) < 0)
+			failed++;
+		else
+			ok++;
+		close(fd);
+	}
+	if (ok == 0) {
+		printf("paced n=%d ok=0 failed=%d\n", i, failed);
+		return (1);
+	}
+	qsort(ct, (size_t)ok, sizeof(double), cmp_double);
+	printf("paced n=%d ok=%d failed=%d p50_ms=%.1f p99_ms=%.1f "
+	    "max_ms=%.1f\n", i, ok, failed, ct[(size_t)((ok - 1) * 0.50)],
+	    ct[(size_t)((ok - 1) * 0.99)], ct[ok - 1]);
+	return (failed > 0);
+}
+
 /* --- idle ------------------------------------------------------------ */
 
 static void
@@ -460,6 +507,7 @@ usage(void)
 	    "usage: loadgen bulk -t HOST:PORT [--socks DEST:PORT] -n N -s SECS\n"
 	    "       loadgen connrate -t HOST:PORT [--socks DEST:PORT] -c C -s SECS\n"
 	    "       loadgen pingpong -t HOST:PORT [--socks DEST:PORT] -k K\n"
+	    "       loadgen paced -t HOST:PORT [--socks DEST:PORT] -n N -i MS\n"
 	    "       loadgen idle -t HOST:PORT [--socks DEST:PORT] -n N\n");
 	exit(2);
 }
@@ -473,7 +521,7 @@ main(int argc, char **argv)
 	const char		*mode, *t = NULL;
 	socklen_t		 dl;
 	double			 secs = 5;
-	int			 i, n = 1, c = 1, k = 10000;
+	int			 i, n = 1, c = 1, k = 10000, ms = 100;
 
 	if (argc < 2)
 		usage();
@@ -496,6 +544,8 @@ main(int argc, char **argv)
 			c = atoi(v);
 		else if (strcmp(o, "-k") == 0)
 			k = atoi(v);
+		else if (strcmp(o, "-i") == 0)
+			ms = atoi(v);
 		else if (strcmp(o, "-s") == 0)
 			secs = atof(v);
 		else
@@ -503,7 +553,7 @@ main(int argc, char **argv)
 		i++;
 	}
 	if (t == NULL || parse_addr(t, &target, &target_len, NULL, NULL) != 0 ||
-	    n < 1 || c < 1 || k < 1 || secs <= 0)
+	    n < 1 || c < 1 || k < 1 || ms < 1 || secs <= 0)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
@@ -521,6 +571,8 @@ main(int argc, char **argv)
 		return (mode_connrate(c, secs));
 	if (strcmp(mode, "pingpong") == 0)
 		return (mode_pingpong(k));
+	if (strcmp(mode, "paced") == 0)
+		return (mode_paced(n, ms));
 	if (strcmp(mode, "idle") == 0)
 		return (mode_idle(n));
 	usage();

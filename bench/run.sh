@@ -7,7 +7,8 @@
 # script's parent directory), BENCH_OUT (the results file, default
 # $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
 # the work directory with configs, certificates and logs), BENCH_WORKERS
-# (the "workers" of both stunneld tunnels, default 1).
+# (the "workers" of both stunneld tunnels, default 1), BENCH_ONLY=flood
+# (only the handshake-flood figures).
 set -u
 
 QUICK=0
@@ -24,13 +25,19 @@ case ${BENCH_QUICK:-0} in 0|"") ;; *) QUICK=1 ;; esac
 STUNNELD=$top_builddir/stunneld/stunneld
 LOADGEN=$top_builddir/bench/loadgen
 SINK=$top_builddir/bench/sink
+FLOODER=$top_builddir/tests/integration/helpers/tls-flood
+ONLY=${BENCH_ONLY:-}
+case $ONLY in ""|flood) ;; *) echo "BENCH_ONLY: only \"flood\" is known" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
 
 if [ "$QUICK" = 1 ]; then
 	REPS=${BENCH_REPS:-3}; BULK_S=1; CONN_S=1; PINGS=2000; IDLE_N=200
+	FLOOD_GOOD=30
 else
 	REPS=${BENCH_REPS:-5}; BULK_S=5; CONN_S=3; PINGS=10000; IDLE_N=1000
+	FLOOD_GOOD=100
 fi
+FLOOD_CONC=512		# flood handshakes in flight
 PRIORITY="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -39,7 +46,7 @@ say() { echo "bench: $*" >&2; }
 for c in stunnel4 certtool gnutls-cli ss; do
 	command -v $c >/dev/null 2>&1 || die "$c is not installed (Debian: stunnel4 gnutls-bin iproute2)"
 done
-for f in "$STUNNELD" "$LOADGEN" "$SINK"; do
+for f in "$STUNNELD" "$LOADGEN" "$SINK" "$FLOODER"; do
 	[ -x "$f" ] || die "$f is not built (run \"make bench\")"
 done
 
@@ -306,6 +313,56 @@ measure_idle() {
 	wait $lpid 2>/dev/null
 }
 
+# flood_rep: one repetition of the handshake-flood figures on the stunneld
+# path, with fresh daemons: the good peer's connect times alone, then
+# during a flood of unauthenticated handshakes from another address.
+flood_rep() {
+	stop_tunnels
+	start_tunnels
+	out=$(lg stunneld paced -n "$FLOOD_GOOD" -i 100 2>"$W/lg.err")
+	fquiet_line=$out
+	rm -f "$W/flood.stop" "$W/flood.out"
+	"$FLOODER" -t 127.0.0.2:$P_B -b 127.0.0.3 -c "$FLOOD_CONC" -s 30 \
+	    --until "$W/flood.stop" >"$W/flood.out" 2>&1 &
+	fpid=$!
+	for _ in $(seq 300); do
+		grep -q '^flooding' "$W/flood.out" && break
+		kill -0 $fpid 2>/dev/null || break
+		sleep 0.1
+	done
+	if grep -q '^flooding' "$W/flood.out"; then
+		out=$(lg stunneld paced -n "$FLOOD_GOOD" -i 100 2>>"$W/lg.err")
+	else
+		out=""
+		say "flood did not start: $(cat "$W/flood.out")"
+	fi
+	touch "$W/flood.stop"
+	wait $fpid 2>/dev/null
+	fl=$(grep '^flood:' "$W/flood.out")
+	for phase in quiet flood; do
+		if [ $phase = quiet ]; then l=$fquiet_line; else l=$out; fi
+		p50=$(field p50_ms "$l"); p99=$(field p99_ms "$l")
+		nf=$(field failed "$l")
+		if [ -n "$p50" ]; then
+			add fl_p50 $phase "$p50"; add fl_p99 $phase "$p99"
+			add fl_fail $phase "$nf"
+		else
+			add fl_p50 $phase FAIL; add fl_p99 $phase FAIL
+			add fl_fail $phase FAIL
+		fi
+		say "  good peer, $phase: ${l:-failed: $(head -2 "$W/lg.err")}"
+	done
+	# "flood: answered A refused R errors E in MS ms: H handshakes/s"
+	set -- $fl
+	if [ $# -ge 11 ] && [ "$9" -gt 0 ] 2>/dev/null; then
+		add fl_hs flood "${11}"
+		add fl_ref flood "$(awk -v r="$5" -v ms="$9" 'BEGIN { printf "%.0f", r * 1000 / ms }')"
+	else
+		add fl_hs flood FAIL; add fl_ref flood FAIL
+	fi
+	say "  $fl"
+}
+
 # --- run -------------------------------------------------------------------
 
 T_START=$(date +%s)
@@ -334,6 +391,7 @@ fi
 start_sinks
 start_tunnels
 
+if [ "$ONLY" != flood ]; then
 PATHS_A="direct stunnel4 stunneld"
 PATHS_B="direct stunneld stunnel4"
 for rep in $(seq "$REPS"); do
@@ -373,6 +431,14 @@ for rep in $(seq "$REPS"); do
 	start_tunnels
 	if [ $((rep % 2)) = 1 ]; then measure_idle stunnel4; measure_idle stunneld
 	else measure_idle stunneld; measure_idle stunnel4; fi
+done
+fi
+
+# Handshake flood: fresh daemons for each repetition, so that no
+# repetition starts with the flooder's address already limited.
+for rep in $(seq "$REPS"); do
+	say "handshake flood, repetition $rep of $REPS"
+	flood_rep
 done
 stop_tunnels
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -455,6 +521,23 @@ table() {
 	echo "  openssl speed -evp aes-128-gcm:   ${OPENSSL_GCM} (16 KiB blocks; stunnel4's library)"
 }
 
+# The handshake flood, stunneld only: the good peer alone, and during it.
+flood_table() {
+	fmt='%-40s | %-22s | %-22s\n'
+	echo "Handshake flood on stunneld's tls tunnel: tls-flood keeps $FLOOD_CONC handshakes"
+	echo "without a certificate in flight from 127.0.0.3 (each sends one ClientHello and"
+	echo "leaves once answered); the good peer (loadgen paced) makes $FLOOD_GOOD connections,"
+	echo "one per 100 ms, through the socks tunnel from 127.0.0.1: connect + SOCKS5 +"
+	echo "TLS to node B + the far end's status byte, then a 1-byte round trip."
+	printf "$fmt" "figure (median [min-max])" "good peer alone" "during the flood"
+	printf "$fmt" "----------------------------------------" "----------------------" "----------------------"
+	printf "$fmt" "good peer connect time p50 (ms)" "$(cell fl_p50 quiet)" "$(cell fl_p50 flood)"
+	printf "$fmt" "good peer connect time p99 (ms)" "$(cell fl_p99 quiet)" "$(cell fl_p99 flood)"
+	printf "$fmt" "good peer connections lost" "$(cell fl_fail quiet)" "$(cell fl_fail flood)"
+	printf "$fmt" "flood handshakes answered/s" "-" "$(cell fl_hs flood)"
+	printf "$fmt" "flood connections closed unanswered/s" "-" "$(cell fl_ref flood)"
+}
+
 {
 	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)
 	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $( [ $QUICK = 1 ] && echo QUICK || echo full ) run, source $rev"
@@ -467,7 +550,11 @@ table() {
 	    "stunneld workers per tunnel: $WORKERS"
 	echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
 	echo
-	table
+	if [ "$ONLY" != flood ]; then
+		table
+		echo
+	fi
+	flood_table
 } >"$W/table.txt"
 
 mkdir -p "$(dirname "$OUT")"

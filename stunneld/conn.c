@@ -35,6 +35,7 @@
 #include "resolve.h"
 #include "route.h"
 #include "socks5.h"
+#include "throttle.h"
 #include "tls.h"
 #include "verify.h"
 #include "worker.h"
@@ -85,6 +86,9 @@ struct conn {
 	struct socks5_request	 req;
 	size_t			 proto_p2t;	/* our own bytes (SOCKS reply, */
 	size_t			 proto_t2p;	/* status byte) in the relay counts */
+	struct throttle_key	 tkey;		/* tls mode: the client's address */
+	int			 throttled;	/* counted in w->throttle until the
+						 * handshake ends */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
@@ -100,6 +104,16 @@ conn_set_state(struct conn *c, enum conn_state state)
 	log_debug("%s: %s -> %s", c->client, conn_state_names[c->state],
 	    conn_state_names[state]);
 	c->state = state;
+}
+
+/* A tls-mode handshake has ended: the worker's throttle counts it. */
+static void
+conn_throttle_end(struct conn *c, int failed)
+{
+	if (!c->throttled)
+		return;
+	c->throttled = 0;
+	throttle_done(c->w->throttle, &c->tkey, failed, ev_now(c->w->loop));
 }
 
 /* Start or stop ${io} so that it is active exactly when ${on}. */
@@ -716,6 +730,7 @@ conn_handshake_step(struct conn *c)
 		}
 		return;
 	}
+	conn_throttle_end(c, 0);
 	log_debug("%s: authenticated %s", c->client, tls_peer(c->tls));
 	c->dial = c->w->tc->connect;
 	c->allow_one[0] = NULL;
@@ -949,6 +964,12 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_limited(&w->log_nomem, LOG_WARNING, errno, "conn_start");
+		if (w->throttle != NULL) {
+			struct throttle_key	 key;
+
+			throttle_key(sa, &key);
+			throttle_done(w->throttle, &key, 0, ev_now(w->loop));
+		}
 		close(fd);
 		return;
 	}
@@ -984,7 +1005,12 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 		conn_step(c);
 		return;
 	}
-	/* tls mode: the worker closes connections over the limit itself */
+	/* tls mode: the worker closes connections over the limit, or from
+	 * a throttled address, itself; this one is counted in progress */
+	if (w->throttle != NULL) {
+		throttle_key(sa, &c->tkey);
+		c->throttled = 1;
+	}
 	memset(&pol, 0, sizeof(pol));
 	pol.allow = w->tc->allow;
 	pol.nallow = w->tc->nallow;
@@ -1016,6 +1042,7 @@ conn_close(struct conn *c, const char *why)
 		    conn_state_names[c->state], why);
 	else
 		log_debug("%s: closed after refusal", c->client);
+	conn_throttle_end(c, 1);
 	/* stop even inactive watchers: that also clears fed events */
 	ev_io_stop(w->loop, &c->plain_r);
 	ev_io_stop(w->loop, &c->plain_w);

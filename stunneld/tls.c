@@ -51,6 +51,8 @@ struct tls {
 	int			 handshake_done;	/* ticket included */
 	int			 ticket_alone;	/* server: tx holds only the ticket */
 	int			 ticket_arrived;	/* client: not yet in the cache */
+	int			 ticket_again;	/* client: TLS 1.2, resumed: the
+						 * ticket used stays good */
 	struct verify_policy	 pol;
 	int			 verified;
 	time_t			 peer_not_after;	/* the verified chain expires */
@@ -268,7 +270,7 @@ tls_set_error(struct tls *t, int ret)
 	    ret == GNUTLS_E_UNEXPECTED_PACKET ||
 	    ret == GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
 		snprintf(t->error, sizeof(t->error),
-		    "peer does not speak TLS 1.3 as configured (%s)",
+		    "peer speaks no TLS version the priority allows (%s)",
 		    gnutls_strerror(ret));
 	else
 		snprintf(t->error, sizeof(t->error), "%s",
@@ -341,21 +343,22 @@ tls_ticket_cb(gnutls_session_t session, unsigned int htype, unsigned int when,
 	return (0);
 }
 
-/* A client that got a ticket keeps it for its next connection there. */
+/* A client that got a ticket (or, TLS 1.2, resumed with one that stays
+ * good) keeps it for its next connection there. */
 static void
 tls_cache_store(struct tls *t)
 {
 	gnutls_datum_t	 data;
-	int		 i;
+	int		 again = t->ticket_again, i;
 
 	/* at once: the next connection to the same place may start
 	 * before this one ends */
-	if (!t->ticket_arrived)
+	if (!t->ticket_arrived && !again)
 		return;
-	t->ticket_arrived = 0;
+	t->ticket_arrived = t->ticket_again = 0;
 	if (t->cache == NULL || !t->established ||
-	    !(gnutls_session_get_flags(t->session) &
-	    GNUTLS_SFLAGS_SESSION_TICKET) ||
+	    (!again && !(gnutls_session_get_flags(t->session) &
+	    GNUTLS_SFLAGS_SESSION_TICKET)) ||
 	    gnutls_session_get_data2(t->session, &data) < 0)
 		return;
 	i = tls_cache_slot(t->cache, t->cache_key, 1);
@@ -384,7 +387,8 @@ tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto err0;
-	/* Tickets go only to stunneld peers (see tls_handshake()).  A
+	/* TLS 1.3 tickets go only to stunneld peers (see tls_handshake();
+	 * a TLS 1.2 ticket is part of the handshake, for any peer).  A
 	 * client sends a key share for its first group only (X25519 by
 	 * default), not also one for P-256 that a stunneld peer never
 	 * uses; a server that wants another group asks for it (one more
@@ -482,7 +486,7 @@ tls_handshake(struct tls *t)
 static int
 tls_handshake_step(struct tls *t)
 {
-	int	 ret;
+	int	 ret, tls13;
 
 	if (t->ticket_pending) {
 		/* A session ticket for a stunneld peer, sent right after the
@@ -519,9 +523,21 @@ tls_handshake_step(struct tls *t)
 			return (TLS_FAILED);
 		}
 		t->established = 1;
-		if (t->server && tls_peer_is_stunneld(t)) {
+		tls13 = gnutls_protocol_get_version(t->session) ==
+		    GNUTLS_TLS1_3;
+		if (t->server && tls13 && tls_peer_is_stunneld(t)) {
 			t->ticket_pending = 1;
 			return (tls_handshake_step(t));
+		}
+		if (!t->server) {
+			/* A TLS 1.2 ticket comes inside the handshake, and a
+			 * TLS 1.2 server renews none when a session resumes
+			 * (RFC 5077 lets the client use it again): keep the
+			 * one used, or the next connection would make a
+			 * full handshake. */
+			t->ticket_again = !tls13 &&
+			    gnutls_session_is_resumed(t->session);
+			tls_cache_store(t);
 		}
 		return (TLS_OK);
 	}
@@ -704,8 +720,14 @@ tls_describe(struct tls *t, char *buf, size_t len)
 
 	const char *group = gnutls_group_get_name(gnutls_group_get(t->session));
 
-	/* a resumed session's description leaves out its key exchange */
-	if (gnutls_session_is_resumed(t->session))
+	/* a resumed session's description leaves out its key exchange;
+	 * a resumed TLS 1.2 session makes none (it keeps the first
+	 * session's master secret), whatever group the description names */
+	if (gnutls_session_is_resumed(t->session) &&
+	    gnutls_protocol_get_version(t->session) != GNUTLS_TLS1_3)
+		snprintf(buf, len, "%s, resumed, no new key exchange",
+		    desc != NULL ? desc : "?");
+	else if (gnutls_session_is_resumed(t->session))
 		snprintf(buf, len, "%s, resumed, key exchange %s",
 		    desc != NULL ? desc : "?", group != NULL ? group : "none");
 	else

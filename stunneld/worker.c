@@ -16,12 +16,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conn.h"
 #include "creds.h"
 #include "ipc.h"
 #include "log.h"
 #include "resolve.h"
 #include "sandbox.h"
+#include "throttle.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -161,9 +163,30 @@ worker_log_overflow(struct worker *w)
 	    (unsigned long long)n, n == 1 ? "" : "s");
 }
 
+/* Log connections the throttle closed, at most once a second. */
+static void
+worker_log_throttled(struct worker *w, const struct sockaddr *sa)
+{
+	char		 who[ADDR_STRLEN], *colon;
+	uint64_t	 n;
+
+	if (!log_limit_pass(&w->log_throttled, log_clock_ms(), &n))
+		return;
+	n++;
+	/* the address without its port: the throttle counts per address */
+	addr_format(sa, who, sizeof(who));
+	if ((colon = strrchr(who, ':')) != NULL)
+		*colon = '\0';
+	log_warnx("closed %llu new connection%s at once from addresses "
+	    "whose handshakes keep failing, the last from %s (at most %d "
+	    "handshakes in progress per such address)",
+	    (unsigned long long)n, n == 1 ? "" : "s", who, THROTTLE_INFLIGHT);
+}
+
 /*
  * Accept up to ${n} connections and start them, or refuse them at the
- * limit.  Return 0, or -1 if accepting is paused (out of descriptors).
+ * limit or, in a tls tunnel, when their address is throttled.  Return 0,
+ * or -1 if accepting is paused (out of descriptors).
  */
 static int
 worker_accept(struct worker *w, int n)
@@ -202,6 +225,21 @@ worker_accept(struct worker *w, int n)
 			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
 			worker_log_overflow(w);
 			continue;
+		}
+		if (w->throttle != NULL) {
+			struct throttle_key	 key;
+
+			throttle_key((struct sockaddr *)&ss, &key);
+			if (!throttle_admit(w->throttle, &key,
+			    ev_now(w->loop))) {
+				/* Before any TLS work, as at the limit: its
+				 * handshakes would only keep us signing for
+				 * it while good peers wait. */
+				close(fd);
+				w->handshakes_failed++;
+				worker_log_throttled(w, (struct sockaddr *)&ss);
+				continue;
+			}
 		}
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
 	}
@@ -488,8 +526,9 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		return (1);
 	}
 	if ((w.resolver = resolver_new(w.loop)) == NULL ||
-	    (w.tls_cache = tls_cache_new()) == NULL) {
-		log_warnx("cannot create resolver or session cache");
+	    (w.tls_cache = tls_cache_new()) == NULL ||
+	    (tc->mode == TUNNEL_TLS && (w.throttle = throttle_new()) == NULL)) {
+		log_warnx("cannot create resolver, session cache or throttle");
 		return (1);
 	}
 	if (conf->sandbox && sandbox_enter() != 0) {
@@ -539,6 +578,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	ev_run(w.loop, 0);
 
 	log_info("stopped");
+	throttle_free(w.throttle);
 	tls_cache_free(w.tls_cache);
 	creds_unref(w.creds);
 	return (0);

@@ -19,6 +19,7 @@ struct conn;
 struct creds;
 struct ipc;
 struct resolver;
+struct throttle;
 struct tls_cache;
 
 struct worker {
@@ -44,6 +45,7 @@ struct worker {
 	ev_periodic		 expiry_w;	/* the next one */
 	struct resolver		*resolver;
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
+	struct throttle		*throttle;	/* tls mode: handshakes per address */
 	struct conn		*conns;
 	unsigned int		 nconns;
 	int			 draining;
@@ -55,6 +57,7 @@ struct worker {
 	struct log_limit	 log_accept;
 	struct log_limit	 log_overflow;
 	struct log_limit	 log_nomem;
+	struct log_limit	 log_throttled;
 	uint64_t		 bytes_in;	/* from the plaintext side */
 	uint64_t		 bytes_out;	/* to the plaintext side */
 };

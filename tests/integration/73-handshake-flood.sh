@@ -1,0 +1,95 @@
+#!/bin/sh
+# A flood of active, unauthenticated TLS handshakes does not lock out a
+# good peer.  tls-flood keeps 200 handshakes in flight against node B's
+# tls tunnel from 127.0.0.3, each sending a ClientHello and leaving once
+# node B has answered (signed) it, without a certificate, for at most 30 s.
+# (Fewer than node B's max_connections, 256: in a flood's first moments,
+# before its address is limited, a bigger one can fill the tunnel, and a
+# connection that arrives then is closed at the limit; that is not what
+# this test is about.)
+# Node B limits that address once its handshakes keep failing; meanwhile
+# a legitimate peer connects through node A (from 127.0.0.1) once per
+# 100 ms and exchanges a little data, and every one of its connections
+# must succeed.  No timing is asserted (make bench measures the connect
+# times); the flooder's address, and only it, must have been limited.
+. "$(dirname "$0")/lib.sh"
+
+NGOOD=40
+# 200 flood sockets here, as many in node B.
+ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 600 ] ||
+    skip "cannot raise the fd limit to 600 (hard limit $(ulimit -Hn))"
+
+pki_ca ca
+pki_cert ca node-a --ip 127.0.0.1 --dns node-a
+pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+PA=$(port_free); PB=$(port_free); PE=$(port_free)
+start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
+wait_port 127.0.0.1 $PE || die "echo server did not start"
+conf_global b node-b ca
+sed -i 's/^log_level = "debug";/log_level = "info";/' "$T/b.conf"
+cat >>"$T/b.conf" <<EOF
+tunnels = {
+	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE"; };
+};
+EOF
+conf_global a node-a ca
+cat >>"$T/a.conf" <<EOF
+tunnels = { p2p_out = { mode = "socks"; listen = "127.0.0.1:$PA"; }; };
+EOF
+start_stunneld b "$T/b.conf" || die "node B did not start"
+start_stunneld a "$T/a.conf" || die "node A did not start"
+SC="$HELPERS/socks-client"
+
+# good N: one connection of the good peer; "ok" or why not.
+good() {
+	out=$("$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes 1000 \
+	    --timeout 30 2>&1)
+	case $out in
+	*"reply 0x00"*"sent 1000 received 1000 match"*) echo ok ;;
+	*)	echo "connection $1: $(printf '%s' "$out" | tr '\n' '|')" ;;
+	esac
+}
+[ "$(good 0)" = ok ] || die "the good peer does not connect before the flood"
+
+# The flood, bounded by count and time (it stops by itself), and told to
+# stop once the good peer is done.
+start_bg flood "$HELPERS/tls-flood" -t 127.0.0.2:$PB -b 127.0.0.3 -c 200 \
+    -n 1000000 -s 30 --until "$T/stop-flood"
+flood_pid=$(cat "$T/flood.pid")
+# 100 handshakes answered: the flood is on.
+wait_log flood '^flooding' 300 || die "the flood did not get going"
+
+i=1
+bad=0
+during=0
+while [ "$i" -le "$NGOOD" ]; do
+	r=$(good "$i")
+	if [ "$r" != ok ]; then
+		fail "$r"
+		bad=$((bad + 1))
+	fi
+	kill -0 "$flood_pid" 2>/dev/null && during=$((during + 1))
+	sleep 0.1	# pacing, not a wait for an outcome
+	i=$((i + 1))
+done
+touch "$T/stop-flood"
+wait "$flood_pid"
+note "$(grep '^flood:' "$T/flood.log")"
+note "$during of $NGOOD good connections ended while the flood was still running"
+[ "$bad" -eq 0 ] && ok "all $NGOOD good connections succeeded during the flood"
+[ "$during" -gt 0 ] || fail "the flood ended before the good peer connected"
+
+# Node B limited the flooder once enough of its handshakes had failed;
+# only it, and node A refused nothing.
+grep -q 'keep failing, the last from 127\.0\.0\.3 ' "$T/b.log" ||
+    fail "node B never limited the flooding address"
+grep -q 'keep failing, the last from 127\.0\.0\.1 ' "$T/b.log" &&
+    fail "node B limited the good peer's address"
+grep -q 'refused (SOCKS reply' "$T/a.log" &&
+    fail "node A refused a good connection: $(grep 'refused (SOCKS reply' "$T/a.log" | head -3)"
+
+# After the flood the tunnel serves as before.
+[ "$(good after)" = ok ] && ok "a good connection after the flood" ||
+    fail "no good connection after the flood"
+done_test
