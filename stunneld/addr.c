@@ -232,3 +232,58 @@ addr_format_hp(const struct hostport *hp, char *buf, size_t len)
 	    port);
 	return (buf);
 }
+
+/**
+ * addr_loopback_for(peer, src): the loopback address from which a tls
+ * tunnel connects to a local target for a peer at ${peer}, in ${src}
+ * (port 0): 127.B.C.D for an IPv4 peer A.B.C.D (also IPv4-mapped IPv6),
+ * 127.x.y.z from a hash of the address for other IPv6 peers.  Return 0,
+ * or -1 if the peer is itself on loopback or maps to 127.0.0.0, 127.0.0.1
+ * or 127.255.255.255 (then connect from the default address).
+ */
+int
+addr_loopback_for(const struct sockaddr *peer, struct sockaddr_in *src)
+{
+	const uint8_t	*b;
+	uint8_t		 low[3];
+	uint32_t	 h;
+	size_t		 i;
+
+	if (peer->sa_family == AF_INET) {
+		b = (const uint8_t *)
+		    &((const struct sockaddr_in *)peer)->sin_addr.s_addr;
+		if (b[0] == 127)
+			return (-1);
+		memcpy(low, b + 1, 3);
+	} else if (peer->sa_family == AF_INET6) {
+		const struct in6_addr *a6 =
+		    &((const struct sockaddr_in6 *)peer)->sin6_addr;
+
+		b = a6->s6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a6))
+			return (-1);
+		if (IN6_IS_ADDR_V4MAPPED(a6)) {
+			if (b[12] == 127)
+				return (-1);
+			memcpy(low, b + 13, 3);
+		} else {
+			/* FNV-1a: 24 bits of the whole address */
+			for (h = 2166136261u, i = 0; i < 16; i++)
+				h = (h ^ b[i]) * 16777619u;
+			low[0] = (uint8_t)(h >> 16);
+			low[1] = (uint8_t)(h >> 8);
+			low[2] = (uint8_t)h;
+		}
+	} else
+		return (-1);
+	/* 127.0.0.1 is the default anyway; 127.0.0.0 and 127.255.255.255
+	 * are the network and broadcast addresses of lo's 127.0.0.1/8 */
+	if ((low[0] == 0 && low[1] == 0 && low[2] <= 1) ||
+	    (low[0] == 255 && low[1] == 255 && low[2] == 255))
+		return (-1);
+	memset(src, 0, sizeof(*src));
+	src->sin_family = AF_INET;
+	src->sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)low[0] << 16 |
+	    (uint32_t)low[1] << 8 | low[2]);
+	return (0);
+}

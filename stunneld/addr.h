@@ -54,4 +54,14 @@ char	*addr_format(const struct sockaddr *sa, char *buf, size_t len);
  */
 char	*addr_format_hp(const struct hostport *hp, char *buf, size_t len);
 
+/**
+ * addr_loopback_for(peer, src): the loopback address from which a tls
+ * tunnel connects to a local target for a peer at ${peer}, in ${src}
+ * (port 0): 127.B.C.D for an IPv4 peer A.B.C.D (also IPv4-mapped IPv6),
+ * 127.x.y.z from a hash of the address for other IPv6 peers.  Return 0,
+ * or -1 if the peer is itself on loopback or maps to 127.0.0.0, 127.0.0.1
+ * or 127.255.255.255 (then connect from the default address).
+ */
+int	addr_loopback_for(const struct sockaddr *peer, struct sockaddr_in *src);
+
 #endif /* !ADDR_H */

@@ -70,7 +70,7 @@ static const char *const cf_tls_keys[] = {
 static const char *const cf_tunnel_keys[] = {
 	"mode", "listen", "connect", "routes", "allow", "socks_auth", "tls",
 	"max_connections", "handshake_timeout", "connect_timeout",
-	"idle_timeout", "workers", NULL
+	"idle_timeout", "workers", "loopback_per_peer", NULL
 };
 static const char *const cf_route_keys[] = {
 	"match", "connect", "peer", "deny", NULL
@@ -296,6 +296,25 @@ cf_uint(struct cf *cf, const config_setting_t *g, const char *name,
 	return (0);
 }
 
+/*
+ * Look up boolean ${name} in group ${g}; if present store it in ${val}.
+ * Return 0, or -1 (reported).
+ */
+static int
+cf_bool(struct cf *cf, const config_setting_t *g, const char *name, int *val)
+{
+	const config_setting_t	*s;
+
+	if ((s = config_setting_get_member(g, name)) == NULL)
+		return (0);
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cf_err(cf, s, "\"%s\" must be a boolean", name);
+		return (-1);
+	}
+	*val = config_setting_get_bool(s);
+	return (0);
+}
+
 /* Look up group ${name} in ${g}: 1 and ${sp} if present, 0 absent, -1 bad. */
 static int
 cf_group(struct cf *cf, const config_setting_t *g, const char *name,
@@ -463,12 +482,7 @@ cf_tls(struct cf *cf, const config_setting_t *g, struct tls_conf *t)
 	cf_file_key(cf, g, "key", 1, &t->key, &t->key_line);
 	cf_file_key(cf, g, "ca", 1, &t->ca, &t->ca_line);
 	cf_file_key(cf, g, "crl", 1, &t->crl, &t->crl_line);
-	if ((s = config_setting_get_member(g, "crl_strict")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			cf_err(cf, s, "\"crl_strict\" must be a boolean");
-		else
-			t->crl_strict = config_setting_get_bool(s);
-	}
+	cf_bool(cf, g, "crl_strict", &t->crl_strict);
 	if (cf_string(cf, g, "priority", &val, &s) == 1) {
 		if ((p = strdup(val)) == NULL) {
 			cf_nomem(cf, s);
@@ -713,6 +727,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 	tc->connect_timeout = 5;
 	tc->idle_timeout = 0;
 	tc->workers = 1;
+	tc->loopback_per_peer = 1;
 	if (cf_tls_copy(&tc->tls, gtls) != 0)
 		cf_nomem(cf, g);
 
@@ -746,6 +761,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			    "tunnels");
 		if ((s = config_setting_get_member(g, "allow")) != NULL)
 			cf_allow(cf, s, tc);
+		cf_bool(cf, g, "loopback_per_peer", &tc->loopback_per_peer);
 	} else if (rc == 1 && tc->mode == TUNNEL_SOCKS) {
 		if ((s = config_setting_get_member(g, "connect")) != NULL)
 			cf_err(cf, s, "\"connect\" is only for tls tunnels "
@@ -757,6 +773,10 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			cf_routes(cf, s, tc);
 		if (cf_group(cf, g, "socks_auth", &s) == 1)
 			cf_socks_auth(cf, s, tc);
+		if ((s = config_setting_get_member(g, "loopback_per_peer")) !=
+		    NULL)
+			cf_err(cf, s, "\"loopback_per_peer\" is only for tls "
+			    "tunnels");
 	}
 
 	if (cf_group(cf, g, "tls", &s) == 1)
@@ -913,12 +933,7 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 	conf->shutdown_timeout = 10;
 	cf_uint(cf, root, "shutdown_timeout", 0, 3600, &conf->shutdown_timeout);
 	conf->sandbox = 1;
-	if ((s = config_setting_get_member(root, "sandbox")) != NULL) {
-		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-			cf_err(cf, s, "\"sandbox\" must be a boolean");
-		else
-			conf->sandbox = config_setting_get_bool(s);
-	}
+	cf_bool(cf, root, "sandbox", &conf->sandbox);
 
 	if (cf_group(cf, root, "tls", &g) == 1)
 		cf_tls(cf, g, &gtls);
@@ -1193,7 +1208,8 @@ conf_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	    a->handshake_timeout != b->handshake_timeout ||
 	    a->connect_timeout != b->connect_timeout ||
 	    a->idle_timeout != b->idle_timeout ||
-	    a->workers != b->workers)
+	    a->workers != b->workers ||
+	    a->loopback_per_peer != b->loopback_per_peer)
 		return (0);
 	for (i = 0; i < a->nroutes; i++) {
 		const struct route_conf *ra = &a->routes[i], *rb = &b->routes[i];

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -89,6 +90,9 @@ struct conn {
 	struct throttle_key	 tkey;		/* tls mode: the client's address */
 	int			 throttled;	/* counted in w->throttle until the
 						 * handshake ends */
+	struct sockaddr_in	 source;	/* tls mode: to a loopback target,
+						 * connect from here (family 0:
+						 * from the default address) */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
@@ -397,6 +401,32 @@ conn_connected(struct conn *c)
 	}
 }
 
+/*
+ * A peer's connection to a loopback target comes from its own loopback
+ * address (addr_loopback_for()): a node such as multichaind that tells
+ * peers apart by address:port would otherwise see every peer as
+ * 127.0.0.1 and drop all but one as duplicates.  If that address cannot
+ * be had, the connection goes on from the default one.
+ */
+static void
+conn_bind_source(struct conn *c, const struct sockaddr *to)
+{
+	const struct sockaddr_in *to4 = (const struct sockaddr_in *)to;
+	int	 one = 1;
+
+	if (c->source.sin_family != AF_INET || to->sa_family != AF_INET ||
+	    (ntohl(to4->sin_addr.s_addr) >> 24) != 127)
+		return;
+	/* the port is chosen at connect(), per destination: no shortage */
+	(void)setsockopt(c->dial_fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+	    &one, sizeof(one));
+	if (bind(c->dial_fd, (const struct sockaddr *)&c->source,
+	    sizeof(c->source)) != 0)
+		log_limited(&c->w->log_source, LOG_WARNING, errno,
+		    "%s: cannot connect from its loopback address %s",
+		    c->client, inet_ntoa(c->source.sin_addr));
+}
+
 /* Try the next address; ${last_err} is why the previous one failed. */
 static void
 conn_connect_next(struct conn *c, int last_err)
@@ -446,6 +476,7 @@ conn_connect_next(struct conn *c, int last_err)
 			continue;
 		}
 		conn_bind_watchers(c);
+		conn_bind_source(c, sa);
 		if (connect(c->dial_fd, sa, sslen) == 0) {
 			conn_connected(c);
 			return;
@@ -1011,6 +1042,8 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 		throttle_key(sa, &c->tkey);
 		c->throttled = 1;
 	}
+	if (w->tc->loopback_per_peer && addr_loopback_for(sa, &c->source) != 0)
+		c->source.sin_family = 0;
 	memset(&pol, 0, sizeof(pol));
 	pol.allow = w->tc->allow;
 	pol.nallow = w->tc->nallow;

@@ -68,6 +68,9 @@ struct tunnel_conf {
 	unsigned int		 handshake_timeout;	/* seconds */
 	unsigned int		 connect_timeout;	/* seconds */
 	unsigned int		 idle_timeout;		/* seconds, 0 = none */
+	int			 loopback_per_peer;	/* tls mode: connect to a
+							 * loopback target from
+							 * 127.x.y.z of the peer */
 };
 
 struct sd_conf {

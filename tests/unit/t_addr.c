@@ -224,6 +224,54 @@ test_format(void)
 	CHECK(strcmp(buf + SD_HOST_MAX, ":65535") == 0);
 }
 
+/* Put ${text} (an IPv4 or IPv6 literal) into ${ss}. */
+static const struct sockaddr *
+sa_of(const char *text, struct sockaddr_storage *ss)
+{
+	socklen_t	 len;
+
+	CHECK(addr_numeric(text, 7447, ss, &len) == 0);
+	return ((const struct sockaddr *)ss);
+}
+
+/* The loopback source of a peer: readable for IPv4, stable for IPv6. */
+static void
+test_loopback_for(void)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	 src, again;
+	char			 buf[ADDR_STRLEN];
+
+	CHECK(addr_loopback_for(sa_of("10.77.0.2", &ss), &src) == 0);
+	CHECK_STR(addr_format((struct sockaddr *)&src, buf, sizeof(buf)),
+	    "127.77.0.2:0");
+	CHECK(addr_loopback_for(sa_of("192.168.1.20", &ss), &src) == 0);
+	CHECK_STR(addr_format((struct sockaddr *)&src, buf, sizeof(buf)),
+	    "127.168.1.20:0");
+	CHECK(addr_loopback_for(sa_of("::ffff:10.1.2.3", &ss), &src) == 0);
+	CHECK_STR(addr_format((struct sockaddr *)&src, buf, sizeof(buf)),
+	    "127.1.2.3:0");
+	CHECK(addr_loopback_for(sa_of("10.0.0.7", &ss), &src) == 0);
+	CHECK_STR(addr_format((struct sockaddr *)&src, buf, sizeof(buf)),
+	    "127.0.0.7:0");
+	/* the peer on loopback itself, or lo's own 127.0.0.0/1/255.255.255 */
+	CHECK(addr_loopback_for(sa_of("127.0.0.2", &ss), &src) == -1);
+	CHECK(addr_loopback_for(sa_of("::1", &ss), &src) == -1);
+	CHECK(addr_loopback_for(sa_of("::ffff:127.0.0.1", &ss), &src) == -1);
+	CHECK(addr_loopback_for(sa_of("10.0.0.1", &ss), &src) == -1);
+	CHECK(addr_loopback_for(sa_of("10.0.0.0", &ss), &src) == -1);
+	CHECK(addr_loopback_for(sa_of("10.255.255.255", &ss), &src) == -1);
+	/* IPv6: the same peer always maps alike, two peers apart */
+	if (addr_loopback_for(sa_of("2001:db8::2", &ss), &src) == 0) {
+		CHECK((ntohl(src.sin_addr.s_addr) >> 24) == 127);
+		CHECK(addr_loopback_for(sa_of("2001:db8::2", &ss), &again) == 0);
+		CHECK(src.sin_addr.s_addr == again.sin_addr.s_addr);
+		if (addr_loopback_for(sa_of("2001:db8::3", &ss), &again) == 0)
+			CHECK(src.sin_addr.s_addr != again.sin_addr.s_addr);
+	} else
+		CHECK(0);
+}
+
 int
 main(void)
 {
@@ -231,5 +279,6 @@ main(void)
 	test_numeric();
 	test_same_host();
 	test_format();
+	test_loopback_for();
 	TEST_DONE();
 }

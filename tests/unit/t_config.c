@@ -331,6 +331,11 @@ test_crl_strict(void)
 		flipped.tls.crl_strict = 0;
 		CHECK(conf_tunnel_equal(&conf->tunnels[0], &conf->tunnels[0]));
 		CHECK(!conf_tunnel_equal(&conf->tunnels[0], &flipped));
+		/* on by default; turning it off restarts the tunnel too */
+		CHECK(conf->tunnels[0].loopback_per_peer == 1);
+		flipped = conf->tunnels[0];
+		flipped.loopback_per_peer = 0;
+		CHECK(!conf_tunnel_equal(&conf->tunnels[0], &flipped));
 	}
 	conf_free(conf);
 }
@@ -474,8 +479,10 @@ test_bad(void)
 		"4: tunnel \"a\": a tls tunnel needs \"connect\"",
 		"7: \"routes\" is only for socks tunnels",
 		"8: \"socks_auth\" is only for socks tunnels",
-		"13: \"connect\" is only for tls tunnels (use \"routes\")",
-		"14: \"allow\" is only for tls tunnels (use a route's \"peer\")",
+		"9: \"loopback_per_peer\" must be a boolean",
+		"14: \"connect\" is only for tls tunnels (use \"routes\")",
+		"15: \"allow\" is only for tls tunnels (use a route's \"peer\")",
+		"16: \"loopback_per_peer\" is only for tls tunnels",
 		NULL
 	};
 	static const char *const socksauth[] = {
