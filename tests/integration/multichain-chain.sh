@@ -17,8 +17,9 @@
 # the first daemon starts.  Then, one after the other, each waited for as
 # an event (RPC polled, bounded):
 #   1. every node lists the other two as peers, and still does in each of
-#      ten samples a second apart; block counts agree as alpha mines (with
-#      today's stunneld the samples fail: see the comment at the check);
+#      ten samples a second apart with no link dropped; block counts agree
+#      as alpha mines (with today's stunneld the drops fail it: see the
+#      comment at the check);
 #   2. a stream item published on beta reaches alpha and gamma;
 #   3. the capture holds TLS only: no MultiChain magic, no message names,
 #      no packet but TCP to port 7447;
@@ -335,12 +336,16 @@ else
 	fail "$FAULT: no common best block at height >= $(( h0 + 3 )): $(for n in $NODES; do printf '%s %s ' $n "$(count $n)"; done)"
 fi
 
-# The mesh must also stay up: ten samples a second apart, each pair linked
-# (each lists the other) in every one.  multichaind sees every tunneled
-# inbound peer come from 127.0.0.1 and, trusting it, records it as
-# 127.0.0.1:PORT (its "Wrong address reported in version message"); with
-# the same PORT on every node all inbound peers are one address to it, and
-# it keeps one ("Duplicate connection to 127.0.0.1:7447, disconnecting").
+# The mesh must also stay up: over ten samples a second apart, each pair
+# linked (each lists the other) in every one, and no link dropped.
+# multichaind sees every tunneled inbound peer come from 127.0.0.1 and,
+# trusting that, records it as 127.0.0.1:PORT ("Wrong address reported in
+# version message"); with the same PORT on every node all its inbound
+# peers are one address, and it keeps one ("Duplicate connection to
+# 127.0.0.1:7447, disconnecting peer N", a second or two apart).  The
+# peers it dials itself stay, so the samples alone can miss it: the drops
+# are counted.  Fails with today's stunneld, which connects to multichaind
+# from 127.0.0.1 for every peer; passes with a P2P port per node.
 PAIRS="alpha:beta alpha:gamma beta:gamma"
 for pr in $PAIRS; do
 	echo 0 >"$T/linked-${pr%:*}-${pr#*:}"
@@ -364,11 +369,12 @@ for pr in $PAIRS; do
 	line="$line ${pr%:*}-${pr#*:} $k/10;"
 	[ "$k" -eq 10 ] || stable=0
 done
+[ "$dup1" -eq "$dup0" ] || stable=0
 for n in $NODES; do
 	line="$line $n [$(links $n)]"
 done
 if [ "$stable" -eq 1 ]; then
-	ok "$FAULT: the mesh stays up over 10 samples:$line; $(( dup1 - dup0 )) duplicate-connection drops meanwhile"
+	ok "$FAULT: the mesh stays up over 10 samples:$line; no link dropped"
 else
 	fail "$FAULT: the mesh does not stay up (pair linked in samples):$line; multichaind dropped $(( dup1 - dup0 )) links as 'Duplicate connection to 127.0.0.1:7447' meanwhile"
 fi
