@@ -6,8 +6,10 @@
 # From the top of the source tree: ./autogen.sh; a normal build and
 # "make check" in build/; a sanitizer build (ASan + UBSan, clang when it
 # can link sanitized programs, else gcc) and "make check" in build-asan/;
-# "make distcheck" in build/.  Every automake test result (the .trs files)
-# of both build directories counts, plus one result for distcheck.  A step
+# "make distcheck" in build/, then "make fuzz" and "make check-multichain"
+# (real MultiChain nodes) there.  Every automake test result (the .trs
+# files) of both build directories counts, plus one result each for
+# distcheck, fuzz and check-multichain.  A step
 # that fails before its tests could run (autogen, configure, make) counts
 # as one failure named after the step.  The log of each step is kept in
 # build*/run-suite-STEP.log; a failing test's own log is in its .log file
@@ -189,6 +191,29 @@ if step "$root" autogen ./autogen.sh; then
 	else
 		say "fuzzing skipped: no clang that links sanitized programs"
 		skipped=$((skipped + 1))
+	fi
+
+	# Real MultiChain nodes through stunneld (make check-multichain),
+	# bounded: one result, a skip where the MultiChain binaries or their
+	# libraries are missing (the target then exits 0 after a SKIP line).
+	if [ "$build_ok" -eq 1 ]; then
+		if step "$build" multichain timeout 1500 make check-multichain; then
+			why=$(grep -a '^multichain-chain: SKIP:' \
+			    "$build/run-suite-multichain.log" | tail -1)
+			if [ -n "$why" ]; then
+				say "${why#multichain-chain: }"
+				skipped=$((skipped + 1))
+				skips+=("check-multichain")
+			else
+				passed=$((passed + 1))
+			fi
+		else
+			fail "build: make check-multichain" \
+			    "$build/run-suite-multichain.log"
+		fi
+	else
+		fail "build: make check-multichain (not run: configure failed)" \
+		    "$build/run-suite-configure.log"
 	fi
 else
 	mv -f "$root/run-suite-autogen.log" "$build/"
