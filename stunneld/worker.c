@@ -89,21 +89,6 @@ worker_accept_queue(const struct worker *w)
 	return (ti.tcpi_unacked);
 }
 
-/* Log refusals at the connection limit, at most once a second, each
- * line with the number refused since the last one. */
-static void
-worker_log_overflow(struct worker *w)
-{
-	uint64_t	 n;
-
-	if (!log_limit_pass(&w->log_overflow, log_clock_ms(), &n))
-		return;
-	n++;
-	log_warnx("max_connections (%u) reached: closed %llu new "
-	    "connection%s at once", w->tc->max_connections,
-	    (unsigned long long)n, n == 1 ? "" : "s");
-}
-
 /*
  * Accept up to ${n} connections and start them, or refuse them at the
  * limit.  Return 0, or -1 if accepting is paused (out of descriptors).
@@ -124,7 +109,7 @@ worker_accept(struct worker *w, int n)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* pause, or libev calls us again at once */
-				log_limited(&w->log_accept, LOG_WARNING, errno,
+				log_limited(&w->log_pause, LOG_WARNING, errno,
 				    "accept paused");
 				ev_io_stop(w->loop, &w->accept_w);
 				ev_timer_set(&w->accept_pause, 1., 0.);
@@ -143,7 +128,9 @@ worker_accept(struct worker *w, int n)
 			close(fd);
 			w->handshakes_failed += w->tc->mode == TUNNEL_TLS;
 			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
-			worker_log_overflow(w);
+			log_limited(&w->log_overflow, LOG_WARNING, -1,
+			    "max_connections (%u) reached: closed a new "
+			    "connection", max);
 			continue;
 		}
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
@@ -473,9 +460,11 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	    creds_subject(w.creds),
 	    (long)((creds_not_after(w.creds) - time(NULL)) / 86400));
 	worker_crl_watch(&w);
+	log_limit_attach(w.loop);
 	ev_run(w.loop, 0);
 
 	log_info("stopped");
+	log_limit_detach(1);
 	tls_cache_free(w.tls_cache);
 	creds_unref(w.creds);
 	return (0);
