@@ -261,7 +261,10 @@ log_limited(struct log_limit *ll, int pri, int err, const char *fmt, ...)
 	errno = saved;
 }
 
-/** log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at ${now_ms} on log_clock_ms()'s clock. */
+/**
+ * log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at
+ * ${now_ms} on log_clock_ms()'s clock.
+ */
 void
 log_limited_at(struct log_limit *ll, int64_t now_ms, int pri, int err,
     const char *fmt, ...)

@@ -69,7 +69,10 @@ int	log_limit_pass(struct log_limit *ll, int64_t now_ms, uint64_t *suppressed);
  */
 void	log_limited(struct log_limit *, int, int, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
-/** log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at ${now_ms} on log_clock_ms()'s clock. */
+/**
+ * log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at
+ * ${now_ms} on log_clock_ms()'s clock.
+ */
 void	log_limited_at(struct log_limit *, int64_t, int, int, const char *, ...)
 	    __attribute__((format(printf, 5, 6)));
 /**
