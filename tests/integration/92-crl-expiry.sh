@@ -10,8 +10,8 @@
 # update passes while B runs: the warning comes at that moment, status
 # turns to expired, and new links are refused.
 #
-# The CRLs are made by certtool from the CA that stunnelctl wrote, with
-# the next update chosen to the second.
+# The out-of-date CRLs are made by certtool from the CA that stunnelctl
+# wrote, with the next update chosen to the second.
 . "$(dirname "$0")/lib.sh"
 need certtool
 CTL=$top_builddir/ctl/stunnelctl
@@ -61,20 +61,8 @@ node_conf() {
 	a)	tun="p2p_out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\";
 		    tls = { $5 }; };" ;;
 	esac
-	cat >"$T/$1.conf" <<EOF
-control_socket = "$T/$1.sock";
-pid_file = "$T/$1.pidfile";
-log_level = "debug";
-shutdown_timeout = 2;
-tls = {
-	cert = "$T/$2.crt";
-	key = "$T/$2.key";
-	ca = "$T/ca.crt";
-	crl = "$3";
-	crl_strict = $4;
-};
-tunnels = { $tun };
-EOF
+	conf_global "$1" "$2" ca "crl = \"$3\"; crl_strict = $4;"
+	echo "tunnels = { $tun };" >>"$T/$1.conf"
 }
 
 # restart NAME LOGNAME: (re)start node NAME, logging to $T/LOGNAME.log.
