@@ -356,6 +356,7 @@ worker_ipc_close_cb(struct ipc *c, const char *why, void *arg)
 	(void)c;
 	(void)arg;
 	log_warnx("supervisor went away (%s); exiting", why);
+	log_limit_detach(1);
 	_exit(1);
 }
 
