@@ -322,6 +322,8 @@ log_limit_attach(struct ev_loop *loop)
 {
 	int64_t	 ms;
 
+	if (log_loop != NULL)
+		ev_timer_stop(log_loop, &log_timer);
 	log_loop = loop;
 	ev_timer_init(&log_timer, log_limit_timer_cb, 0., 0.);
 	if ((ms = log_limit_flush(log_clock_ms())) >= 0) {
