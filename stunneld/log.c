@@ -153,8 +153,8 @@ log_lines(int pri, const char *prefix, const char *text)
 	}
 }
 
-/** log_clock_ms(): milliseconds on the monotonic clock, for log_limit_pass(). */
-int64_t
+/* Milliseconds on the monotonic clock, for log_limit_pass(). */
+static int64_t
 log_clock_ms(void)
 {
 	struct timespec	 ts;
@@ -263,7 +263,7 @@ log_limited(struct log_limit *ll, int pri, int err, const char *fmt, ...)
 
 /**
  * log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at
- * ${now_ms} on log_clock_ms()'s clock.
+ * ${now_ms} (milliseconds on the monotonic clock).
  */
 void
 log_limited_at(struct log_limit *ll, int64_t now_ms, int pri, int err,

@@ -53,8 +53,6 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /** log_lines(pri, prefix, text): log each line of ${text} at ${pri}, after ${prefix}. */
 void	log_lines(int, const char *, const char *);
-/** log_clock_ms(): milliseconds on the monotonic clock, for log_limit_pass(). */
-int64_t	log_clock_ms(void);
 /**
  * log_limit_pass(ll, now_ms, suppressed): 1 if a line limited by ${ll}
  * may be written at ${now_ms} (milliseconds on a clock that does not go
@@ -71,7 +69,7 @@ void	log_limited(struct log_limit *, int, int, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 /**
  * log_limited_at(ll, now_ms, pri, err, fmt, ...): log_limited() at
- * ${now_ms} on log_clock_ms()'s clock.
+ * ${now_ms} (milliseconds on the monotonic clock).
  */
 void	log_limited_at(struct log_limit *, int64_t, int, int, const char *, ...)
 	    __attribute__((format(printf, 5, 6)));
