@@ -6,6 +6,7 @@
  *	    [--days N | --not-after TIME] [--valid-from YYYY-MM-DD]
  *	    [--out OUTDIR] [--force]
  *	cert revoke NAME|FILE [-d DIR]
+ *	cert crl [-d DIR] [--days N]
  *	cert show FILE
  *	cert pin FILE
  *
@@ -104,6 +105,7 @@ struct cert_ca {
 static int	cert_ca(const struct cert_args *);
 static int	cert_issue(const struct cert_args *);
 static int	cert_revoke(const struct cert_args *);
+static int	cert_crl(const struct cert_args *);
 static int	cert_show(const struct cert_args *);
 static int	cert_pin(const struct cert_args *);
 
@@ -123,6 +125,7 @@ static const struct cert_cmd {
 	    "[--valid-from YYYY-MM-DD]\n"
 	    "                 [--crl-uri URI] [--out OUTDIR] [--force]" },
 	{ "revoke", OPT_DIR, 1, cert_revoke, "revoke NAME|FILE [-d DIR]" },
+	{ "crl", OPT_DIR | OPT_DAYS, 0, cert_crl, "crl [-d DIR] [--days N]" },
 	{ "show", 0, 1, cert_show, "show FILE" },
 	{ "pin", 0, 1, cert_pin, "pin FILE" },
 };
@@ -992,13 +995,14 @@ cert_print_exported(const gnutls_datum_t *d)
 /*
  * Build and sign a CRL for ${ca} holding the ${n} entries (serial, length,
  * time) of ${old} (may be NULL) plus ${serial} (may be NULL) if not there
- * yet, numbered ${num} (${numlen} bytes); export it as PEM into ${out}.
- * Set ${*dup} when ${serial} was already in ${old}.
+ * yet, numbered ${num} (${numlen} bytes), its next update ${days} days
+ * from now; export it as PEM into ${out}.  Set ${*dup} when ${serial} was
+ * already in ${old}.
  */
 static int
 cert_crl_build(struct cert_ca *ca, gnutls_x509_crl_t old,
     const unsigned char *serial, size_t seriallen, const unsigned char *num,
-    size_t numlen, gnutls_datum_t *out, int *dup, size_t *count)
+    size_t numlen, long days, gnutls_datum_t *out, int *dup, size_t *count)
 {
 	gnutls_x509_crl_t	 crl;
 	gnutls_x509_crl_iter_t	 iter = NULL;
@@ -1055,7 +1059,7 @@ cert_crl_build(struct cert_ca *ca, gnutls_x509_crl_t old,
 	if ((ret = gnutls_x509_crl_set_version(crl, 2)) < 0 ||
 	    (ret = gnutls_x509_crl_set_this_update(crl, now)) < 0 ||
 	    (ret = gnutls_x509_crl_set_next_update(crl,
-	    now + (time_t)CERT_CRL_DAYS * CERT_DAY)) < 0 ||
+	    now + (time_t)days * CERT_DAY)) < 0 ||
 	    (ret = gnutls_x509_crl_set_number(crl, num, numlen)) < 0 ||
 	    (ret = gnutls_x509_crl_set_authority_key_id(crl, kid, klen)) < 0 ||
 	    (ret = gnutls_x509_crl_privkey_sign(crl, ca->crt, ca->pk,
@@ -1139,8 +1143,8 @@ cert_ca(const struct cert_args *a)
 		    ret);
 		goto out;
 	}
-	if (cert_crl_build(&ca, NULL, NULL, 0, &one, 1, &dcrl, &dup,
-	    &count) == -1)
+	if (cert_crl_build(&ca, NULL, NULL, 0, &one, 1, CERT_CRL_DAYS, &dcrl,
+	    &dup, &count) == -1)
 		goto out;
 
 	/* The key first: a certificate without its key is useless. */
@@ -1400,6 +1404,70 @@ cert_crlnum_next(unsigned char *num, size_t *len)
 	return (0);
 }
 
+/*
+ * The CRL of ${ca} so far into ${*old}, which must be signed by it (NULL
+ * if there is none yet: a new one starts), and the number the next one
+ * gets into ${num} (CERT_CRLNUM_MAX bytes) and ${*nlen}.  A CRL past its
+ * next update is read all the same: renewing it is the point.  0, or -1
+ * (reported).
+ */
+static int
+cert_crl_next(struct cert_ca *ca, gnutls_x509_crl_t *old, unsigned char *num,
+    size_t *nlen)
+{
+	unsigned int	 status = 0, crit;
+	int		 ret;
+
+	*old = NULL;
+	num[0] = 0;
+	*nlen = 1;
+	if ((ret = cert_exists(ca->crlpath)) == -1)
+		return (-1);
+	if (ret == 1) {
+		if (cert_load_crl(ca->crlpath, old) == -1)
+			return (-1);
+		if ((ret = gnutls_x509_crl_verify(*old, &ca->crt, 1,
+		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+		    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status)) < 0) {
+			cert_gnutls_error(ca->crlpath, "cannot verify", ret);
+			goto err1;
+		}
+		/* GnuTLS flags a CRL past its next update (or one made before
+		 * the CA) despite DISABLE_TIME_CHECKS: only the signature
+		 * counts here. */
+		status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
+		    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+		    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
+		    GNUTLS_CERT_NOT_ACTIVATED);
+		if (status == GNUTLS_CERT_INVALID)
+			status = 0;
+		if (status != 0) {
+			warnx("%s: not signed by this CA (%s)", ca->crlpath,
+			    ca->crtpath);
+			goto err1;
+		}
+		*nlen = CERT_CRLNUM_MAX - 2;
+		if (gnutls_x509_crl_get_number(*old, num, nlen, &crit) < 0) {
+			num[0] = 0;
+			*nlen = 1;
+		}
+	}
+	if (cert_crlnum_next(num, nlen) == -1) {
+		warnx("%s: CRL number too large", ca->crlpath);
+		goto err1;
+	}
+
+	/* Success! */
+	return (0);
+
+err1:
+	if (*old != NULL)
+		gnutls_x509_crl_deinit(*old);
+	*old = NULL;
+	/* Failure! */
+	return (-1);
+}
+
 /* "cert revoke": add a certificate's serial to the CA's CRL. */
 static int
 cert_revoke(const struct cert_args *a)
@@ -1412,7 +1480,7 @@ cert_revoke(const struct cert_args *a)
 	char			 path[PATH_MAX], hex[2 * CERT_SERIAL_MAX + 1];
 	char			 numhex[2 * CERT_CRLNUM_MAX + 3];
 	size_t			 slen = sizeof(serial), nlen, count, plen;
-	unsigned int		 status = 0, crit;
+	unsigned int		 status = 0;
 	int			 ret, dup, rc = CERT_EXIT_FAIL;
 
 	memset(&ca, 0, sizeof(ca));
@@ -1450,39 +1518,10 @@ cert_revoke(const struct cert_args *a)
 		goto out;
 	}
 
-	/* The CRL so far, which must be this CA's; none: start one. */
-	num[0] = 0;
-	nlen = 1;
-	if ((ret = cert_exists(ca.crlpath)) == -1)
-		goto out;
-	if (ret == 1) {
-		if (cert_load_crl(ca.crlpath, &old) == -1)
-			goto out;
-		if ((ret = gnutls_x509_crl_verify(old, &ca.crt, 1,
-		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
-		    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status)) < 0) {
-			cert_gnutls_error(ca.crlpath, "cannot verify", ret);
-			goto out;
-		}
-		if (status != 0) {
-			warnx("%s: not signed by this CA (%s)", ca.crlpath,
-			    ca.crtpath);
-			goto out;
-		}
-		nlen = sizeof(num) - 2;
-		if (gnutls_x509_crl_get_number(old, num, &nlen, &crit) < 0) {
-			num[0] = 0;
-			nlen = 1;
-		}
-	}
-	if (cert_crlnum_next(num, &nlen) == -1) {
-		warnx("%s: CRL number too large", ca.crlpath);
-		goto out;
-	}
-	if (cert_crl_build(&ca, old, serial, slen, num, nlen, &dcrl, &dup,
-	    &count) == -1)
-		goto out;
-	if (cert_write(ca.crlpath, &dcrl, 0644, 1) == -1)
+	if (cert_crl_next(&ca, &old, num, &nlen) == -1 ||
+	    cert_crl_build(&ca, old, serial, slen, num, nlen, CERT_CRL_DAYS,
+	    &dcrl, &dup, &count) == -1 ||
+	    cert_write(ca.crlpath, &dcrl, 0644, 1) == -1)
 		goto out;
 
 	cert_hex(serial, slen, hex, sizeof(hex));
@@ -1504,6 +1543,45 @@ out:
 		gnutls_x509_crl_deinit(old);
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
+	cert_ca_free(&ca);
+	return (rc);
+}
+
+/*
+ * "cert crl": the CA's CRL signed again, with the revocations it has and a
+ * new next update (--days from now), so that an out-of-date CRL can be
+ * renewed without revoking anyone.
+ */
+static int
+cert_crl(const struct cert_args *a)
+{
+	struct cert_ca		 ca;
+	gnutls_x509_crl_t	 old = NULL;
+	gnutls_datum_t		 dcrl = { NULL, 0 };
+	unsigned char		 num[CERT_CRLNUM_MAX];
+	char			 numhex[2 * CERT_CRLNUM_MAX + 3], t[32];
+	size_t			 nlen, count;
+	long			 days = a->days > 0 ? a->days : CERT_CRL_DAYS;
+	int			 dup, rc = CERT_EXIT_FAIL;
+
+	if (cert_ca_load(&ca, a->dir) == -1)
+		return (CERT_EXIT_FAIL);
+	if (cert_crl_next(&ca, &old, num, &nlen) == -1 ||
+	    cert_crl_build(&ca, old, NULL, 0, num, nlen, days, &dcrl, &dup,
+	    &count) == -1 ||
+	    cert_write(ca.crlpath, &dcrl, 0644, 1) == -1)
+		goto out;
+	printf("wrote %s: CRL number %s, %zu revoked certificate%s, next "
+	    "update %s\n", ca.crlpath, cert_crlnum_str(num, nlen, numhex,
+	    sizeof(numhex)), count, count == 1 ? "" : "s",
+	    cert_time(time(NULL) + (time_t)days * CERT_DAY, t, sizeof(t)));
+	printf("copy it to every node and run `stunnelctl reload-certs` there "
+	    "to apply it\n");
+	rc = 0;
+out:
+	gnutls_free(dcrl.data);
+	if (old != NULL)
+		gnutls_x509_crl_deinit(old);
 	cert_ca_free(&ca);
 	return (rc);
 }
@@ -1563,9 +1641,10 @@ cert_pin(const struct cert_args *a)
 
 /**
  * cert_main(argc, argv): run "stunnelctl cert ${argv}[0] ${argv}[1] ...",
- * the ${argc} words after "cert": ca, issue, revoke, show or pin and their
- * options.  Messages go to stdout, failures to stderr as "stunnelctl: FILE:
- * reason".  Return the exit status: 0 done, 1 failure, 2 usage error.
+ * the ${argc} words after "cert": ca, issue, revoke, crl, show or pin and
+ * their options.  Messages go to stdout, failures to stderr as
+ * "stunnelctl: FILE: reason".  Return the exit status: 0 done, 1 failure,
+ * 2 usage error.
  */
 int
 cert_main(int argc, char *const argv[])
@@ -1577,7 +1656,7 @@ cert_main(int argc, char *const argv[])
 
 	if (argc < 1)
 		return (cert_usage_error(NULL, "missing ca, issue, revoke, "
-		    "show or pin"));
+		    "crl, show or pin"));
 	if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
 		cert_usage(stdout, NULL);
 		return (fflush(stdout) == 0 ? 0 : CERT_EXIT_FAIL);
@@ -1587,7 +1666,7 @@ cert_main(int argc, char *const argv[])
 			cmd = &cert_cmds[i];
 	if (cmd == NULL)
 		return (cert_usage_error(NULL, "unknown subcommand: %s (ca, "
-		    "issue, revoke, show or pin)", argv[0]));
+		    "issue, revoke, crl, show or pin)", argv[0]));
 
 	if ((rc = cert_parse(cmd, argc - 1, argv + 1, &a)) != 0)
 		goto out;

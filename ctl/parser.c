@@ -50,7 +50,7 @@ static const struct parser_cmd {
 	{ "stop", CTL_STOP, PROTO_REQ_STOP, ARG_NONE, 1,
 	    "", "stop the daemon gracefully" },
 	{ "cert", CTL_CERT, 0, ARG_ANY, 0,
-	    "ca|issue|revoke|show|pin ...",
+	    "ca|issue|revoke|crl|show|pin ...",
 	    "the network's PKI, offline (stunnelctl cert -h)" },
 };
 

@@ -90,6 +90,7 @@ struct control {
 	uint32_t		 next_seq;
 	/* the lines a flood of clients could repeat */
 	struct log_limit	 log_accept;
+	struct log_limit	 log_pause;	/* accept, out of descriptors */
 	struct log_limit	 log_full;
 	struct log_limit	 log_idle;
 	struct log_limit	 log_cred;
@@ -733,7 +734,7 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    errno == ENOMEM) {
 			/* The client stays queued; a level-triggered watcher
 			 * would call us again at once, for ever. */
-			log_limited(&ctl->log_accept, LOG_WARNING, errno,
+			log_limited(&ctl->log_pause, LOG_WARNING, errno,
 			    "control: accept paused");
 			ev_io_stop(loop, &ctl->accept_w);
 			ev_timer_set(&ctl->accept_pause, ACCEPT_PAUSE, 0.);
@@ -795,6 +796,8 @@ control_start(struct control *ctl, struct supervisor *sv)
 	    ACCEPT_PAUSE, 0.);
 	ctl->accept_pause.data = ctl;
 	ev_io_start(ctl->loop, &ctl->accept_w);
+	/* the supervisor's limited lines are ours, in ${ctl} */
+	log_limit_attach(ctl->loop);
 }
 
 /* Free every client, query and pending question of ${ctl}. */
@@ -815,7 +818,10 @@ control_free_all(struct control *ctl)
 	free(ctl);
 }
 
-/** control_close(ctl): drop every client, close and unlink the socket; NULL is a no-op. */
+/**
+ * control_close(ctl): drop every client, write the log lines the rate
+ * limit still holds, close and unlink the socket; NULL is a no-op.
+ */
 void
 control_close(struct control *ctl)
 {
@@ -826,13 +832,19 @@ control_close(struct control *ctl)
 	for (cl = ctl->clients; cl != NULL; cl = cl->next)
 		ipc_flush_sync(cl->ipc, 200);
 	unlink(ctl->path);
+	log_limit_detach(1);
 	control_free_all(ctl);
 }
 
-/** control_forget(ctl): in a forked child: close our fds without touching the socket file. */
+/**
+ * control_forget(ctl): in a forked child: close our fds without touching
+ * the socket file, and drop the held log lines (the parent writes them).
+ */
 void
 control_forget(struct control *ctl)
 {
-	if (ctl != NULL)
-		control_free_all(ctl);
+	if (ctl == NULL)
+		return;
+	log_limit_detach(0);
+	control_free_all(ctl);
 }

@@ -27,10 +27,16 @@ struct control	*control_open(const char *path, uid_t uid, gid_t gid,
 /** control_start(ctl, sv): serve requests on the loop of ${sv}. */
 void		 control_start(struct control *ctl, struct supervisor *sv);
 
-/** control_close(ctl): drop every client, close and unlink the socket; NULL is a no-op. */
+/**
+ * control_close(ctl): drop every client, write the log lines the rate
+ * limit still holds, close and unlink the socket; NULL is a no-op.
+ */
 void		 control_close(struct control *ctl);
 
-/** control_forget(ctl): in a forked child: close our fds without touching the socket file. */
+/**
+ * control_forget(ctl): in a forked child: close our fds without touching
+ * the socket file, and drop the held log lines (the parent writes them).
+ */
 void		 control_forget(struct control *ctl);
 
 /** control_worker_frame(ctl, t, hdr, payload): a frame from ${t}'s worker. */

@@ -250,27 +250,27 @@ creds_crl_forget(struct creds *c)
 }
 
 /*
- * Until when ${c} has a CRL in date for the certificates of ${issuer}:
- * the latest next update of its CRLs (a newer CRL supersedes an older
- * one); 0 if it has none, or one without a next update.
+ * The CRL of ${c} for the certificates of ${issuer} that stays in date
+ * the longest (a newer CRL supersedes an older one); NULL if it has none,
+ * or one without a next update (never out of date).
  */
-static time_t
-creds_crl_until(const struct creds *c, const gnutls_datum_t *issuer)
+static const struct creds_crl *
+creds_crl_latest(const struct creds *c, const gnutls_datum_t *issuer)
 {
-	unsigned int	 i;
-	time_t		 until = 0;
+	const struct creds_crl	*crl, *latest = NULL;
+	unsigned int		 i;
 
 	for (i = 0; i < c->ncrls; i++) {
-		if (c->crls[i].issuer.size != issuer->size ||
-		    memcmp(c->crls[i].issuer.data, issuer->data,
-		    issuer->size) != 0)
+		crl = &c->crls[i];
+		if (crl->issuer.size != issuer->size ||
+		    memcmp(crl->issuer.data, issuer->data, issuer->size) != 0)
 			continue;
-		if (c->crls[i].next_update == 0)
-			return (0);
-		if (c->crls[i].next_update > until)
-			until = c->crls[i].next_update;
+		if (crl->next_update == 0)
+			return (NULL);
+		if (latest == NULL || crl->next_update > latest->next_update)
+			latest = crl;
 	}
-	return (until);
+	return (latest);
 }
 
 /*
@@ -282,9 +282,10 @@ creds_crl_until(const struct creds *c, const gnutls_datum_t *issuer)
 static int
 creds_crl_note(struct creds *c, gnutls_x509_crl_t *crls, unsigned int n)
 {
-	gnutls_datum_t	 dn;
-	unsigned int	 i;
-	time_t		 t;
+	const struct creds_crl	*latest;
+	gnutls_datum_t		 dn;
+	unsigned int		 i;
+	time_t			 t;
 
 	if ((c->crls = calloc(n, sizeof(*c->crls))) == NULL)
 		return (-1);
@@ -312,9 +313,10 @@ creds_crl_note(struct creds *c, gnutls_x509_crl_t *crls, unsigned int n)
 		c->crls[i].next_update = t;
 	}
 	for (i = 0; i < n; i++)
-		if ((t = creds_crl_until(c, &c->crls[i].issuer)) != 0 &&
-		    (c->crl_next_update == 0 || t < c->crl_next_update))
-			c->crl_next_update = t;
+		if ((latest = creds_crl_latest(c, &c->crls[i].issuer)) !=
+		    NULL && (c->crl_next_update == 0 ||
+		    latest->next_update < c->crl_next_update))
+			c->crl_next_update = latest->next_update;
 	return (0);
 
 fail:
@@ -770,29 +772,6 @@ creds_crl_strict(const struct creds *c)
 	return (c->crl_strict);
 }
 
-/*
- * The CRL of ${c} for the certificates of ${issuer} if every CRL it has
- * for them is past its next update at ${now}; NULL if it has one in
- * date, or none.
- */
-static const struct creds_crl *
-creds_crl_stale_for(const struct creds *c, const gnutls_datum_t *issuer,
-    time_t now)
-{
-	unsigned int	 i;
-	time_t		 until;
-
-	if ((until = creds_crl_until(c, issuer)) == 0 || now < until)
-		return (NULL);
-	for (i = 0; i < c->ncrls; i++)
-		if (c->crls[i].next_update == until &&
-		    c->crls[i].issuer.size == issuer->size &&
-		    memcmp(c->crls[i].issuer.data, issuer->data,
-		    issuer->size) == 0)
-			return (&c->crls[i]);
-	return (NULL);
-}
-
 /**
  * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
  * a certificate the peer of ${session} sent was issued by a CA whose CRL
@@ -831,7 +810,10 @@ creds_crl_refuses(const struct creds *c, gnutls_session_t session,
 			    "issuer to check the CRL");
 			return (1);
 		}
-		crl = creds_crl_stale_for(c, &issuer, now);
+		/* every CRL of its issuer past its next update */
+		if ((crl = creds_crl_latest(c, &issuer)) != NULL &&
+		    now < crl->next_update)
+			crl = NULL;
 		gnutls_free(issuer.data);
 		gnutls_x509_crt_deinit(crt);
 	}

@@ -148,39 +148,20 @@ worker_accept_queue(const struct worker *w)
 	return (ti.tcpi_unacked);
 }
 
-/* Log refusals at the connection limit, at most once a second, each
- * line with the number refused since the last one. */
-static void
-worker_log_overflow(struct worker *w)
-{
-	uint64_t	 n;
-
-	if (!log_limit_pass(&w->log_overflow, log_clock_ms(), &n))
-		return;
-	n++;
-	log_warnx("max_connections (%u) reached: closed %llu new "
-	    "connection%s at once", w->tc->max_connections,
-	    (unsigned long long)n, n == 1 ? "" : "s");
-}
-
-/* Log connections the throttle closed, at most once a second. */
+/* Log a connection the throttle closed (rate-limited: a flood repeats it). */
 static void
 worker_log_throttled(struct worker *w, const struct sockaddr *sa)
 {
 	char		 who[ADDR_STRLEN], *colon;
-	uint64_t	 n;
 
-	if (!log_limit_pass(&w->log_throttled, log_clock_ms(), &n))
-		return;
-	n++;
 	/* the address without its port: the throttle counts per address */
 	addr_format(sa, who, sizeof(who));
 	if ((colon = strrchr(who, ':')) != NULL)
 		*colon = '\0';
-	log_warnx("closed %llu new connection%s at once from addresses "
-	    "whose handshakes keep failing, the last from %s (at most %d "
-	    "handshakes in progress per such address)",
-	    (unsigned long long)n, n == 1 ? "" : "s", who, THROTTLE_INFLIGHT);
+	log_limited(&w->log_throttled, LOG_WARNING, -1, "closed a new "
+	    "connection from %s, an address whose handshakes keep failing "
+	    "(at most %d handshakes in progress per such address)", who,
+	    THROTTLE_INFLIGHT);
 }
 
 /*
@@ -204,7 +185,7 @@ worker_accept(struct worker *w, int n)
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* pause, or libev calls us again at once */
-				log_limited(&w->log_accept, LOG_WARNING, errno,
+				log_limited(&w->log_pause, LOG_WARNING, errno,
 				    "accept paused");
 				ev_io_stop(w->loop, &w->accept_w);
 				ev_timer_set(&w->accept_pause, 1., 0.);
@@ -223,7 +204,9 @@ worker_accept(struct worker *w, int n)
 			close(fd);
 			w->handshakes_failed += w->tc->mode == TUNNEL_TLS;
 			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
-			worker_log_overflow(w);
+			log_limited(&w->log_overflow, LOG_WARNING, -1,
+			    "max_connections (%u) reached: closed a new "
+			    "connection", max);
 			continue;
 		}
 		if (w->throttle != NULL) {
@@ -466,6 +449,7 @@ worker_ipc_close_cb(struct ipc *c, const char *why, void *arg)
 	(void)c;
 	(void)arg;
 	log_warnx("supervisor went away (%s); exiting", why);
+	log_limit_detach(1);
 	_exit(1);
 }
 
@@ -575,9 +559,11 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	    (long)((creds_not_after(w.creds) - time(NULL)) / 86400));
 	worker_crl_watch(&w);
 	worker_expiry_start(&w, NULL);
+	log_limit_attach(w.loop);
 	ev_run(w.loop, 0);
 
 	log_info("stopped");
+	log_limit_detach(1);
 	throttle_free(w.throttle);
 	tls_cache_free(w.tls_cache);
 	creds_unref(w.creds);

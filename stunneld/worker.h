@@ -55,6 +55,7 @@ struct worker {
 	uint64_t		 socks_refused;
 	/* the lines a flood of connections could repeat */
 	struct log_limit	 log_accept;
+	struct log_limit	 log_pause;	/* accept, out of descriptors */
 	struct log_limit	 log_overflow;
 	struct log_limit	 log_nomem;
 	struct log_limit	 log_throttled;

@@ -154,8 +154,8 @@ note "node B connections_active with the idle sockets and the live link: $active
 # at once, before any TLS work; the rest wait for handshake_timeout.
 echo 120 >"$T/more"
 wait_file "$T/more.ready"
-wait_log b 'max_connections \(600\) reached: closed [0-9]+ new connection' &&
-    ok "closing past max_connections logged: $(grep -o 'max_connections (600) reached: closed [0-9]* new connections\{0,1\}' "$T/b.log" | head -1)"
+wait_log b 'max_connections \(600\) reached: closed a new connection' &&
+    ok "closing past max_connections logged: $(grep -o 'max_connections (600) reached: closed a new connection.*' "$T/b.log" | head -1)"
 
 # A SOCKS client that sends its greeting and half a request, then stops.
 t0=$(ms)

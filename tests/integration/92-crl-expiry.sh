@@ -5,12 +5,13 @@
 # metrics show it, the CRL still revokes, and the link works.  With
 # crl_strict on B (global tls) the client's handshake is refused; on A
 # (the tunnel's own tls) the server is, with SOCKS reply 0x01; each log
-# says why.  Fresh CRLs with crl_strict: the link works, no warning.  A
-# CRL whose next update passes while B runs: the warning comes at that
-# moment, status turns to expired, and new links are refused.
+# says why; renewed with stunnelctl cert crl, B takes A again.  Fresh
+# CRLs with crl_strict: the link works, no warning.  A CRL whose next
+# update passes while B runs: the warning comes at that moment, status
+# turns to expired, and new links are refused.
 #
-# The CRLs are made by certtool from the CA that stunnelctl wrote, with
-# the next update chosen to the second.
+# The out-of-date CRLs are made by certtool from the CA that stunnelctl
+# wrote, with the next update chosen to the second.
 . "$(dirname "$0")/lib.sh"
 need certtool
 CTL=$top_builddir/ctl/stunnelctl
@@ -60,20 +61,8 @@ node_conf() {
 	a)	tun="p2p_out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\";
 		    tls = { $5 }; };" ;;
 	esac
-	cat >"$T/$1.conf" <<EOF
-control_socket = "$T/$1.sock";
-pid_file = "$T/$1.pidfile";
-log_level = "debug";
-shutdown_timeout = 2;
-tls = {
-	cert = "$T/$2.crt";
-	key = "$T/$2.key";
-	ca = "$T/ca.crt";
-	crl = "$3";
-	crl_strict = $4;
-};
-tunnels = { $tun };
-EOF
+	conf_global "$1" "$2" ca "crl = \"$3\"; crl_strict = $4;"
+	echo "tunnels = { $tun };" >>"$T/$1.conf"
 }
 
 # restart NAME LOGNAME: (re)start node NAME, logging to $T/LOGNAME.log.
@@ -169,15 +158,37 @@ node_conf a node-a "$T/old.crl" false ""
 restart a a1b
 
 # 2. crl_strict on B (global tls): B refuses A's handshake.
-node_conf b node-b "$T/old.crl" true ""
+cp "$T/old.crl" "$T/b2.crl"
+node_conf b node-b "$T/b2.crl" true ""
 restart b b2
-wait_log b2 "$WARN_OLD: peers whose chain it covers are refused \(crl_strict\)" 300 &&
+wait_log b2 "CRL $T/b2.crl is past its next update \($OLD_TEXT\): peers whose chain it covers are refused \(crl_strict\)" 300 &&
     ok "b2: warning at load says crl_strict refuses"
 expect_refused "crl_strict on the tls side" b2 \
     "peer node-a,127.0.0.1 refused: the CRL of CN=ca is past its next update \($OLD_TEXT\) and crl_strict is on"
 out=$(json_crl b)
 [ "$out" = "{\"next_update\":\"$OLD_TEXT\",\"expired\":true,\"strict\":true}" ] &&
     ok "status --json: \"crl\":$out" || fail "status --json: \"crl\":$out"
+
+# The operator renews it as the warning asks, with stunnelctl cert crl in
+# a copy of the CA's directory holding that CRL: after reload-certs B
+# takes A again, and the renewed CRL still revokes what the old one did.
+mkdir "$T/renew" && cp "$T/ca.pki/ca.crt" "$T/ca.pki/ca.key" "$T/renew/" &&
+    cp "$T/b2.crl" "$T/renew/ca.crl" || die "cannot copy the CA to renew"
+$CTL cert crl -d "$T/renew" --days 30 >"$T/renew.out" 2>&1 ||
+    fail "cert crl: $(cat "$T/renew.out")"
+cp "$T/renew/ca.crl" "$T/b2.crl.new" && mv -f "$T/b2.crl.new" "$T/b2.crl"
+$CTL -s "$T/b.sock" reload-certs >/dev/null || fail "reload-certs on B after the renewal"
+out=$(json_crl b)
+case $out in
+'{"next_update":"'*'","expired":false,"strict":true}')
+	ok "renewed by stunnelctl cert crl: \"crl\":$out" ;;
+*)	fail "renewed: \"crl\":$out" ;;
+esac
+expect_link "the renewed CRL, crl_strict"
+serial=$($CTL cert show "$T/revoked.crt" | sed -n 's/^serial: *//p')
+$CTL cert show "$T/b2.crl" | grep -q "^revoked: *$serial " &&
+    ok "the renewed CRL still revokes $serial" ||
+    fail "the renewed CRL lost the revocation of $serial: $($CTL cert show "$T/b2.crl")"
 
 # 3. crl_strict on A only (its tunnel's tls overrides the global false):
 # A refuses B as its server.

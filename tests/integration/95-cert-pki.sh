@@ -4,7 +4,8 @@
 # agrees on the chain, the SANs and the pin; "cert show" fields), then a
 # real pair: node A (socks) -> node B (tls, crl from "cert ca") carries
 # data, "cert revoke" of node A + "stunnelctl reload-certs" on B closes
-# A's open link and refuses its new connections.  Usage errors exit 2.
+# A's open link and refuses its new connections; "cert crl" signs the CRL
+# again with its revocations and a new next update.  Usage errors exit 2.
 . "$(dirname "$0")/lib.sh"
 need openssl stat
 CTL=$STUNNELCTL
@@ -21,6 +22,7 @@ for args in "" "bogus" "ca extra" "ca --json" "ca --days" "ca --days 0" \
     "issue a --not-after 2030-01-01T00:00:00+2:00" \
     "issue a --days 3 --not-after 2030-01-01T00:00:00Z" \
     "issue a --valid-from 2030-01-02 --not-after 2030-01-01T23:59:59Z" \
+    "crl x" "crl --days 0" "crl --days x" "crl --cn x" \
     "show" "pin" "pin a b" "pin --json a"; do
 	# shellcheck disable=SC2086
 	$CTL cert $args >"$T/usage.out" 2>&1
@@ -253,6 +255,30 @@ $CTL cert revoke old -d "$T" >/dev/null 2>&1 || fail "revoke old (expired)"
     fail "CRL after two revokes: $(openssl crl -in "$T/ca.crl" -noout -text)"
 $CTL cert show "$T/ca.crl" | grep -q "$serial_a" ||
     fail "cert show ca.crl does not list node-a's serial"
+
+# cert crl: the same revocations (and their dates) signed again, the next
+# CRL number, the next update --days from now; a CRL past its next update
+# is renewed the same way.
+revoked_list() {
+	openssl crl -in "$T/ca.crl" -noout -text | grep -A1 'Serial Number:'
+}
+n2=$(crlnum)
+list2=$(revoked_list)
+$CTL cert crl -d "$T" --days 7 >"$T/crl.out" 2>&1
+st=$?
+nu=$(date -u -d "$(openssl crl -in "$T/ca.crl" -noout -nextupdate |
+    sed 's/^nextUpdate=//')" +%s)
+left=$((nu - $(date +%s)))
+if [ "$st" -eq 0 ] && [ "$(revoked_list)" = "$list2" ] &&
+    [ "$(crlnum)" != "$n2" ] && [ "$left" -le $((7 * 86400)) ] &&
+    [ "$left" -gt $((7 * 86400 - 3600)) ] &&
+    openssl crl -in "$T/ca.crl" -CAfile "$T/ca.crt" -noout 2>&1 |
+    grep -q 'verify OK'; then
+	ok "cert crl --days 7: $(head -1 "$T/crl.out" | sed 's/.*: //')"
+else
+	fail "cert crl: exit $st, next update in $left s: $(cat "$T/crl.out")"
+fi
+[ "$(mode "$T/ca.crl")" = 644 ] || fail "ca.crl mode $(mode "$T/ca.crl") after cert crl"
 
 # Not this CA's certificate, or the CA itself: refused, CRL untouched.
 $CTL cert ca -d "$T/other" >/dev/null && $CTL cert issue stranger -d "$T/other" >/dev/null ||

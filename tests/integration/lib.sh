@@ -308,11 +308,16 @@ pki_crl() {
 	    die "pki_crl: cannot write $T/$_pki_ca.crl"
 }
 
-# conf_global NAME CERTNAME CA [EXTRA]: start $T/NAME.conf with the global
-# settings and a tls block for CERTNAME signed by CA (CRL if $T/CA.crl).
+# conf_global NAME CERTNAME CA [TLS]: start $T/NAME.conf with the global
+# settings and a tls block for CERTNAME signed by CA (CRL if $T/CA.crl);
+# TLS, if given, is more settings for that block (a crl there replaces
+# the CA's).
 conf_global() {
 	crl=""
 	[ -f "$T/$3.crl" ] && crl="crl = \"$T/$3.crl\";"
+	case ${4-} in
+	*"crl ="*|*"crl="*) crl="" ;;
+	esac
 	cat >"$T/$1.conf" <<EOF
 control_socket = "$T/$1.sock";
 pid_file = "$T/$1.pidfile";
@@ -323,6 +328,7 @@ tls = {
 	key = "$T/$2.key";
 	ca = "$T/$3.crt";
 	$crl
+	${4-}
 };
 EOF
 }

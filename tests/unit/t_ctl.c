@@ -334,7 +334,7 @@ test_parser_misc(void)
 	    "[TUNNEL]\n", 55) == 0);
 	CHECK(strstr(text, "\n  reload-certs [TUNNEL]  ") != NULL);
 	CHECK(strstr(text, "\n  metrics   ") != NULL);
-	CHECK(strstr(text, "\n  cert ca|issue|revoke|show|pin ...\n") != NULL);
+	CHECK(strstr(text, "\n  cert ca|issue|revoke|crl|show|pin ...\n") != NULL);
 	free(text);
 	parser_usage(cap_open(&cap), 0);
 	text = cap_text(&cap);
