@@ -527,7 +527,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	}
 	if ((w.resolver = resolver_new(w.loop)) == NULL ||
 	    (w.tls_cache = tls_cache_new()) == NULL ||
-	    (tc->mode == TUNNEL_TLS && (w.throttle = throttle_new()) == NULL)) {
+	    (tc->mode == TUNNEL_TLS &&
+	    (w.throttle = throttle_new(tc->max_connections)) == NULL)) {
 		log_warnx("cannot create resolver, session cache or throttle");
 		return (1);
 	}
