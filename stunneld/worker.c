@@ -183,17 +183,39 @@ worker_log_throttled(struct worker *w, const struct sockaddr *sa)
 	    (unsigned long long)n, n == 1 ? "" : "s", who, THROTTLE_INFLIGHT);
 }
 
+/* Log handshakes closed to make room at the limit, at most once a second. */
+static void
+worker_log_evicted(struct worker *w, char *victim)
+{
+	char		*colon;
+	uint64_t	 n;
+
+	if (!log_limit_pass(&w->log_evicted, log_clock_ms(), &n))
+		return;
+	n++;
+	if ((colon = strrchr(victim, ':')) != NULL)
+		*colon = '\0';
+	log_warnx("max_connections (%u) reached: closed %llu handshake%s in "
+	    "progress from the address with the most to make room, the last "
+	    "from %s", w->tc->max_connections, (unsigned long long)n,
+	    n == 1 ? "" : "s", victim);
+}
+
 /*
  * Accept up to ${n} connections and start them, or refuse them at the
- * limit or, in a tls tunnel, when their address is throttled.  Return 0,
- * or -1 if accepting is paused (out of descriptors).
+ * limit or, in a tls tunnel, when their address is throttled.  A tls
+ * tunnel at its limit makes room, if it can, by closing a handshake of
+ * the address with the most in progress.  Return 0, or -1 if accepting is
+ * paused (out of descriptors).
  */
 static int
 worker_accept(struct worker *w, int n)
 {
 	struct sockaddr_storage	 ss;
+	struct throttle_key	 key;
 	socklen_t		 sslen;
 	unsigned int		 max = w->tc->max_connections;
+	char			 victim[ADDR_STRLEN];
 	int			 fd, i;
 
 	for (i = 0; i < n; i++) {
@@ -217,18 +239,7 @@ worker_accept(struct worker *w, int n)
 				    "accept");
 			return (0);
 		}
-		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
-		    WORKER_OVER_LIMIT_SLACK : 0)) {
-			/* Closed before any TLS or SOCKS work costs us CPU. */
-			close(fd);
-			w->handshakes_failed += w->tc->mode == TUNNEL_TLS;
-			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
-			worker_log_overflow(w);
-			continue;
-		}
 		if (w->throttle != NULL) {
-			struct throttle_key	 key;
-
 			throttle_key((struct sockaddr *)&ss, &key);
 			if (!throttle_admit(w->throttle, &key,
 			    ev_now(w->loop))) {
@@ -238,6 +249,29 @@ worker_accept(struct worker *w, int n)
 				close(fd);
 				w->handshakes_failed++;
 				worker_log_throttled(w, (struct sockaddr *)&ss);
+				continue;
+			}
+		}
+		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
+		    WORKER_OVER_LIMIT_SLACK : 0)) {
+			/* Before its failures limit it, one address could
+			 * hold every place, and all newcomers would be
+			 * closed here: one of its handshakes goes instead.
+			 * Never an established link. */
+			if (w->throttle != NULL &&
+			    conn_evict(w, &key, victim, sizeof(victim))) {
+				worker_log_evicted(w, victim);
+			} else {
+				/* Closed before any TLS or SOCKS work costs
+				 * us CPU; not a failure of its address. */
+				if (w->throttle != NULL)
+					throttle_done(w->throttle, &key, 0,
+					    ev_now(w->loop));
+				close(fd);
+				w->handshakes_failed +=
+				    w->tc->mode == TUNNEL_TLS;
+				w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
+				worker_log_overflow(w);
 				continue;
 			}
 		}
