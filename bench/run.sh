@@ -38,6 +38,8 @@ else
 	FLOOD_GOOD=100
 fi
 FLOOD_CONC=512		# flood handshakes in flight
+FLOOD_BIG=1024		# ... by each of four flooders, against a tunnel of
+			# the default max_connections (256)
 PRIORITY="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -139,6 +141,7 @@ pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name 
 # path's source ports.
 port; P_SD=$NEXT_PORT; port; P_S4=$NEXT_PORT; port; P_SN=$NEXT_PORT
 port; P_SC=$NEXT_PORT; port; P_SS=$NEXT_PORT; port; P_A=$NEXT_PORT; port; P_B=$NEXT_PORT
+port; P_B2=$NEXT_PORT
 
 cat >"$W/stunnel-srv.conf" <<EOF
 foreground = yes
@@ -188,9 +191,13 @@ done
 cat >>"$W/a.conf" <<EOF
 tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; }; };
 EOF
+# bench_small, only for the flood bigger than max_connections: its default
+# limit (256).
 cat >>"$W/b.conf" <<EOF
 tunnels = { bench_in = { mode = "tls"; listen = "127.0.0.2:$P_B";
-    connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS; }; };
+    connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS; };
+  bench_small = { mode = "tls"; listen = "127.0.0.2:$P_B2";
+    connect = "127.0.0.1:$P_SN"; workers = $WORKERS; }; };
 EOF
 "$STUNNELD" -t -c "$W/a.conf" >"$W/check-a.log" 2>&1 || die "a.conf: $(cat "$W/check-a.log")"
 "$STUNNELD" -t -c "$W/b.conf" >"$W/check-b.log" 2>&1 || die "b.conf: $(cat "$W/check-b.log")"
@@ -209,7 +216,7 @@ start_tunnels() {
 	start stunneld_a "$STUNNELD" -f -c "$W/a.conf"
 	wait_port 127.0.0.3 $P_SS && wait_port 127.0.0.1 $P_SC ||
 		die "stunnel4 did not start: $(tail -5 "$W"/stunnel_*.log)"
-	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.1 $P_A ||
+	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.2 $P_B2 && wait_port 127.0.0.1 $P_A ||
 		die "stunneld did not start: $(tail -5 "$W"/stunneld_*.log)"
 	# One connection through each, so that "before" includes whatever a
 	# first connection initialises, and a broken path stops us now.
@@ -231,6 +238,7 @@ lg() {
 	direct)		"$LOADGEN" "$mode" -t 127.0.0.1:$P_SD "$@" ;;
 	stunnel4)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_SC "$@" ;;
 	stunneld)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A --socks 127.0.0.2:$P_B "$@" ;;
+	stunneld_small)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A --socks 127.0.0.2:$P_B2 "$@" ;;
 	esac
 }
 
@@ -339,8 +347,26 @@ flood_rep() {
 	touch "$W/flood.stop"
 	wait $fpid 2>/dev/null
 	fl=$(grep '^flood:' "$W/flood.out")
-	for phase in quiet flood; do
-		if [ $phase = quiet ]; then l=$fquiet_line; else l=$out; fi
+	fflood_line=$out
+	# Four flooders of FLOOD_BIG against bench_small (256), the good peer
+	# starting with them: a flood's first moments, before its addresses
+	# are limited, are when it can fill the tunnel.
+	rm -f "$W/flood.stop"
+	bpids=""
+	for a in 3 4 5 6; do
+		"$FLOODER" -t 127.0.0.2:$P_B2 -b 127.0.0.$a -c "$FLOOD_BIG" -s 30 \
+		    --until "$W/flood.stop" >"$W/flood$a.out" 2>&1 &
+		bpids="$bpids $!"
+	done
+	fbig_line=$(lg stunneld_small paced -n "$FLOOD_GOOD" -i 100 2>>"$W/lg.err")
+	touch "$W/flood.stop"
+	for p in $bpids; do wait $p 2>/dev/null; done
+	for phase in quiet flood big; do
+		case $phase in
+		quiet)	l=$fquiet_line ;;
+		flood)	l=$fflood_line ;;
+		big)	l=$fbig_line ;;
+		esac
 		p50=$(field p50_ms "$l"); p99=$(field p99_ms "$l")
 		nf=$(field failed "$l")
 		if [ -n "$p50" ]; then
@@ -361,6 +387,20 @@ flood_rep() {
 		add fl_hs flood FAIL; add fl_ref flood FAIL
 	fi
 	say "  $fl"
+	# the four together: answered/s and closed early/s, summed
+	bh=0; br=0; bok=1
+	for a in 3 4 5 6; do
+		set -- $(grep '^flood:' "$W/flood$a.out")
+		if [ $# -ge 11 ] && [ "$9" -gt 0 ] 2>/dev/null; then
+			bh=$((bh + ${11}))
+			br=$(awk -v t="$br" -v r="$5" -v ms="$9" 'BEGIN { printf "%.0f", t + r * 1000 / ms }')
+		else
+			bok=0
+		fi
+		say "  127.0.0.$a: $*"
+	done
+	if [ $bok = 1 ]; then add fl_hs big "$bh"; add fl_ref big "$br"
+	else add fl_hs big FAIL; add fl_ref big FAIL; fi
 }
 
 # --- run -------------------------------------------------------------------
@@ -523,19 +563,21 @@ table() {
 
 # The handshake flood, stunneld only: the good peer alone, and during it.
 flood_table() {
-	fmt='%-40s | %-22s | %-22s\n'
+	fmt='%-40s | %-22s | %-22s | %-22s\n'
 	echo "Handshake flood on stunneld's tls tunnel: tls-flood keeps $FLOOD_CONC handshakes"
 	echo "without a certificate in flight from 127.0.0.3 (each sends one ClientHello and"
 	echo "leaves once answered); the good peer (loadgen paced) makes $FLOOD_GOOD connections,"
 	echo "one per 100 ms, through the socks tunnel from 127.0.0.1: connect + SOCKS5 +"
 	echo "TLS to node B + the far end's status byte, then a 1-byte round trip."
-	printf "$fmt" "figure (median [min-max])" "good peer alone" "during the flood"
-	printf "$fmt" "----------------------------------------" "----------------------" "----------------------"
-	printf "$fmt" "good peer connect time p50 (ms)" "$(cell fl_p50 quiet)" "$(cell fl_p50 flood)"
-	printf "$fmt" "good peer connect time p99 (ms)" "$(cell fl_p99 quiet)" "$(cell fl_p99 flood)"
-	printf "$fmt" "good peer connections lost" "$(cell fl_fail quiet)" "$(cell fl_fail flood)"
-	printf "$fmt" "flood handshakes answered/s" "-" "$(cell fl_hs flood)"
-	printf "$fmt" "flood connections closed unanswered/s" "-" "$(cell fl_ref flood)"
+	echo "Over the limit: four flooders of $FLOOD_BIG from 127.0.0.3-6 against a tunnel of"
+	echo "max_connections 256, the good peer starting with them."
+	printf "$fmt" "figure (median [min-max])" "good peer alone" "during the flood" "flood over the limit"
+	printf "$fmt" "----------------------------------------" "----------------------" "----------------------" "----------------------"
+	printf "$fmt" "good peer connect time p50 (ms)" "$(cell fl_p50 quiet)" "$(cell fl_p50 flood)" "$(cell fl_p50 big)"
+	printf "$fmt" "good peer connect time p99 (ms)" "$(cell fl_p99 quiet)" "$(cell fl_p99 flood)" "$(cell fl_p99 big)"
+	printf "$fmt" "good peer connections lost" "$(cell fl_fail quiet)" "$(cell fl_fail flood)" "$(cell fl_fail big)"
+	printf "$fmt" "flood handshakes answered/s" "-" "$(cell fl_hs flood)" "$(cell fl_hs big)"
+	printf "$fmt" "flood connections closed unanswered/s" "-" "$(cell fl_ref flood)" "$(cell fl_ref big)"
 }
 
 {

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ struct conn {
 	struct sockaddr_in	 source;	/* tls mode: to a loopback target,
 						 * connect from here (family 0:
 						 * from the default address) */
+	struct throttle_hs	 ths;		/* its place in w->throttle */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
@@ -117,6 +119,7 @@ conn_throttle_end(struct conn *c, int failed)
 	if (!c->throttled)
 		return;
 	c->throttled = 0;
+	throttle_untrack(&c->ths);
 	throttle_done(c->w->throttle, &c->tkey, failed, ev_now(c->w->loop));
 }
 
@@ -1041,6 +1044,7 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	if (w->throttle != NULL) {
 		throttle_key(sa, &c->tkey);
 		c->throttled = 1;
+		throttle_track(w->throttle, &c->tkey, &c->ths);
 	}
 	if (w->tc->loopback_per_peer && addr_loopback_for(sa, &c->source) != 0)
 		c->source.sin_family = 0;
@@ -1056,25 +1060,12 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	conn_step(c);
 }
 
-/** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
-void
-conn_close(struct conn *c, const char *why)
+/* Stop everything of ${c} and free it (conn_close() without the log). */
+static void
+conn_free(struct conn *c)
 {
 	struct worker	*w = c->w;
-	uint64_t	 in, out;
 
-	conn_payload(c, &in, &out);
-	if (c->state == CONN_RELAY)
-		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
-		    "%.1fs)", c->client, c->dest, why,
-		    (unsigned long long)in, (unsigned long long)out,
-		    ev_now(w->loop) - c->started);
-	else if (c->state != CONN_DRAINING)
-		log_info("%s%s%s: closed in %s: %s", c->client,
-		    c->dest[0] ? " -> " : "", c->dest,
-		    conn_state_names[c->state], why);
-	else
-		log_debug("%s: closed after refusal", c->client);
 	conn_throttle_end(c, 1);
 	/* stop even inactive watchers: that also clears fed events */
 	ev_io_stop(w->loop, &c->plain_r);
@@ -1100,6 +1091,54 @@ conn_close(struct conn *c, const char *why)
 		c->next->prev = c->prev;
 	free(c);
 	worker_conn_done(w);
+}
+
+/** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
+void
+conn_close(struct conn *c, const char *why)
+{
+	uint64_t	 in, out;
+
+	conn_payload(c, &in, &out);
+	if (c->state == CONN_RELAY)
+		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
+		    "%.1fs)", c->client, c->dest, why,
+		    (unsigned long long)in, (unsigned long long)out,
+		    ev_now(c->w->loop) - c->started);
+	else if (c->state != CONN_DRAINING)
+		log_info("%s%s%s: closed in %s: %s", c->client,
+		    c->dest[0] ? " -> " : "", c->dest,
+		    conn_state_names[c->state], why);
+	else
+		log_debug("%s: closed after refusal", c->client);
+	conn_free(c);
+}
+
+/**
+ * conn_evict(w, key, victim, len): ${w}'s tls tunnel is full and a
+ * connection from ${key} has been admitted by the throttle: close the
+ * handshake throttle_victim() names for it, if any, and put its client
+ * address in ${victim} (${len} bytes).  Return 1 if one was closed.
+ */
+int
+conn_evict(struct worker *w, const struct throttle_key *key, char *victim,
+    size_t len)
+{
+	struct throttle_hs	*hs;
+	struct conn		*c;
+
+	if (w->throttle == NULL ||
+	    (hs = throttle_victim(w->throttle, key, ev_now(w->loop))) == NULL)
+		return (0);
+	c = (struct conn *)(void *)((char *)hs - offsetof(struct conn, ths));
+	snprintf(victim, len, "%s", c->client);
+	/* the caller logs evictions, at most once a second: a flood would
+	 * make one line per connection here */
+	log_debug("%s: closed in %s: evicted for a new connection at "
+	    "max_connections", c->client, conn_state_names[c->state]);
+	w->handshakes_failed++;
+	conn_free(c);
+	return (1);
 }
 
 /** conn_describe(c, pc): fill ${pc} with what stunnelctl shows of ${c}. */

@@ -7,11 +7,13 @@
 #ifndef CONN_H
 #define CONN_H
 
+#include <sys/types.h>
 #include <sys/socket.h>
 
 struct conn;
 struct creds;
 struct proto_conn;
+struct throttle_key;
 struct worker;
 
 /**
@@ -24,6 +26,15 @@ void	conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 
 /** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
 void	conn_close(struct conn *c, const char *why);
+
+/**
+ * conn_evict(w, key, victim, len): ${w}'s tls tunnel is full and a
+ * connection from ${key} has been admitted by the throttle: close the
+ * handshake throttle_victim() names for it, if any, and put its client
+ * address in ${victim} (${len} bytes).  Return 1 if one was closed.
+ */
+int	conn_evict(struct worker *w, const struct throttle_key *key,
+	    char *victim, size_t len);
 
 /** conn_describe(c, pc): fill ${pc} with what stunnelctl shows of ${c}. */
 void	conn_describe(struct conn *c, struct proto_conn *pc);

@@ -164,17 +164,34 @@ worker_log_throttled(struct worker *w, const struct sockaddr *sa)
 	    THROTTLE_INFLIGHT);
 }
 
+/* Log a handshake closed to make room at the limit (rate-limited). */
+static void
+worker_log_evicted(struct worker *w, char *victim)
+{
+	char	*colon;
+
+	if ((colon = strrchr(victim, ':')) != NULL)
+		*colon = '\0';
+	log_limited(&w->log_evicted, LOG_WARNING, -1, "max_connections (%u) "
+	    "reached: closed a handshake in progress from %s, the address "
+	    "with the most, to make room", w->tc->max_connections, victim);
+}
+
 /*
  * Accept up to ${n} connections and start them, or refuse them at the
- * limit or, in a tls tunnel, when their address is throttled.  Return 0,
- * or -1 if accepting is paused (out of descriptors).
+ * limit or, in a tls tunnel, when their address is throttled.  A tls
+ * tunnel at its limit makes room, if it can, by closing a handshake of
+ * the address with the most in progress.  Return 0, or -1 if accepting is
+ * paused (out of descriptors).
  */
 static int
 worker_accept(struct worker *w, int n)
 {
 	struct sockaddr_storage	 ss;
+	struct throttle_key	 key;
 	socklen_t		 sslen;
 	unsigned int		 max = w->tc->max_connections;
+	char			 victim[ADDR_STRLEN];
 	int			 fd, i;
 
 	for (i = 0; i < n; i++) {
@@ -198,20 +215,7 @@ worker_accept(struct worker *w, int n)
 				    "accept");
 			return (0);
 		}
-		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
-		    WORKER_OVER_LIMIT_SLACK : 0)) {
-			/* Closed before any TLS or SOCKS work costs us CPU. */
-			close(fd);
-			w->handshakes_failed += w->tc->mode == TUNNEL_TLS;
-			w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
-			log_limited(&w->log_overflow, LOG_WARNING, -1,
-			    "max_connections (%u) reached: closed a new "
-			    "connection", max);
-			continue;
-		}
 		if (w->throttle != NULL) {
-			struct throttle_key	 key;
-
 			throttle_key((struct sockaddr *)&ss, &key);
 			if (!throttle_admit(w->throttle, &key,
 			    ev_now(w->loop))) {
@@ -221,6 +225,31 @@ worker_accept(struct worker *w, int n)
 				close(fd);
 				w->handshakes_failed++;
 				worker_log_throttled(w, (struct sockaddr *)&ss);
+				continue;
+			}
+		}
+		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
+		    WORKER_OVER_LIMIT_SLACK : 0)) {
+			/* Before its failures limit it, one address could
+			 * hold every place, and all newcomers would be
+			 * closed here: one of its handshakes goes instead.
+			 * Never an established link. */
+			if (w->throttle != NULL &&
+			    conn_evict(w, &key, victim, sizeof(victim))) {
+				worker_log_evicted(w, victim);
+			} else {
+				/* Closed before any TLS or SOCKS work costs
+				 * us CPU; not a failure of its address. */
+				if (w->throttle != NULL)
+					throttle_done(w->throttle, &key, 0,
+					    ev_now(w->loop));
+				close(fd);
+				w->handshakes_failed +=
+				    w->tc->mode == TUNNEL_TLS;
+				w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
+				log_limited(&w->log_overflow, LOG_WARNING, -1,
+				    "max_connections (%u) reached: closed a new "
+				    "connection", max);
 				continue;
 			}
 		}
@@ -511,7 +540,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	}
 	if ((w.resolver = resolver_new(w.loop)) == NULL ||
 	    (w.tls_cache = tls_cache_new()) == NULL ||
-	    (tc->mode == TUNNEL_TLS && (w.throttle = throttle_new()) == NULL)) {
+	    (tc->mode == TUNNEL_TLS &&
+	    (w.throttle = throttle_new(tc->max_connections)) == NULL)) {
 		log_warnx("cannot create resolver, session cache or throttle");
 		return (1);
 	}

@@ -60,6 +60,7 @@ struct worker {
 	struct log_limit	 log_nomem;
 	struct log_limit	 log_throttled;
 	struct log_limit	 log_source;
+	struct log_limit	 log_evicted;
 	uint64_t		 bytes_in;	/* from the plaintext side */
 	uint64_t		 bytes_out;	/* to the plaintext side */
 };

@@ -2,7 +2,9 @@
  * t_throttle.c: the per-address handshake bound: an address is limited
  * only after THROTTLE_FAILS failures, then to THROTTLE_INFLIGHT at once;
  * successes never limit; failures halve per half-life; other addresses,
- * IPv6 /64s and IPv4-mapped addresses are told apart as documented.
+ * IPv6 /64s and IPv4-mapped addresses are told apart as documented; in
+ * a full tunnel the handshake to close is the oldest of the address with
+ * the most in progress, and only while it has more than a few.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -36,13 +38,15 @@ key_of(const char *s)
 int
 main(void)
 {
-	struct throttle		*th;
+	struct throttle		*th, *th2;
 	struct throttle_key	 a = key_of("192.0.2.1"), b = key_of("192.0.2.2");
+	struct throttle_key	 c = key_of("192.0.2.3");
 	struct throttle_key	 k1, k2, none;
+	struct throttle_hs	 hs_a[10], hs_b[6], hs_c, *hs;
 	double			 t = 1000;
-	int			 i, n;
+	int			 i, n, na, nb;
 
-	CHECK((th = throttle_new()) != NULL);
+	CHECK((th = throttle_new(256)) != NULL);
 
 	/* A burst of successful handshakes from one address: never limited. */
 	for (i = 0; i < 1000; i++)
@@ -131,6 +135,78 @@ main(void)
 		throttle_done(th, &k, 0, t);
 	}
 	CHECK(throttle_admit(th, &a, t) == 1);
+
+	/*
+	 * A full tunnel: the handshake to close for a newcomer is the oldest
+	 * of the address with the most in progress, while that address has
+	 * more than THROTTLE_EVICT_MIN and more than the newcomer's.
+	 */
+	CHECK((th2 = throttle_new(32)) != NULL);
+	for (i = 0; i < 10; i++) {
+		CHECK(throttle_admit(th2, &a, t) == 1);
+		throttle_track(th2, &a, &hs_a[i]);
+	}
+	for (i = 0; i < 6; i++) {
+		CHECK(throttle_admit(th2, &b, t) == 1);
+		throttle_track(th2, &b, &hs_b[i]);
+	}
+	CHECK(throttle_admit(th2, &c, t) == 1);
+	CHECK(throttle_victim(th2, &c, t) == &hs_a[0]);
+	/* what the caller does with it; then the newcomer starts */
+	throttle_untrack(&hs_a[0]);
+	throttle_done(th2, &a, 1, t);
+	throttle_track(th2, &c, &hs_c);
+	/* the flooding address itself gets no room */
+	CHECK(throttle_admit(th2, &a, t) == 1);
+	CHECK(throttle_victim(th2, &a, t) == NULL);
+	throttle_done(th2, &a, 0, t);
+	/* the next newcomers take a's oldest until it has as many as b */
+	for (i = 1; i <= 3; i++) {
+		CHECK(throttle_admit(th2, &none, t) == 1);
+		CHECK((hs = throttle_victim(th2, &none, t)) == &hs_a[i]);
+		throttle_untrack(hs);
+		throttle_done(th2, &a, 1, t);
+	}
+	/* then the oldest of a's or b's, whichever is on top, until both
+	 * are down to THROTTLE_EVICT_MIN */
+	na = 4;
+	nb = 0;
+	for (n = 0; n < 20; n++) {
+		CHECK(throttle_admit(th2, &none, t) == 1);
+		if ((hs = throttle_victim(th2, &none, t)) == NULL)
+			break;
+		throttle_untrack(hs);
+		if (hs == &hs_a[na]) {
+			na++;
+			throttle_done(th2, &a, 1, t);
+		} else {
+			CHECK(hs == &hs_b[nb]);
+			nb++;
+			throttle_done(th2, &b, 1, t);
+		}
+	}
+	CHECK(na == 10 - THROTTLE_EVICT_MIN && nb == 6 - THROTTLE_EVICT_MIN);
+	/* a newcomer from b is not given a's place when a has no more */
+	CHECK(throttle_admit(th2, &b, t) == 1);
+	CHECK(throttle_victim(th2, &b, t) == NULL);
+	throttle_done(th2, &b, 0, t);
+	/* all end: nothing to evict */
+	for (i = na; i < 10; i++) {
+		throttle_untrack(&hs_a[i]);
+		throttle_done(th2, &a, 0, t);
+	}
+	for (i = nb; i < 6; i++) {
+		throttle_untrack(&hs_b[i]);
+		throttle_done(th2, &b, 0, t);
+	}
+	throttle_untrack(&hs_c);
+	throttle_done(th2, &c, 0, t);
+	throttle_untrack(&hs_c);	/* twice: a no-op */
+	CHECK(hs_c.ent == NULL);
+	for (i = 0; i < THROTTLE_EVICT_MIN + 2; i++)
+		CHECK(throttle_admit(th2, &a, t) == 1);
+	CHECK(throttle_victim(th2, &none, t) == NULL);	/* none linked */
+	throttle_free(th2);
 
 	throttle_free(th);
 	throttle_free(NULL);

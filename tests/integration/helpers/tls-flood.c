@@ -3,7 +3,7 @@
  * handshake-flood test and "make bench".  GnuTLS, one process, poll().
  *
  *	tls-flood -t HOST:PORT [-b SRC_ADDR] [-c CONCURRENT] [-n COUNT]
- *	    [-s SECS] [--full] [--priority STRING] [--until FILE]
+ *	    [-s SECS] [--full | --stall] [--priority STRING] [--until FILE]
  *	    [--ready N]
  *
  * It keeps CONCURRENT (default 64) connections to HOST:PORT in flight,
@@ -14,21 +14,26 @@
  * handshake, and the client has done no cryptography at all, which is
  * what makes a flood cheap for its sender.  With --full each connection
  * runs a GnuTLS handshake without a client certificate to its end (the
- * server refuses it).  Sockets are closed with a reset, so neither end
- * keeps them in TIME_WAIT.
+ * server refuses it).  With --stall each connection sends its ClientHello
+ * but the last byte and then waits: a handshake that holds its place in
+ * the server until the server's handshake timeout, and costs the server
+ * no cryptography.  Sockets are closed with a reset, so neither end keeps
+ * them in TIME_WAIT.
  *
  * It stops after COUNT connections have ended (default: no limit), after
  * SECS seconds (default and at most 30), or once FILE exists, whichever
  * comes first.  It prints "flooding" once N (--ready, default 100)
- * handshakes have been answered, so a test knows the flood has reached
- * the server, and at the end one line:
+ * handshakes have been answered (--stall: once N connections are held at
+ * once), so a test knows the flood has reached the server, and at the end
+ * one line:
  *
  *	flood: answered A refused R errors E in MS ms: H handshakes/s
  *
  * answered: the server sent its flight (--full: the handshake ended with
  * the server's alert or close after it); refused: the server closed or
- * reset before answering; errors: connect failures.  H is answered per
- * second.  Exit: 0, or 1 on a setup error or if nothing was answered.
+ * reset before answering (--stall: closed a held connection); errors:
+ * connect failures.  H is answered per second.  Exit: 0, or 1 on a setup
+ * error or if nothing was answered (--stall: nothing was held).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -66,12 +71,13 @@ struct slot {
 
 static struct sockaddr_storage	 target, source;
 static socklen_t		 target_len, source_len;
-static int			 full_mode;
+static int			 full_mode, stall_mode;
 static const char		*priority = "NORMAL";
 static gnutls_certificate_credentials_t	 cred;
 static uint8_t			 hello[HELLO_MAX];
 static size_t			 hello_len;
 static uint64_t			 answered, refused, errors;
+static unsigned int		 held, held_max;	/* --stall */
 
 /* Milliseconds since an arbitrary point. */
 static long long
@@ -177,6 +183,8 @@ slot_end(struct slot *sl, uint64_t *counter)
 
 	if (counter != NULL)
 		(*counter)++;
+	if (stall_mode && sl->sent == hello_len - 1)
+		held--;
 	if (sl->session != NULL) {
 		gnutls_deinit(sl->session);
 		sl->session = NULL;
@@ -227,7 +235,7 @@ slot_events(const struct slot *sl)
 	if (full_mode)
 		return (gnutls_record_get_direction(sl->session) ?
 		    POLLOUT : POLLIN);
-	return (sl->sent < hello_len ? POLLOUT : POLLIN);
+	return (sl->sent < hello_len - (size_t)stall_mode ? POLLOUT : POLLIN);
 }
 
 /* ${sl} is ready: move its handshake on. */
@@ -259,13 +267,19 @@ slot_step(struct slot *sl, short revents)
 		    GNUTLS_HANDSHAKE_FINISHED ? &answered : &refused);
 		return;
 	}
-	if (sl->sent < hello_len) {
-		n = send(sl->fd, hello + sl->sent, hello_len - sl->sent,
-		    MSG_NOSIGNAL);
+	if (sl->sent < hello_len - (size_t)stall_mode) {
+		n = send(sl->fd, hello + sl->sent, hello_len -
+		    (size_t)stall_mode - sl->sent, MSG_NOSIGNAL);
 		if (n > 0)
 			sl->sent += (size_t)n;
 		else if (errno != EAGAIN && errno != EINTR)
 			slot_end(sl, &refused);
+		/* all but the last byte: the server waits for it */
+		if (stall_mode && sl->fd != -1 && sl->sent == hello_len - 1) {
+			held++;
+			if (held > held_max)
+				held_max = held;
+		}
 		return;
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
@@ -282,7 +296,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tls-flood -t HOST:PORT [-b SRC_ADDR] "
-	    "[-c CONCURRENT] [-n COUNT] [-s SECS] [--full]\n"
+	    "[-c CONCURRENT] [-n COUNT] [-s SECS] [--full | --stall]\n"
 	    "\t[--priority STRING] [--until FILE] [--ready N]\n");
 	exit(2);
 }
@@ -307,6 +321,10 @@ main(int argc, char **argv)
 			full_mode = 1;
 			continue;
 		}
+		if (strcmp(argv[a], "--stall") == 0) {
+			stall_mode = 1;
+			continue;
+		}
 		if (a + 1 >= argc)
 			usage();
 		if (strcmp(argv[a], "-t") == 0) {
@@ -329,7 +347,8 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!have_target || conc < 1 || conc > FLOOD_MAX_CONC || secs < 1)
+	if (!have_target || conc < 1 || conc > FLOOD_MAX_CONC || secs < 1 ||
+	    (full_mode && stall_mode))
 		usage();
 	if (secs > FLOOD_MAX_SECS)
 		secs = FLOOD_MAX_SECS;
@@ -368,7 +387,7 @@ main(int argc, char **argv)
 		for (i = 0; i < np; i++)
 			if (pfd[i].revents != 0)
 				slot_step(&slots[pidx[i]], pfd[i].revents);
-		if (ready > 0 && answered >= ready) {
+		if (ready > 0 && (stall_mode ? held_max : answered) >= ready) {
 			printf("flooding\n");
 			fflush(stdout);
 			ready = 0;
@@ -384,5 +403,5 @@ main(int argc, char **argv)
 	    elapsed > 0 ? (double)answered * 1000 / (double)elapsed : 0.);
 	gnutls_certificate_free_credentials(cred);
 	gnutls_global_deinit();
-	return (answered > 0 ? 0 : 1);
+	return ((stall_mode ? held_max : answered) > 0 ? 0 : 1);
 }
