@@ -1,15 +1,16 @@
 #!/bin/sh
-# Certificates that end, end their links.  Two pairs of nodes carry a
-# live link each (SOCKS client -> socks tunnel -> tls tunnel -> echo,
-# 64 bytes checked every 100 ms); then one end of each link gets a
-# certificate that expires seconds later (stunnelctl cert issue
-# --not-after, loaded with reload-certs, the link opened at once):
+# Certificates that end, end their links.  Two pairs of nodes carry two
+# live links each (SOCKS client -> socks tunnel -> tls tunnel -> echo,
+# 64 bytes checked every 100 ms; the second link resumes the session of
+# the first, so its peer's chain comes from a ticket); one end of each
+# pair has a certificate that expires seconds later (stunnelctl cert
+# issue --not-after, loaded with reload-certs, the links opened at once):
 #   pair A -> B: the client's certificate (node A's) expires: B's tls
 #     tunnel closes the link;
 #   pair C -> D: the server's certificate (node D's) expires: C's socks
 #     tunnel closes it.
 # Each close comes after notAfter (the log line's time), is logged once
-# with the peer's identity and "certificate expired", and cuts the SOCKS
+# per link with the peer's identity and "certificate expired", and cuts the SOCKS
 # client's stream.  The expiring nodes warn of their own certificate
 # (1-day warning at load, once, and once it has passed).  Node E, with a
 # certificate valid 6 more days and a tunnel of 2 workers, logs the
@@ -70,6 +71,31 @@ tod() {
 }
 
 # --- 1. links whose peer's certificate expires -----------------------------
+# links_up SUFFIX: start a link A -> B (pid in cab$SUFFIX) and C -> D (in
+# ccd$SUFFIX), wait until both have their SOCKS reply (bounded by the
+# clients' own timeout); true if both are 0x00.
+links_up() {
+	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 1 \
+	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
+	    >"$T/client-ab$1.out" 2>&1 &
+	eval "cab$1=$!"
+	"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PD --ping 1 \
+	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
+	    >"$T/client-cd$1.out" 2>&1 &
+	eval "ccd$1=$!"
+	eval "BG_PIDS=\"\$BG_PIDS \$cab$1 \$ccd$1\""
+	n=0
+	while [ $n -lt $(( (W + 100) * 10 )) ]; do
+		grep -q '^reply' "$T/client-ab$1.out" 2>/dev/null &&
+		    grep -q '^reply' "$T/client-cd$1.out" 2>/dev/null && break
+		eval "kill -0 \$cab$1" 2>/dev/null ||
+		    eval "kill -0 \$ccd$1" 2>/dev/null || break
+		sleep 0.1
+		n=$((n + 1))
+	done
+	grep -q '^reply 0x00' "$T/client-ab$1.out" &&
+	    grep -q '^reply 0x00' "$T/client-cd$1.out"
+}
 W=10
 attempt=1
 while :; do
@@ -86,36 +112,17 @@ while :; do
 		out=$("$CTL" -s "$T/$n.sock" reload-certs 2>&1) ||
 		    die "reload-certs on $n: $out"
 	done
-	rm -f "$T/client-ab.out" "$T/client-cd.out"
-	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-ab.out" 2>&1 &
-	cab=$!
-	"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PD --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-cd.out" 2>&1 &
-	ccd=$!
-	BG_PIDS="$BG_PIDS $cab $ccd"
-	# Both links up (SOCKS reply 0x00) or refused; bounded by the clients'
-	# own timeout.
-	n=0
-	while [ $n -lt $(( (W + 100) * 10 )) ]; do
-		grep -q '^reply' "$T/client-ab.out" 2>/dev/null &&
-		    grep -q '^reply' "$T/client-cd.out" 2>/dev/null && break
-		kill -0 $cab 2>/dev/null || kill -0 $ccd 2>/dev/null || break
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if grep -q '^reply 0x00' "$T/client-ab.out" &&
-	    grep -q '^reply 0x00' "$T/client-cd.out"; then
-		break
-	fi
+	rm -f "$T"/client-ab*.out "$T"/client-cd*.out
+	# The first link of each pair, then a second one that resumes the
+	# session the first one's ticket left.
+	links_up "" && links_up 2 && break
 	# Refused: the certificate had already expired at the handshake.
 	since b "$L_b" | grep -q 'peer refused: certificate expired' ||
 	    since c "$L_c" | grep -q 'peer refused: certificate expired' ||
 	    die "links through A -> B / C -> D not set up: $(cat "$T/client-ab.out" "$T/client-cd.out")"
-	kill $cab $ccd 2>/dev/null
-	wait $cab $ccd 2>/dev/null
+	kill $cab $ccd ${cab2:-} ${ccd2:-} 2>/dev/null
+	wait $cab $ccd ${cab2:-} ${ccd2:-} 2>/dev/null
+	cab2= ccd2=
 	[ $attempt -lt 3 ] || die "no link within a ${W}s window, $attempt times"
 	note "the handshake came after a ${W}s window: trying a longer one"
 	# A link that did come up left a session ticket at its socks end,
@@ -129,7 +136,14 @@ while :; do
 	attempt=$((attempt + 1))
 	W=$((W * 3))
 done
-ok "links A -> B and C -> D up; node A's and node D's certificates end at $NA"
+ok "links A -> B and C -> D up, twice each; node A's and node D's certificates end at $NA"
+# The second link of each pair resumed the first one's session: its
+# peer's chain is the one the ticket carries, not one seen in a full
+# handshake, and it must end just the same.
+for n in a c; do
+	since $n "$(eval echo \$L_$n)" | grep -q 'connected to .*, resumed,' ||
+	    fail "node $n: no link resumed a session (the resumed case is not tested)"
+done
 
 # Wait for each close, and for the own-certificate warnings at the end,
 # up to a minute after notAfter; the clients see their stream cut.
@@ -143,51 +157,58 @@ wait_since() {
 	done
 	return 1
 }
-wait_since b "certificate expired: peer node-a"
-wait_since c "certificate expired: peer node-d"
-for p in $cab $ccd; do
+for p in $cab $ccd $cab2 $ccd2; do
 	while kill -0 $p 2>/dev/null && [ "$(date +%s)" -le $DEADLINE ]; do
 		sleep 0.1
 	done
 	kill $p 2>/dev/null
 done
-wait $cab
-st_ab=$?
-wait $ccd
-st_cd=$?
+wait $cab; st_ab=$?
+wait $ccd; st_cd=$?
+wait $cab2; st_ab2=$?
+wait $ccd2; st_cd2=$?
 
-# check_close NODE PEERID CLIENTOUT CLIENTSTATUS WHAT
+# check_close NODE PEERID WHAT: both links NODE served close once each,
+# with the identity and "certificate expired", after notAfter.
 check_close() {
 	since $1 "$(eval echo \$L_$1)" >"$T/$1.since"
 	grep "certificate expired: peer $2" "$T/$1.since" >"$T/$1.closes"
 	count=$(wc -l <"$T/$1.closes" | tr -d ' ')
-	if [ "$count" -ne 1 ]; then
-		fail "$5: $count lines naming peer $2 and \"certificate expired\" in $1.log (wanted 1)"
+	if [ "$count" -ne 2 ]; then
+		fail "$3: $count lines naming peer $2 and \"certificate expired\" in $1.log (wanted 2: one per link)"
 		return
 	fi
-	line=$(cat "$T/$1.closes")
-	printf '%s\n' "$line" | grep -q -F "(valid until $NA)" ||
-	    fail "$5: the log line does not say valid until $NA: $line"
-	printf '%s\n' "$line" | grep -q ': closed: certificate expired' ||
-	    fail "$5: the link was not closed in relay: $line"
-	# After notAfter: the line's clock time is past it (the certificate
-	# is valid through its notAfter second).
-	stamp=$(printf '%s\n' "$line" | cut -c1-8)
-	diff=$(( ($(tod "$stamp") - $(tod "$(date -d "@$NA_EPOCH" +%H:%M:%S)") + 86400) % 86400 ))
-	if [ "$diff" -ge 1 ] && [ "$diff" -lt 43200 ]; then
-		ok "$5: closed ${diff}s after notAfter, logged once: ${line#*info: }"
+	while read -r line; do
+		printf '%s\n' "$line" | grep -q -F "(valid until $NA)" ||
+		    fail "$3: the log line does not say valid until $NA: $line"
+		printf '%s\n' "$line" | grep -q ': closed: certificate expired' ||
+		    fail "$3: the link was not closed in relay: $line"
+		# After notAfter: the line's clock time is past it (the
+		# certificate is valid through its notAfter second).
+		stamp=$(printf '%s\n' "$line" | cut -c1-8)
+		diff=$(( ($(tod "$stamp") - $(tod "$(date -d "@$NA_EPOCH" +%H:%M:%S)") + 86400) % 86400 ))
+		if [ "$diff" -ge 1 ] && [ "$diff" -lt 43200 ]; then
+			ok "$3: closed ${diff}s after notAfter, logged once: ${line#*info: }"
+		else
+			fail "$3: closed at $stamp, not after notAfter $NA: $line"
+		fi
+	done <"$T/$1.closes"
+}
+# check_cut CLIENTOUT CLIENTSTATUS WHAT: the SOCKS client's stream was cut.
+check_cut() {
+	pings=$(sed -n 's/^ping closed at \([0-9]*\)$/\1/p' "$1")
+	if [ "$2" -ne 0 ] && [ -n "$pings" ] && [ "$pings" -gt 0 ]; then
+		ok "$3: the SOCKS client's stream was cut after $pings round trips"
 	else
-		fail "$5: closed at $stamp, not after notAfter $NA: $line"
-	fi
-	pings=$(sed -n 's/^ping closed at \([0-9]*\)$/\1/p' "$3")
-	if [ "$4" -ne 0 ] && [ -n "$pings" ] && [ "$pings" -gt 0 ]; then
-		ok "$5: the SOCKS client's stream was cut after $pings round trips"
-	else
-		fail "$5: SOCKS client (exit $4): $(cat "$3")"
+		fail "$3: SOCKS client (exit $2): $(cat "$1")"
 	fi
 }
-check_close b node-a "$T/client-ab.out" $st_ab "client certificate (tls side)"
-check_close c node-d "$T/client-cd.out" $st_cd "server certificate (socks side)"
+check_close b node-a "client certificate (tls side)"
+check_close c node-d "server certificate (socks side)"
+check_cut "$T/client-ab.out" $st_ab "client certificate, first link"
+check_cut "$T/client-ab2.out" $st_ab2 "client certificate, resumed link"
+check_cut "$T/client-cd.out" $st_cd "server certificate, first link"
+check_cut "$T/client-cd2.out" $st_cd2 "server certificate, resumed link"
 
 # The node whose certificate expired was told so by an alert.
 since a "$L_a" | grep -q 'peer sent alert: Certificate is expired' &&
