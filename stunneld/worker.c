@@ -48,7 +48,7 @@ worker_expiry_check(struct worker *w, time_t now)
 	if (w->index != 0)
 		return;
 	ev_periodic_stop(w->loop, &w->expiry_w);
-	expiry_str(w->expiry.not_after, when, sizeof(when));
+	creds_time(w->expiry.not_after, when, sizeof(when));
 	if ((days = expiry_due(&w->expiry, now)) == EXPIRY_EXPIRED)
 		log_warnx("certificate %s is past its end (valid until %s): "
 		    "peers refuse new connections until reload-certs loads a "

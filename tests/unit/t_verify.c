@@ -665,6 +665,12 @@ test_creds(const struct fx *f)
 	static const char garbage[] = "-----BEGIN CERTIFICATE-----\n"
 	    "bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
 
+	/* The times of the log lines (certificate and CRL dates). */
+	CHECK_STR(creds_time(2000000000, path, sizeof(path)),
+	    "2033-05-18T03:33:20Z");
+	CHECK_STR(creds_time((time_t)253402300799, path, sizeof(path)),
+	    "9999-12-31T23:59:59Z");
+
 	/* Good: CA, CRL (revoking someone else), default-like priority. */
 	tc = tls_conf(f->node_crt, f->node_key, f->ca_crt, f->crl,
 	    SD_DEFAULT_PRIORITY);
