@@ -15,7 +15,9 @@
 # (1-day warning at load, once, and once it has passed).  Node E, with a
 # certificate valid 6 more days and a tunnel of 2 workers, logs the
 # 7-day warning once per tunnel, not again for the same certificate, and
-# the 30-day one for a renewed certificate.
+# the 30-day one for a renewed certificate.  Last, a link A -> E ends
+# when a CA certificate that node E loads with reload-certs does (the
+# re-check sets the moment again; needs certtool to issue the CA again).
 #
 # The expiring certificate must still be valid at the handshake: a
 # machine too slow to connect within the window gets a longer one
@@ -45,7 +47,10 @@ conf_global c node-c ca
 echo "tunnels = { c_out = { mode = \"socks\"; listen = \"127.0.0.1:$PC\"; }; };" >>"$T/c.conf"
 conf_global d node-d ca
 echo "tunnels = { d_in = { mode = \"tls\"; listen = \"127.0.0.2:$PD\"; connect = \"127.0.0.1:$PE\"; }; };" >>"$T/d.conf"
-conf_global e node-e ca
+# node E trusts its own copy of the CA certificate: section 3 replaces
+# it with one that ends sooner, for node E alone
+cp "$T/ca.crt" "$T/eca.crt" || die "cannot copy the CA certificate"
+conf_global e node-e eca
 cat >>"$T/e.conf" <<EOF
 tunnels = {
 	e_in = { mode = "tls"; listen = "127.0.0.2:$PX"; connect = "127.0.0.1:$PE"; workers = 2; };
@@ -252,6 +257,79 @@ out=$("$CTL" -s "$T/e.sock" reload-certs 2>&1) || fail "reload-certs on E: $out"
 w30=$(grep -c 'expires within 30 days' "$T/e.log")
 [ "$w30" -eq 2 ] && ok "a renewed certificate (20 days): the 30-day warning once per tunnel" ||
     fail "renewed certificate: $w30 30-day warnings (wanted 2)"
+
+# --- 3. reload-certs re-arms the close ----------------------------------------
+# A link A -> E is up; node E then loads (reload-certs) its CA certificate
+# issued again with the same key and name but ending seconds later.  The
+# peer's chain now ends with that CA, so the open link closes then, not
+# when node A's certificate does (a year away): the re-check after
+# reload-certs sets the moment again.  The new CA must still be valid
+# when it is loaded: a window too short for this machine gets a longer
+# one (10 s, then 30 s, then 90 s).
+if ! command -v certtool >/dev/null 2>&1; then
+	note "certtool not installed: the re-check after reload-certs is not tested"
+else
+	pki_cert ca node-a --ip 127.0.0.1 --dns node-a
+	out=$("$CTL" -s "$T/a.sock" reload-certs 2>&1) || die "reload-certs on A: $out"
+	L_e=$(lines e)
+	W=10
+	attempt=1
+	while :; do
+		rm -f "$T/client-ae.out"
+		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PX --ping 1 \
+		    --until "$T/never" --interval 100 --timeout $((W + 90)) \
+		    >"$T/client-ae.out" 2>&1 &
+		cae=$!
+		BG_PIDS="$BG_PIDS $cae"
+		n=0
+		while [ $n -lt 600 ] && kill -0 $cae 2>/dev/null &&
+		    ! grep -q '^reply' "$T/client-ae.out"; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+		grep -q '^reply 0x00' "$T/client-ae.out" ||
+		    die "link A -> E not set up: $(cat "$T/client-ae.out")"
+		NA_EPOCH=$(( $(date +%s) + W ))
+		printf '%s\n' 'cn = "ca"' ca cert_signing_key crl_signing_key \
+		    "expiration_date = \"@$NA_EPOCH\"" >"$T/eca.tmpl"
+		certtool --generate-self-signed --load-privkey "$T/ca.pki/ca.key" \
+		    --template "$T/eca.tmpl" --outfile "$T/eca.new" \
+		    >"$T/eca.out" 2>&1 || die "certtool: $(cat "$T/eca.out")"
+		NA=$("$CTL" cert show "$T/eca.new" | sed -n 's/^not after: *//p')
+		mv -f "$T/eca.new" "$T/eca.crt" || die "cannot replace eca.crt"
+		if out=$("$CTL" -s "$T/e.sock" reload-certs 2>&1); then
+			break
+		fi
+		# Refused: the new CA had already expired when it was read.
+		kill $cae 2>/dev/null
+		wait $cae 2>/dev/null
+		[ $attempt -lt 3 ] || die "reload-certs on E within a ${W}s window failed $attempt times: $out"
+		note "reload-certs on E came after a ${W}s window: trying a longer one"
+		cp "$T/ca.crt" "$T/eca.new" && mv -f "$T/eca.new" "$T/eca.crt" &&
+		    "$CTL" -s "$T/e.sock" reload-certs >/dev/null 2>&1 ||
+		    die "cannot give node E its CA back"
+		attempt=$((attempt + 1))
+		W=$((W * 3))
+	done
+	ok "link A -> E up; node E's CA now ends at $NA"
+	DEADLINE=$((NA_EPOCH + 60))
+	while kill -0 $cae 2>/dev/null && [ "$(date +%s)" -le $DEADLINE ]; do
+		sleep 0.1
+	done
+	kill $cae 2>/dev/null
+	wait $cae
+	st_ae=$?
+	since e "$L_e" | grep "certificate expired: peer node-a" >"$T/e.closes"
+	count=$(wc -l <"$T/e.closes" | tr -d ' ')
+	line=$(cat "$T/e.closes")
+	if [ "$count" -eq 1 ] && printf '%s\n' "$line" |
+	    grep -q -F ": closed: certificate expired: peer node-a,127.0.0.1 (valid until $NA)"; then
+		ok "the CA loaded by reload-certs ends the link: ${line#*info: }"
+	else
+		fail "after reload-certs: $count lines naming peer node-a and \"certificate expired\" in e.log (wanted 1, valid until $NA): $line"
+	fi
+	check_cut "$T/client-ae.out" $st_ae "CA reloaded on the tls side"
+fi
 
 for n in a b c d e; do
 	stop_stunneld $n || fail "node $n exited with status $?"
