@@ -344,6 +344,10 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 	old = w->creds;
 	w->creds = c;
 	w->certs_loaded_at = time(NULL);
+	/* A session resumed from a ticket shows the peer the certificate
+	 * this node had when the session began, the one just replaced (and
+	 * after its end, a refusal): new links start afresh. */
+	tls_cache_clear(w->tls_cache);
 	worker_crl_watch(w);
 	worker_expiry_start(w, old);
 	creds_unref(old);
