@@ -345,8 +345,9 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 	w->creds = c;
 	w->certs_loaded_at = time(NULL);
 	/* A session resumed from a ticket shows the peer the certificate
-	 * this node had when the session began, the one just replaced (and
-	 * after its end, a refusal): new links start afresh. */
+	 * this node had when the session began, perhaps the one just
+	 * replaced (and after its end, a refusal): new links start afresh,
+	 * at the cost of one full handshake per destination. */
 	tls_cache_clear(w->tls_cache);
 	worker_crl_watch(w);
 	worker_expiry_start(w, old);
