@@ -30,7 +30,7 @@
 
 #include "addr.h"
 #include "conn.h"
-#include "expiry.h"
+#include "creds.h"
 #include "log.h"
 #include "proto.h"
 #include "relay.h"
@@ -966,7 +966,7 @@ conn_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 
 	(void)loop;
 	(void)revents;
-	expiry_str(tls_peer_not_after(c->tls), when, sizeof(when));
+	creds_time(tls_peer_not_after(c->tls), when, sizeof(when));
 	snprintf(why, sizeof(why), "certificate expired: peer %s (valid "
 	    "until %s)", tls_peer(c->tls), when);
 	tls_alert_expired(c->tls);

@@ -4,7 +4,6 @@
  * expired one second later; a threshold of d days is reached d * 86400
  * seconds before that.
  */
-#include <stdio.h>
 #include <time.h>
 
 #include "expiry.h"
@@ -60,16 +59,4 @@ expiry_next(const struct expiry *e)
 	if (e->not_after <= 0 || e->next >= EXPIRY_NWARN)
 		return (0);
 	return (expiry_at(e->not_after, e->next));
-}
-
-/** expiry_str(t, buf, len): ${t} as "2026-01-01T00:00:00Z" for logs; return ${buf}. */
-char *
-expiry_str(time_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%lld", (long long)t);
-	return (buf);
 }

@@ -6,7 +6,6 @@
 #ifndef EXPIRY_H
 #define EXPIRY_H
 
-#include <stddef.h>
 #include <time.h>
 
 #define EXPIRY_EXPIRED	0	/* expiry_due(): the certificate has expired */
@@ -31,8 +30,5 @@ int	expiry_due(struct expiry *e, time_t now);
 
 /** expiry_next(e): when the next warning falls due; 0 if none is left. */
 time_t	expiry_next(const struct expiry *e);
-
-/** expiry_str(t, buf, len): ${t} as "2026-01-01T00:00:00Z" for logs; return ${buf}. */
-char	*expiry_str(time_t t, char *buf, size_t len);
 
 #endif /* !EXPIRY_H */

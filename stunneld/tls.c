@@ -35,6 +35,7 @@ struct tls_cache {
 	struct {
 		char		 key[600];
 		gnutls_datum_t	 data;
+		time_t		 not_after;	/* its peer's chain ends */
 		unsigned long	 used;
 	}		 ent[TLS_CACHE_MAX];
 	unsigned long	 clock;
@@ -295,16 +296,26 @@ tls_datum_clear(gnutls_datum_t *d)
 	d->data = NULL;
 }
 
+/**
+ * tls_cache_clear(cache): forget every session in ${cache}: they were
+ * made with credentials that have just been replaced.
+ */
+void
+tls_cache_clear(struct tls_cache *cache)
+{
+	size_t	 i;
+
+	for (i = 0; i < TLS_CACHE_MAX; i++)
+		tls_datum_clear(&cache->ent[i].data);
+}
+
 /** tls_cache_free(cache): free ${cache} and the session data in it; NULL is a no-op. */
 void
 tls_cache_free(struct tls_cache *cache)
 {
-	size_t	 i;
-
 	if (cache == NULL)
 		return;
-	for (i = 0; i < TLS_CACHE_MAX; i++)
-		tls_datum_clear(&cache->ent[i].data);
+	tls_cache_clear(cache);
 	free(cache);
 }
 
@@ -364,6 +375,7 @@ tls_cache_store(struct tls *t)
 	i = tls_cache_slot(t->cache, t->cache_key, 1);
 	tls_datum_clear(&t->cache->ent[i].data);
 	t->cache->ent[i].data = data;
+	t->cache->ent[i].not_after = t->peer_not_after;
 	t->cache->ent[i].used = ++t->cache->clock;
 }
 
@@ -374,8 +386,9 @@ tls_cache_store(struct tls *t)
  * tickets.  The peer is checked during the handshake against ${pol}
  * (copied; its strings must outlive the session); a resumed session is
  * checked too.  A client sends ${sni} if not NULL, and resumes from and
- * saves to ${cache} (may be NULL) under ${cache_key}.  Both ends offer
- * the stunneld ALPN protocol.  Return NULL on failure.
+ * saves to ${cache} (may be NULL) under ${cache_key}, but does not resume
+ * a session whose peer chain has expired since.  Both ends offer the
+ * stunneld ALPN protocol.  Return NULL on failure.
  */
 struct tls *
 tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
@@ -428,10 +441,17 @@ tls_new(struct creds *creds, struct tls_cache *cache, int fd, int server,
 		gnutls_handshake_set_hook_function(t->session,
 		    GNUTLS_HANDSHAKE_NEW_SESSION_TICKET, GNUTLS_HOOK_POST,
 		    tls_ticket_cb);
-		/* a ticket is for one use: take it out of the cache */
+		/* A ticket is for one use: take it out of the cache.  A
+		 * resumed session shows the peer's chain as it was when the
+		 * session began; once that has expired, the peer (renewed
+		 * since, or it would not be worth dialling) is met with a
+		 * full handshake rather than refused. */
 		if ((i = tls_cache_slot(cache, cache_key, 0)) >= 0) {
-			(void)gnutls_session_set_data(t->session,
-			    cache->ent[i].data.data, cache->ent[i].data.size);
+			if (cache->ent[i].not_after == 0 ||
+			    time(NULL) <= cache->ent[i].not_after)
+				(void)gnutls_session_set_data(t->session,
+				    cache->ent[i].data.data,
+				    cache->ent[i].data.size);
 			tls_datum_clear(&cache->ent[i].data);
 		}
 	}

@@ -28,6 +28,12 @@ struct tls_cache;
 /** tls_cache_new(): an empty client session cache; NULL if out of memory. */
 struct tls_cache *tls_cache_new(void);
 
+/**
+ * tls_cache_clear(cache): forget every session in ${cache}: they were
+ * made with credentials that have just been replaced.
+ */
+void		 tls_cache_clear(struct tls_cache *cache);
+
 /** tls_cache_free(cache): free ${cache} and the session data in it; NULL is a no-op. */
 void		 tls_cache_free(struct tls_cache *cache);
 
@@ -38,8 +44,9 @@ void		 tls_cache_free(struct tls_cache *cache);
  * tickets.  The peer is checked during the handshake against ${pol}
  * (copied; its strings must outlive the session); a resumed session is
  * checked too.  A client sends ${sni} if not NULL, and resumes from and
- * saves to ${cache} (may be NULL) under ${cache_key}.  Both ends offer
- * the stunneld ALPN protocol.  Return NULL on failure.
+ * saves to ${cache} (may be NULL) under ${cache_key}, but does not resume
+ * a session whose peer chain has expired since.  Both ends offer the
+ * stunneld ALPN protocol.  Return NULL on failure.
  */
 struct tls	*tls_new(struct creds *creds, struct tls_cache *cache, int fd,
 		    int server, const struct verify_policy *pol,

@@ -104,7 +104,11 @@ verify_ident_add(struct cert_ident *id, const char *name, size_t len,
 	return (0);
 }
 
-/* The expiry of ${crt}; 0 for none (GnuTLS's -1: "no well-defined date"). */
+/*
+ * The expiry of ${crt}; 0 for none, GnuTLS's -1 for a date it cannot read.
+ * notAfter 99991231235959Z ("no well-defined expiration") comes back as
+ * 9999-12-31T23:59:59Z, a time like any other.
+ */
 static time_t
 verify_crt_not_after(gnutls_x509_crt_t crt)
 {
@@ -124,36 +128,55 @@ verify_earlier(time_t a, time_t b)
 	return (a < b ? a : b);
 }
 
+#define VERIFY_CHAIN_MAX	16	/* certificates of a peer's chain looked at */
+
 /*
- * The earliest expiry of the ${n} certificates ${certs} (DER, as the peer
- * sent them, leaf first) and of the anchor in ${tl} that the last of them
- * chains to; 0 if none has one.  GnuTLS refuses a chain any of which has
- * expired, the anchor included, so this is when the chain stops verifying.
+ * The earliest expiry of the chain that the ${n} certificates ${certs}
+ * (DER, as the peer sent them, leaf first) make up to the anchor in
+ * ${tl} that it ends at, that anchor included; 0 if none has one.  GnuTLS
+ * refuses a chain any of which has expired, the anchor included, so this
+ * is when the chain stops verifying.  The path is followed from the leaf
+ * issuer by issuer, as GnuTLS verifies it: a certificate the peer sent
+ * that is not on it (a stray one in its chain file, which GnuTLS leaves
+ * out) does not end the link.
  */
 static time_t
 verify_chain_not_after(gnutls_x509_trust_list_t tl,
     const gnutls_datum_t *certs, unsigned int n)
 {
-	gnutls_x509_crt_t	 crt, issuer;
+	gnutls_x509_crt_t	 crt[VERIFY_CHAIN_MAX], issuer;
 	time_t			 t = 0;
-	unsigned int		 i;
+	unsigned int		 i, j, cur, steps, ok = 0;
+	int			 on_path[VERIFY_CHAIN_MAX] = { 0 };
 
-	for (i = 0; i < n; i++) {
-		if (gnutls_x509_crt_init(&crt) < 0)
-			continue;
-		if (gnutls_x509_crt_import(crt, &certs[i],
-		    GNUTLS_X509_FMT_DER) == 0) {
-			t = verify_earlier(t, verify_crt_not_after(crt));
-			if (i == n - 1 && tl != NULL &&
-			    gnutls_x509_trust_list_get_issuer(tl, crt, &issuer,
-			    GNUTLS_TL_GET_COPY) == 0) {
-				t = verify_earlier(t,
-				    verify_crt_not_after(issuer));
-				gnutls_x509_crt_deinit(issuer);
-			}
+	if (n > VERIFY_CHAIN_MAX)
+		n = VERIFY_CHAIN_MAX;
+	for (; ok < n; ok++) {
+		if (gnutls_x509_crt_init(&crt[ok]) < 0)
+			break;
+		if (gnutls_x509_crt_import(crt[ok], &certs[ok],
+		    GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt[ok]);
+			break;
 		}
-		gnutls_x509_crt_deinit(crt);
 	}
+	for (cur = 0, steps = 0; cur < ok && steps < ok; steps++) {
+		on_path[cur] = 1;
+		t = verify_earlier(t, verify_crt_not_after(crt[cur]));
+		if (tl != NULL && gnutls_x509_trust_list_get_issuer(tl,
+		    crt[cur], &issuer, GNUTLS_TL_GET_COPY) == 0) {
+			t = verify_earlier(t, verify_crt_not_after(issuer));
+			gnutls_x509_crt_deinit(issuer);
+			break;
+		}
+		for (j = 0; j < ok; j++)
+			if (!on_path[j] &&
+			    gnutls_x509_crt_check_issuer(crt[cur], crt[j]))
+				break;
+		cur = j;
+	}
+	for (i = 0; i < ok; i++)
+		gnutls_x509_crt_deinit(crt[i]);
 	return (t);
 }
 
@@ -379,7 +402,7 @@ verify_status_reason(unsigned int status, char *reason, size_t reasonlen)
  * session's credentials, is in its validity period and not revoked by the
  * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
  * on success id->not_after is the earliest expiry of the verified chain:
- * the certificates the peer sent and the trust anchor they end at.
+ * from the leaf, issuer by issuer, to the trust anchor it ends at.
  * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
  * "certificate expired", "not signed by the CA", "no certificate",
  * "certificate does not name 127.0.0.2", "node-x not in allow list").

@@ -91,7 +91,7 @@ char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
  * session's credentials, is in its validity period and not revoked by the
  * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
  * on success id->not_after is the earliest expiry of the verified chain:
- * the certificates the peer sent and the trust anchor they end at.
+ * from the leaf, issuer by issuer, to the trust anchor it ends at.
  * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
  * "certificate expired", "not signed by the CA", "no certificate",
  * "certificate does not name 127.0.0.2", "node-x not in allow list").

@@ -50,7 +50,7 @@ worker_expiry_check(struct worker *w, time_t now)
 	if (w->index != 0)
 		return;
 	ev_periodic_stop(w->loop, &w->expiry_w);
-	expiry_str(w->expiry.not_after, when, sizeof(when));
+	creds_time(w->expiry.not_after, when, sizeof(when));
 	if ((days = expiry_due(&w->expiry, now)) == EXPIRY_EXPIRED)
 		log_warnx("certificate %s is past its end (valid until %s): "
 		    "peers refuse new connections until reload-certs loads a "
@@ -394,6 +394,11 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 	old = w->creds;
 	w->creds = c;
 	w->certs_loaded_at = time(NULL);
+	/* A session resumed from a ticket shows the peer the certificate
+	 * this node had when the session began, perhaps the one just
+	 * replaced (and after its end, a refusal): new links start afresh,
+	 * at the cost of one full handshake per destination. */
+	tls_cache_clear(w->tls_cache);
 	worker_crl_watch(w);
 	worker_expiry_start(w, old);
 	creds_unref(old);

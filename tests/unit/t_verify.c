@@ -537,6 +537,7 @@ struct fx {
 	struct pair	 ca, ca2, inter, node, nodeb, other, expired, future;
 	struct pair	 revoked, chained, ipnode, cnonly;
 	struct pair	 inter_short, chained_short, outliving;
+	struct pair	 straying, stray, forever;
 	const char	*ca_crt, *ca2_crt, *crl, *crl2, *crl_self, *crl_none;
 	const char	*crl_stale;
 	const char	*node_crt, *node_key, *nodeb_crt, *nodeb_key;
@@ -545,6 +546,7 @@ struct fx {
 	const char	*chain_crt, *chain_key, *ip_crt, *ip_key;
 	const char	*cn_crt, *cn_key;
 	const char	*chs_crt, *chs_key, *out_crt, *out_key;
+	const char	*for_crt, *for_key;
 };
 
 /* Make every key, certificate, CRL and file of ${f}. */
@@ -585,6 +587,14 @@ fx_make(struct fx *f)
 	    now + 86400 * 5, 0, &f->inter_short);
 	make_pair(&f->outliving, "node-l", NULL, NULL, now - 60,
 	    now + 86400 * 60, 0, &f->ca);
+	/* A leaf sent with a certificate outside its chain that ends in ten
+	 * minutes; a leaf with no well-defined end (notAfter 9999). */
+	make_pair(&f->straying, "node-m", NULL, NULL, now - 60,
+	    now + 86400 * 10, 0, &f->ca);
+	make_pair(&f->stray, "Stray", NULL, NULL, now - 3600, now + 600, 1,
+	    NULL);
+	make_pair(&f->forever, "node-n", NULL, NULL, now - 60, (time_t)-1, 0,
+	    &f->ca);
 
 	put_pair("ca", &f->ca, NULL, &f->ca_crt, NULL);
 	put_pair("ca2", &f->ca2, NULL, &f->ca2_crt, NULL);
@@ -601,6 +611,7 @@ fx_make(struct fx *f)
 	put_pair("chained-short", &f->chained_short, &f->inter_short,
 	    &f->chs_crt, &f->chs_key);
 	put_pair("outliving", &f->outliving, NULL, &f->out_crt, &f->out_key);
+	put_pair("forever", &f->forever, NULL, &f->for_crt, &f->for_key);
 
 	make_crl(&f->ca, &f->revoked, &d);
 	f->crl = put_file("ca.crl", d.data, d.size);
@@ -638,6 +649,9 @@ fx_free(struct fx *f)
 	pair_free(&f->inter_short);
 	pair_free(&f->chained_short);
 	pair_free(&f->outliving);
+	pair_free(&f->straying);
+	pair_free(&f->stray);
+	pair_free(&f->forever);
 }
 
 /* creds_load: the good case, and each failure naming file, line and reason. */
@@ -650,6 +664,12 @@ test_creds(const struct fx *f)
 	const char	*bad, *empty, *badkey;
 	static const char garbage[] = "-----BEGIN CERTIFICATE-----\n"
 	    "bm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+
+	/* The times of the log lines (certificate and CRL dates). */
+	CHECK_STR(creds_time(2000000000, path, sizeof(path)),
+	    "2033-05-18T03:33:20Z");
+	CHECK_STR(creds_time((time_t)253402300799, path, sizeof(path)),
+	    "9999-12-31T23:59:59Z");
 
 	/* Good: CA, CRL (revoking someone else), default-like priority. */
 	tc = tls_conf(f->node_crt, f->node_key, f->ca_crt, f->crl,
@@ -795,6 +815,65 @@ client_cred(const char *crt, const char *key, const char *ca)
 		exit(1);
 	}
 	return (cc);
+}
+
+/* What sent_cred() clients send, as they are: no sorting, no pruning. */
+static gnutls_pcert_st	 sent_pcert[2];
+static unsigned int	 sent_n;
+static gnutls_privkey_t	 sent_key;
+
+/* The client's certificate request callback for sent_cred(). */
+static int
+sent_retrieve(gnutls_session_t session, const gnutls_datum_t *req_ca,
+    int nreq, const gnutls_pk_algorithm_t *algos, int nalgos,
+    gnutls_pcert_st **pcert, unsigned int *npcert, gnutls_privkey_t *key)
+{
+	(void)session;
+	(void)req_ca;
+	(void)nreq;
+	(void)algos;
+	(void)nalgos;
+	*pcert = sent_pcert;
+	*npcert = sent_n;
+	*key = sent_key;
+	return (0);
+}
+
+/*
+ * Client credentials trusting ${ca} that send ${leaf}'s certificate and
+ * then ${extra}'s exactly so, as a peer whose chain file holds a stray
+ * certificate may (a GnuTLS client loading a file drops it).  Free with
+ * sent_cred_free().
+ */
+static gnutls_certificate_credentials_t
+sent_cred(const struct pair *leaf, const struct pair *extra, const char *ca)
+{
+	gnutls_certificate_credentials_t	 cc;
+
+	if (gnutls_certificate_allocate_credentials(&cc) < 0 ||
+	    gnutls_certificate_set_x509_trust_file(cc, ca,
+	    GNUTLS_X509_FMT_PEM) <= 0 ||
+	    gnutls_pcert_import_x509(&sent_pcert[0], leaf->crt, 0) < 0 ||
+	    gnutls_pcert_import_x509(&sent_pcert[1], extra->crt, 0) < 0 ||
+	    gnutls_privkey_init(&sent_key) < 0 ||
+	    gnutls_privkey_import_x509(sent_key, leaf->key, 0) < 0) {
+		fprintf(stderr, "cannot make client credentials\n");
+		exit(1);
+	}
+	sent_n = 2;
+	gnutls_certificate_set_retrieve_function2(cc, sent_retrieve);
+	return (cc);
+}
+
+/* Free what sent_cred() made. */
+static void
+sent_cred_free(gnutls_certificate_credentials_t cc)
+{
+	gnutls_certificate_free_credentials(cc);
+	gnutls_pcert_deinit(&sent_pcert[0]);
+	gnutls_pcert_deinit(&sent_pcert[1]);
+	gnutls_privkey_deinit(sent_key);
+	sent_n = 0;
 }
 
 /*
@@ -950,6 +1029,18 @@ test_verify_peer(const struct fx *f)
 	    gnutls_x509_crt_get_expiration_time(f->inter_short.crt));
 	gnutls_certificate_free_credentials(cc);
 	cc = client_cred(f->out_crt, f->out_key, f->ca_crt);
+	CHECK(handshake(sc, cc, &srv, &cli) == 0);
+	CHECK(srv.rc == 0 && srv.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->ca.crt));
+	gnutls_certificate_free_credentials(cc);
+	/* A certificate sent along but outside the chain does not end the
+	 * link; a leaf with no well-defined end (9999) ends with its CA. */
+	cc = sent_cred(&f->straying, &f->stray, f->ca_crt);
+	CHECK(handshake(sc, cc, &srv, &cli) == 0);
+	CHECK(srv.rc == 0 && srv.id.not_after ==
+	    gnutls_x509_crt_get_expiration_time(f->straying.crt));
+	sent_cred_free(cc);
+	cc = client_cred(f->for_crt, f->for_key, f->ca_crt);
 	CHECK(handshake(sc, cc, &srv, &cli) == 0);
 	CHECK(srv.rc == 0 && srv.id.not_after ==
 	    gnutls_x509_crt_get_expiration_time(f->ca.crt));
