@@ -98,6 +98,7 @@ worker_drain(struct worker *w)
 	w->draining = 1;
 	/* a new worker, if any, takes over the warnings */
 	ev_periodic_stop(w->loop, &w->expiry_w);
+	ev_periodic_stop(w->loop, &w->crl_timer);
 	ev_io_stop(w->loop, &w->accept_w);
 	ev_timer_stop(w->loop, &w->accept_pause);
 	close(w->listen_fd);
@@ -337,7 +338,7 @@ worker_crl_watch(struct worker *w)
 
 	ev_periodic_stop(w->loop, &w->crl_timer);
 	w->crl_warned = 0;
-	if (w->index != 0 || nu == 0)
+	if (w->index != 0 || nu == 0 || w->draining)
 		return;
 	if ((at = time(NULL)) >= nu) {
 		worker_crl_warn(w, "is");
