@@ -795,6 +795,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 	cf_uint(cf, g, "handshake_timeout", 1, 3600, &tc->handshake_timeout);
 	cf_uint(cf, g, "connect_timeout", 1, 3600, &tc->connect_timeout);
 	cf_uint(cf, g, "idle_timeout", 0, 31536000, &tc->idle_timeout);
+	/* 64 is SD_WORKERS_MAX, written out so 10-man-pages finds it */
 	cf_uint(cf, g, "workers", 1, 64, &tc->workers);
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define SD_HOST_MAX		255	/* longest SOCKS5 domain name */
+#define SD_WORKERS_MAX		64	/* workers of one tunnel (conf.c writes it out) */
 #define SD_DEFAULT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
 #define SD_DEFAULT_CONTROL	"/run/stunneld/control.sock"
 #define SD_ALPN			"stunneld/1"

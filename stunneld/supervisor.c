@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "notify.h"
+#include "room.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -213,6 +214,7 @@ supervisor_tunnel_free(struct tunnel_rt *t)
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	explicit_bzero(t->ticket_key, sizeof(t->ticket_key));
+	room_unref(t->room);
 	free(t);
 }
 
@@ -245,6 +247,7 @@ supervisor_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
 	t->pid = 0;
 	ipc_free(t->ipc);
 	t->ipc = NULL;
+	room_set(t->room, t->worker, 0);	/* until its successor says */
 	control_worker_gone(sv->control, t);
 	if (t->state == TUNNEL_STOPPING) {
 		log_info("worker %s %s", t->tag, why);
@@ -337,7 +340,7 @@ supervisor_spawn(struct tunnel_rt *t)
 		close(sp[0]);
 		supervisor_forget(sv, t);
 		_exit(worker_run(sv->conf, t->tc, t->worker, t->listen_fd,
-		    sp[1], t->ticket_key));
+		    sp[1], t->ticket_key, t->room));
 	default:
 		break;
 	}
@@ -486,10 +489,16 @@ supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("calloc");
-	if (first != NULL)
+	if (first != NULL) {
 		memcpy(t->ticket_key, first->ticket_key, sizeof(t->ticket_key));
-	else if (creds_ticket_key_new(t->ticket_key) != 0)
-		fatalx("cannot make a session ticket key");
+		if (first->room != NULL)
+			t->room = room_ref(first->room);
+	} else {
+		if (creds_ticket_key_new(t->ticket_key) != 0)
+			fatalx("cannot make a session ticket key");
+		if (tc->workers > 1 && (t->room = room_new(tc->workers)) == NULL)
+			fatal("cannot share the workers' room table");
+	}
 	t->sv = sv;
 	t->tc = tc;
 	t->worker = w;

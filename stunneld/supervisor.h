@@ -37,6 +37,7 @@ struct tunnel_rt {
 	char				 tag[PROTO_NAME_MAX + 8];	/* "name", or "name#2" of several */
 	unsigned int			 worker;	/* 0 .. tc->workers - 1 */
 	uint8_t				 ticket_key[CREDS_TICKET_KEY_LEN];	/* the tunnel's */
+	struct room			*room;	/* the tunnel's, with several workers */
 	enum tunnel_state		 state;
 	int				 listen_fd;
 	struct ipc			*ipc;	/* the worker's channel; NULL without worker */

@@ -22,6 +22,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "resolve.h"
+#include "room.h"
 #include "sandbox.h"
 #include "throttle.h"
 #include "tls.h"
@@ -99,6 +100,7 @@ worker_drain(struct worker *w)
 	/* a new worker, if any, takes over the warnings */
 	ev_periodic_stop(w->loop, &w->expiry_w);
 	ev_periodic_stop(w->loop, &w->crl_timer);
+	room_set(w->room, w->index, 0);
 	ev_io_stop(w->loop, &w->accept_w);
 	ev_timer_stop(w->loop, &w->accept_pause);
 	close(w->listen_fd);
@@ -275,6 +277,17 @@ worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	w->yield_queued = 0;
 	if (w->draining)
 		return;
+	if (w->tc->workers > 1 && w->nconns < w->tc->max_connections) {
+		room_set(w->room, w->index, 1);
+		n = 0;		/* room again: take them ourselves */
+	} else if (n > 0 && room_elsewhere(w->room, w->index)) {
+		/* a sibling with room takes them, however long the machine
+		 * makes it wait: refusing them now would be wrong */
+		w->yield_queued = worker_accept_queue(w);
+		ev_timer_set(&w->accept_pause, WORKER_YIELD, 0.);
+		ev_timer_start(loop, &w->accept_pause);
+		return;
+	}
 	if (n > 0) {
 		if ((left = worker_accept_queue(w)) < n)
 			n = left;
@@ -293,6 +306,7 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)revents;
 	if (w->tc->workers > 1 && w->nconns < max) {
+		room_set(w->room, w->index, 1);
 		/* no more than we have room for: the rest may find some */
 		(void)worker_accept(w, max - w->nconns < WORKER_ACCEPT_BATCH ?
 		    (int)(max - w->nconns) : WORKER_ACCEPT_BATCH);
@@ -300,8 +314,9 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 	if (w->tc->workers > 1) {
 		/* Full, with other workers on the same socket: one of them
-		 * may have room.  What none of them has taken after
-		 * WORKER_YIELD is refused here (worker_accept_resume_cb). */
+		 * may have room (room.h).  What is still waiting when none
+		 * has is refused here (worker_accept_resume_cb). */
+		room_set(w->room, w->index, 0);
 		w->yield_queued = worker_accept_queue(w);
 		ev_io_stop(loop, &w->accept_w);
 		ev_timer_set(&w->accept_pause, WORKER_YIELD, 0.);
@@ -513,17 +528,19 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 }
 
 /**
- * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
- * tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1; worker 0
- * logs the warnings about the tunnel's CRL and before its certificate
- * expires) on ${listen_fd} in this (freshly forked) process until
- * stopped, issuing session tickets under ${ticket_key}
- * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
- * means the supervisor died.  Return the process exit status.
+ * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key, room):
+ * serve tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1;
+ * worker 0 logs the warnings about the tunnel's CRL and before its
+ * certificate expires) on ${listen_fd} in this (freshly forked) process
+ * until stopped, issuing session tickets under ${ticket_key}
+ * (CREDS_TICKET_KEY_LEN bytes) and telling its siblings through ${room}
+ * (NULL: it has none) whether it has room; the supervisor end of ${ipc_fd}
+ * closing means the supervisor died.  Return the process exit status.
  */
 int
 worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
-    unsigned int index, int listen_fd, int ipc_fd, const uint8_t *ticket_key)
+    unsigned int index, int listen_fd, int ipc_fd, const uint8_t *ticket_key,
+    struct room *room)
 {
 	struct worker	 w;
 	sigset_t	 sigs;
@@ -536,6 +553,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.conf = conf;
 	w.tc = tc;
 	w.index = index;
+	w.room = room;
 	w.listen_fd = listen_fd;
 	w.ticket_key = ticket_key;
 	w.certs_loaded_at = time(NULL);
@@ -596,6 +614,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	worker_crl_watch(&w);
 	worker_expiry_start(&w, NULL);
 	log_limit_attach(w.loop);
+	room_set(w.room, w.index, 1);
 	ev_run(w.loop, 0);
 
 	log_info("stopped");

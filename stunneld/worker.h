@@ -16,6 +16,7 @@
 #include "stunneld.h"
 
 struct conn;
+struct room;
 struct creds;
 struct ipc;
 struct resolver;
@@ -27,6 +28,7 @@ struct worker {
 	const struct sd_conf	*conf;
 	const struct tunnel_conf *tc;
 	unsigned int		 index;		/* 0 .. tc->workers - 1 */
+	struct room		*room;		/* which siblings have room */
 	int			 listen_fd;
 	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
 	struct ipc		*ipc;		/* to the supervisor */
@@ -71,12 +73,13 @@ struct worker {
  * logs the warnings about the tunnel's CRL and before its certificate
  * expires) on ${listen_fd} in this (freshly forked) process until
  * stopped, issuing session tickets under ${ticket_key}
- * (CREDS_TICKET_KEY_LEN bytes); the supervisor end of ${ipc_fd} closing
- * means the supervisor died.  Return the process exit status.
+ * (CREDS_TICKET_KEY_LEN bytes) and telling its siblings through ${room}
+ * (NULL: it has none) whether it has room; the supervisor end of ${ipc_fd}
+ * closing means the supervisor died.  Return the process exit status.
  */
 int	worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	    unsigned int index, int listen_fd, int ipc_fd,
-	    const uint8_t *ticket_key);
+	    const uint8_t *ticket_key, struct room *room);
 
 /** worker_conn_done(w): a connection of ${w} has closed. */
 void	worker_conn_done(struct worker *w);
