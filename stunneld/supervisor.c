@@ -662,6 +662,17 @@ supervisor_log_level(const struct supervisor *sv, const struct sd_conf *conf)
 	return (level > LOG_DEBUG ? LOG_DEBUG : level);
 }
 
+/* Pass the global settings ${ps} to ${t}'s running worker. */
+static void
+supervisor_pass_settings(struct tunnel_rt *t, const struct proto_settings *ps)
+{
+	if (t->pid <= 0 || t->ipc == NULL)
+		return;
+	if (ipc_send(t->ipc, PROTO_IPC_SETTINGS, 0, ps, sizeof(*ps)) != 0)
+		log_warnx("worker %s: its channel is full: it keeps its "
+		    "log level and shutdown_timeout", t->tag);
+}
+
 /* Load the credentials of each tunnel of ${r} that gets new workers; 0 if all load. */
 static int
 supervisor_reload_creds(struct reload *r, FILE *errfp)
@@ -807,8 +818,10 @@ err0:
 /*
  * Swap the prepared ${r} in; this cannot fail.  The tunnels that keep
  * their workers take their new definition, what is left of the old list
- * retires (its workers drain), and the fresh workers start.  Say what
- * changed in ${msg}.
+ * retires (its workers drain), and the fresh workers start.  Every
+ * worker kept or retired here takes the new log_level and
+ * shutdown_timeout without a restart; one still draining from an earlier
+ * reload finishes as that one set it.  Say what changed in ${msg}.
  */
 static void
 supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
@@ -817,10 +830,14 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 	struct sd_conf		*nc = r->nc;
 	const struct tunnel_conf *tc;
 	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
+	struct proto_settings	 ps;
 	size_t			 i, added = 0, changed = 0, same = 0;
 	size_t			 removed = 0;
 	unsigned int		 w;
 
+	memset(&ps, 0, sizeof(ps));
+	ps.log_level = supervisor_log_level(sv, nc);
+	ps.shutdown_timeout = nc->shutdown_timeout;
 	for (i = 0; i < nc->ntunnels; i++) {
 		tc = &nc->tunnels[i];
 		if (r->fresh[i] == NULL) {
@@ -828,6 +845,7 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 			for (w = 0; w < tc->workers; w++) {
 				t = supervisor_take(sv, tc->name);
 				t->tc = tc;
+				supervisor_pass_settings(t, &ps);
 				*tail = t;
 				tail = &t->next;
 			}
@@ -845,6 +863,8 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 		sv->tunnels = old->next;
 		if (old->worker == 0 && conf_find_tunnel(nc, old->name) == NULL)
 			removed++;
+		/* before or after the SIGTERM, it drains for the new one */
+		supervisor_pass_settings(old, &ps);
 		supervisor_tunnel_stop(old);
 		old->tc = NULL;
 		if (old->pid > 0) {
@@ -866,7 +886,7 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 	free(r->fds);	/* every one is -1: kept or given to fresh */
 	conf_free(sv->conf);
 	sv->conf = nc;
-	log_setlevel(supervisor_log_level(sv, nc));
+	log_setlevel(ps.log_level);
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->pid == 0 && t->state != TUNNEL_BACKOFF &&
 		    t->state != TUNNEL_FAILED) {
@@ -882,7 +902,8 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 
 /**
  * supervisor_reload(sv, msg, msglen): re-read the configuration file and
- * apply it: add, remove and restart tunnels whose definition changed.
+ * apply it: add, remove and restart tunnels whose definition changed,
+ * and pass log_level and shutdown_timeout to the workers kept running.
  * On an invalid file, or when what it needs cannot be made, change
  * nothing.  Return 0 or -1, with what happened (or the FILE:LINE
  * problems) in ${msg}.

@@ -29,6 +29,7 @@ struct worker {
 	unsigned int		 index;		/* 0 .. tc->workers - 1 */
 	int			 listen_fd;
 	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
+	unsigned int		 shutdown_timeout;	/* conf's, or a reload's */
 	struct ipc		*ipc;		/* to the supervisor */
 	ev_io			 accept_w;
 	ev_timer		 accept_pause;
