@@ -34,6 +34,8 @@ proto_payload_ok(uint16_t type, uint32_t len)
 		return (len == sizeof(struct proto_conn));
 	case PROTO_IPC_STATS_REP:
 		return (len == sizeof(struct proto_stats));
+	case PROTO_IPC_SETTINGS:
+		return (len == sizeof(struct proto_settings));
 	default:
 		return (0);
 	}

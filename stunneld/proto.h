@@ -54,7 +54,8 @@ enum proto_type {
 	PROTO_IPC_STATS		= 200,	/* request: nothing; reply: PROTO_IPC_STATS_REP */
 	PROTO_IPC_STATS_REP	= 201,	/* followed by struct proto_stats */
 	PROTO_IPC_CONNS		= 202,	/* request: nothing; reply: REP_CONN... REP_END */
-	PROTO_IPC_RELOAD_CERTS	= 203	/* request: nothing; reply: REP_OK or REP_FAIL */
+	PROTO_IPC_RELOAD_CERTS	= 203,	/* request: nothing; reply: REP_OK or REP_FAIL */
+	PROTO_IPC_SETTINGS	= 204	/* followed by struct proto_settings; no reply */
 };
 
 /* Text fields are NUL-terminated within their size; a receiver forces it. */
@@ -78,6 +79,12 @@ struct proto_stats {
 
 #define PROTO_CRL_STRICT	0x01	/* crl_strict: peers a CRL past its
 					 * next update covers are refused */
+
+/* The global settings a reload passes to the workers it keeps running. */
+struct proto_settings {
+	int32_t		log_level;		/* LOG_ERR .. LOG_DEBUG, -v included */
+	uint32_t	shutdown_timeout;	/* seconds */
+};
 
 #define PROTO_TUNNEL_STALE	0x01	/* the worker did not answer: counters unknown */
 

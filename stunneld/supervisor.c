@@ -36,7 +36,6 @@
 #define FAILED_AFTER	5	/* quick deaths in a row: tunnel is "failed" */
 
 static void	supervisor_spawn(struct tunnel_rt *);
-static int	supervisor_reload_apply(struct supervisor *, char *, size_t);
 
 /* Open one listening socket for ${tc}; -1 with the reason in ${err}. */
 static int
@@ -477,27 +476,38 @@ supervisor_log_tunnel(const struct tunnel_conf *tc)
 }
 
 /*
- * Worker ${w} of tunnel ${tc}, listening on ${fd}; not yet started.
- * ${first} is worker 0 of the same tunnel (NULL for worker 0 itself):
- * the workers of a tunnel share its session ticket key.
+ * Worker ${w} of tunnel ${tc}, listening on ${fd} (its own from now on);
+ * not yet started.  ${first} is worker 0 of the same tunnel (NULL for
+ * worker 0 itself): the workers of a tunnel share its session ticket key.
+ * NULL, with the reason in ${err} and ${fd} still the caller's, if it
+ * cannot be made.
  */
 static struct tunnel_rt *
 supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
-    unsigned int w, int fd, const struct tunnel_rt *first)
+    unsigned int w, int fd, const struct tunnel_rt *first, char *err,
+    size_t errlen)
 {
 	struct tunnel_rt	*t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("calloc");
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "calloc: %s", strerror(errno));
+		goto err0;
+	}
 	if (first != NULL) {
 		memcpy(t->ticket_key, first->ticket_key, sizeof(t->ticket_key));
 		if (first->room != NULL)
 			t->room = room_ref(first->room);
 	} else {
-		if (creds_ticket_key_new(t->ticket_key) != 0)
-			fatalx("cannot make a session ticket key");
-		if (tc->workers > 1 && (t->room = room_new(tc->workers)) == NULL)
-			fatal("cannot share the workers' room table");
+		if (creds_ticket_key_new(t->ticket_key) != 0) {
+			snprintf(err, errlen, "cannot make a session ticket key");
+			goto err1;
+		}
+		if (tc->workers > 1 &&
+		    (t->room = room_new(tc->workers)) == NULL) {
+			snprintf(err, errlen, "cannot map the workers' room "
+			    "table: %s", strerror(errno));
+			goto err1;
+		}
 	}
 	t->sv = sv;
 	t->tc = tc;
@@ -513,28 +523,62 @@ supervisor_tunnel_new(struct supervisor *sv, const struct tunnel_conf *tc,
 	t->child_w.data = t;
 	ev_timer_init(&t->restart_w, supervisor_restart_cb, 0., 0.);
 	t->restart_w.data = t;
+
+	/* Success! */
 	return (t);
+
+err1:
+	explicit_bzero(t->ticket_key, sizeof(t->ticket_key));
+	free(t);
+err0:
+	/* Failure! */
+	return (NULL);
+}
+
+/* Free the not yet started workers ${t}, ${t}->next, ...; NULL is a no-op. */
+static void
+supervisor_group_free(struct tunnel_rt *t)
+{
+	struct tunnel_rt	*next;
+
+	for (; t != NULL; t = next) {
+		next = t->next;
+		supervisor_tunnel_free(t);
+	}
 }
 
 /*
- * The workers of tunnel ${tc}, listening on ${fds} (tc->workers of them),
- * appended at *${tail}; return the new tail.
+ * The workers of tunnel ${tc}, listening on ${fds} (tc->workers of them,
+ * theirs from now on), as a list in worker order; not yet started.  NULL,
+ * with the reason in ${err} and ${fds} still the caller's, if they cannot
+ * be made.
  */
-static struct tunnel_rt **
+static struct tunnel_rt *
 supervisor_tunnel_group(struct supervisor *sv, const struct tunnel_conf *tc,
-    const int *fds, struct tunnel_rt **tail)
+    const int *fds, char *err, size_t errlen)
 {
-	struct tunnel_rt	*t, *first = NULL;
+	struct tunnel_rt	*head = NULL, **tail = &head, *t;
 	unsigned int		 w;
 
 	for (w = 0; w < tc->workers; w++) {
-		t = supervisor_tunnel_new(sv, tc, w, fds[w], first);
-		if (first == NULL)
-			first = t;
+		if ((t = supervisor_tunnel_new(sv, tc, w, fds[w], head, err,
+		    errlen)) == NULL)
+			goto err0;
 		*tail = t;
 		tail = &t->next;
 	}
-	return (tail);
+
+	/* Success! */
+	return (head);
+
+err0:
+	/* the descriptors stay the caller's */
+	for (t = head; t != NULL; t = t->next)
+		t->listen_fd = -1;
+	supervisor_group_free(head);
+
+	/* Failure! */
+	return (NULL);
 }
 
 /** supervisor_state_name(t): "running", "restarting", "failed", ... */
@@ -596,132 +640,245 @@ supervisor_take(struct supervisor *sv, const char *name)
 	return (NULL);
 }
 
-/**
- * supervisor_reload(sv, msg, msglen): re-read the configuration file and
- * apply it: add, remove and restart tunnels whose definition changed.  On
- * an invalid file change nothing.  Return 0 or -1, with what happened (or
- * the FILE:LINE problems) in ${msg}.
+/*
+ * A reload between its prepare and its commit or abort: everything the
+ * new configuration needs, built beside the running tunnels, which it has
+ * not touched yet.
  */
-int
-supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
-{
-	int	 rc;
+struct reload {
+	struct supervisor	*sv;
+	struct sd_conf		*nc;		/* the new configuration */
+	int			*fds;		/* nc's listeners, one per worker in
+						 * tunnel order; -1 for a tunnel that
+						 * keeps its workers, or once fresh
+						 * has them */
+	size_t			 nfds;
+	struct tunnel_rt	**fresh;	/* per tunnel of nc: its new workers
+						 * (not started), NULL if it keeps
+						 * the running ones */
+};
 
-	if (sv->stopping) {
-		snprintf(msg, msglen, "the daemon is stopping");
-		log_warnx("reload refused: %s", msg);
-		return (-1);
-	}
-	notify_send("RELOADING=1");
-	rc = supervisor_reload_apply(sv, msg, msglen);
-	notify_send("READY=1");
-	return (rc);
+/* Whether the running workers of ${tc}'s tunnel stay: it is defined alike. */
+static int
+supervisor_keeps(struct supervisor *sv, const struct tunnel_conf *tc)
+{
+	struct tunnel_rt	*old = supervisor_find(sv, tc->name);
+
+	return (old != NULL && conf_tunnel_equal(old->tc, tc));
 }
 
-/* supervisor_reload() without the notifications around it. */
+/* The level to log at under ${conf}: its log_level, raised by -v. */
 static int
-supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
+supervisor_log_level(const struct supervisor *sv, const struct sd_conf *conf)
 {
-	struct sd_conf		*nc;
-	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
-	struct creds		*cr;
-	FILE			*errfp;
-	char			*errbuf = NULL, err[1024];
-	size_t			 errlen = 0, i, k, nfds = 0, added = 0;
-	size_t			 changed = 0, same = 0, removed = 0;
-	unsigned int		 w;
-	int			*fds = NULL, bad = 0;
+	int	 level = conf->log_level + sv->verbose;
 
-	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
-		snprintf(msg, msglen, "open_memstream: %s", strerror(errno));
-		return (-1);
-	}
-	nc = conf_load(sv->conf_path, errfp);
-	for (i = 0; nc != NULL && i < nc->ntunnels; i++) {
-		old = supervisor_find(sv, nc->tunnels[i].name);
-		if (old != NULL && conf_tunnel_equal(old->tc, &nc->tunnels[i]))
+	return (level > LOG_DEBUG ? LOG_DEBUG : level);
+}
+
+/* Pass the global settings ${ps} to ${t}'s running worker. */
+static void
+supervisor_pass_settings(struct tunnel_rt *t, const struct proto_settings *ps)
+{
+	if (t->pid <= 0 || t->ipc == NULL)
+		return;
+	if (ipc_send(t->ipc, PROTO_IPC_SETTINGS, 0, ps, sizeof(*ps)) != 0)
+		log_warnx("worker %s: its channel is full: it keeps its "
+		    "log level and shutdown_timeout", t->tag);
+}
+
+/* Load the credentials of each tunnel of ${r} that gets new workers; 0 if all load. */
+static int
+supervisor_reload_creds(struct reload *r, FILE *errfp)
+{
+	const struct tunnel_conf *tc;
+	struct creds		*cr;
+	char			 err[1024];
+	size_t			 i;
+	int			 bad = 0;
+
+	for (i = 0; i < r->nc->ntunnels; i++) {
+		tc = &r->nc->tunnels[i];
+		if (supervisor_keeps(r->sv, tc))
 			continue;
-		if ((cr = creds_load(&nc->tunnels[i].tls, nc->file, NULL,
-		    err, sizeof(err))) == NULL) {
+		if ((cr = creds_load(&tc->tls, r->nc->file, NULL, err,
+		    sizeof(err))) == NULL) {
 			fprintf(errfp, "%s\n", err);
 			bad = 1;
 		}
 		creds_unref(cr);
 	}
-	/* New listeners, reusing the socket of a tunnel on the same
-	 * address; the workers of a tunnel share one (see
-	 * supervisor_listen()). */
-	if (nc != NULL && !bad) {
-		nfds = supervisor_nworkers(nc);
-		if ((fds = calloc(nfds, sizeof(*fds))) == NULL)
-			fatal("calloc");
-		for (k = 0; k < nfds; k++)
-			fds[k] = -1;
-		for (i = 0, k = 0; i < nc->ntunnels; i++) {
-			const struct tunnel_conf *tc = &nc->tunnels[i];
+	return (bad ? -1 : 0);
+}
 
-			if ((old = supervisor_same_listen(sv, tc)) != NULL)
-				fds[k] = dup(old->listen_fd);
-			else
-				fds[k] = supervisor_listen_one(tc, err,
-				    sizeof(err));
-			if (fds[k] < 0 ||
-			    supervisor_dup_workers(fds + k, tc->workers) != 0) {
-				if (fds[k] >= 0 || old != NULL)
-					snprintf(err, sizeof(err), "dup: %s",
-					    strerror(errno));
-				fprintf(errfp, "%s:%d: tunnel %s: %s\n",
-				    nc->file, tc->listen_line, tc->name, err);
-				bad = 1;
-			}
-			k += tc->workers;
-		}
-	}
-	fclose(errfp);
-	if (nc == NULL || bad) {
-		snprintf(msg, msglen, "%s", errbuf != NULL ? errbuf : "");
-		if (msglen > 0 && strlen(msg) > 0 && msg[strlen(msg) - 1] == '\n')
-			msg[strlen(msg) - 1] = '\0';
-		for (k = 0; fds != NULL && k < nfds; k++)
-			if (fds[k] >= 0)
-				close(fds[k]);
-		free(fds);
-		free(errbuf);
-		conf_free(nc);
-		log_warnx("reload refused, keeping the running configuration:");
-		log_lines(LOG_WARNING, "  ", msg);
+/*
+ * Listeners and workers for each tunnel of ${r} that gets new ones,
+ * reusing the socket of a tunnel running on the same address; the
+ * workers of a tunnel share one (see supervisor_listen()).  0 if all are
+ * made.
+ */
+static int
+supervisor_reload_workers(struct reload *r, FILE *errfp)
+{
+	struct sd_conf		*nc = r->nc;
+	const struct tunnel_conf *tc;
+	struct tunnel_rt	*old;
+	char			 err[1024];
+	size_t			 i, k, w;
+	int			 bad = 0;
+
+	r->nfds = supervisor_nworkers(nc);
+	if ((r->fds = calloc(r->nfds, sizeof(*r->fds))) == NULL ||
+	    (r->fresh = calloc(nc->ntunnels, sizeof(*r->fresh))) == NULL) {
+		fprintf(errfp, "%s: calloc: %s\n", nc->file, strerror(errno));
 		return (-1);
 	}
+	for (k = 0; k < r->nfds; k++)
+		r->fds[k] = -1;
+	for (i = 0, k = 0; i < nc->ntunnels; k += tc->workers, i++) {
+		tc = &nc->tunnels[i];
+		if (supervisor_keeps(r->sv, tc))
+			continue;
+		if ((old = supervisor_same_listen(r->sv, tc)) != NULL)
+			r->fds[k] = dup(old->listen_fd);
+		else
+			r->fds[k] = supervisor_listen_one(tc, err, sizeof(err));
+		if (r->fds[k] < 0 ||
+		    supervisor_dup_workers(r->fds + k, tc->workers) != 0) {
+			if (r->fds[k] >= 0 || old != NULL)
+				snprintf(err, sizeof(err), "dup: %s",
+				    strerror(errno));
+		} else if ((r->fresh[i] = supervisor_tunnel_group(r->sv, tc,
+		    r->fds + k, err, sizeof(err))) != NULL) {
+			/* the workers have them now */
+			for (w = 0; w < tc->workers; w++)
+				r->fds[k + w] = -1;
+			continue;
+		}
+		fprintf(errfp, "%s:%d: tunnel %s: %s\n", nc->file,
+		    tc->listen_line, tc->name, err);
+		bad = 1;
+	}
+	return (bad ? -1 : 0);
+}
+
+/* Undo what was prepared of ${r}: the running tunnels never saw it. */
+static void
+supervisor_reload_abort(struct reload *r)
+{
+	size_t	 i;
+
+	for (i = 0; r->fresh != NULL && i < r->nc->ntunnels; i++)
+		supervisor_group_free(r->fresh[i]);
+	free(r->fresh);
+	for (i = 0; r->fds != NULL && i < r->nfds; i++)
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	free(r->fds);
+	conf_free(r->nc);
+}
+
+/*
+ * Read the configuration file again into ${r} and build beside the
+ * running tunnels what it needs: the credentials of each tunnel that gets
+ * new workers checked, then its listeners and its workers (not started).
+ * Return 0 with ${r} ready to commit, or -1 with nothing left of it and
+ * the problems, one per line, in ${msg}.
+ */
+static int
+supervisor_reload_prepare(struct supervisor *sv, struct reload *r, char *msg,
+    size_t msglen)
+{
+	FILE	*errfp;
+	char	*errbuf = NULL;
+	size_t	 errlen = 0, n;
+
+	memset(r, 0, sizeof(*r));
+	r->sv = sv;
+	if ((errfp = open_memstream(&errbuf, &errlen)) == NULL) {
+		snprintf(msg, msglen, "open_memstream: %s", strerror(errno));
+		goto err0;
+	}
+	if ((r->nc = conf_load(sv->conf_path, errfp)) == NULL)
+		goto err1;
+	/* every bad credential is told before any socket is bound */
+	if (supervisor_reload_creds(r, errfp) != 0 ||
+	    supervisor_reload_workers(r, errfp) != 0)
+		goto err2;
+	fclose(errfp);
 	free(errbuf);
 
-	/* Build the new tunnel list; what is left of the old one retires. */
-	for (i = 0, k = 0; i < nc->ntunnels; i++) {
-		const struct tunnel_conf *tc = &nc->tunnels[i];
+	/* Success! */
+	return (0);
 
-		old = supervisor_find(sv, tc->name);
-		if (old != NULL && conf_tunnel_equal(old->tc, tc)) {
+err2:
+	supervisor_reload_abort(r);
+err1:
+	/* a problem that could not even be written is one of memory */
+	if (fclose(errfp) != 0 || errbuf == NULL || errbuf[0] == '\0')
+		snprintf(msg, msglen, "%s: %s", sv->conf_path,
+		    strerror(ENOMEM));
+	else {
+		snprintf(msg, msglen, "%s", errbuf);
+		if ((n = strlen(msg)) > 0 && msg[n - 1] == '\n')
+			msg[n - 1] = '\0';
+	}
+	free(errbuf);
+err0:
+	/* Failure! */
+	return (-1);
+}
+
+/*
+ * Swap the prepared ${r} in; this cannot fail.  The tunnels that keep
+ * their workers take their new definition, what is left of the old list
+ * retires (its workers drain), and the fresh workers start.  Every
+ * worker kept or retired here takes the new log_level and
+ * shutdown_timeout without a restart; one still draining from an earlier
+ * reload finishes as that one set it.  Say what changed in ${msg}.
+ */
+static void
+supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
+{
+	struct supervisor	*sv = r->sv;
+	struct sd_conf		*nc = r->nc;
+	const struct tunnel_conf *tc;
+	struct tunnel_rt	*t, *old, *head = NULL, **tail = &head;
+	struct proto_settings	 ps;
+	size_t			 i, added = 0, changed = 0, same = 0;
+	size_t			 removed = 0;
+	unsigned int		 w;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.log_level = supervisor_log_level(sv, nc);
+	ps.shutdown_timeout = nc->shutdown_timeout;
+	for (i = 0; i < nc->ntunnels; i++) {
+		tc = &nc->tunnels[i];
+		if (r->fresh[i] == NULL) {
 			/* the same number of workers, by conf_tunnel_equal() */
-			for (w = 0; w < tc->workers; w++, k++) {
+			for (w = 0; w < tc->workers; w++) {
 				t = supervisor_take(sv, tc->name);
 				t->tc = tc;
-				close(fds[k]);
+				supervisor_pass_settings(t, &ps);
 				*tail = t;
 				tail = &t->next;
 			}
 			same++;
 			continue;
 		}
-		tail = supervisor_tunnel_group(sv, tc, fds + k, tail);
-		k += tc->workers;
-		if (old != NULL)
+		if (supervisor_find(sv, tc->name) != NULL)
 			changed++;
 		else
 			added++;
+		for (*tail = r->fresh[i]; *tail != NULL; tail = &(*tail)->next)
+			;
 	}
 	while ((old = sv->tunnels) != NULL) {
 		sv->tunnels = old->next;
 		if (old->worker == 0 && conf_find_tunnel(nc, old->name) == NULL)
 			removed++;
+		/* before or after the SIGTERM, it drains for the new one */
+		supervisor_pass_settings(old, &ps);
 		supervisor_tunnel_stop(old);
 		old->tc = NULL;
 		if (old->pid > 0) {
@@ -739,11 +896,11 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 			supervisor_tunnel_free(old);
 	}
 	sv->tunnels = head;
-	free(fds);
+	free(r->fresh);
+	free(r->fds);	/* every one is -1: kept or given to fresh */
 	conf_free(sv->conf);
 	sv->conf = nc;
-	i = (size_t)nc->log_level + (size_t)sv->verbose;
-	log_setlevel(i > LOG_DEBUG ? LOG_DEBUG : (int)i);
+	log_setlevel(ps.log_level);
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->pid == 0 && t->state != TUNNEL_BACKOFF &&
 		    t->state != TUNNEL_FAILED) {
@@ -755,6 +912,35 @@ supervisor_reload_apply(struct supervisor *sv, char *msg, size_t msglen)
 	    "removed, %zu changed, %zu unchanged", added, removed, changed,
 	    same);
 	log_info("%s", msg);
+}
+
+/**
+ * supervisor_reload(sv, msg, msglen): re-read the configuration file and
+ * apply it: add, remove and restart tunnels whose definition changed,
+ * and pass log_level and shutdown_timeout to the workers kept running.
+ * On an invalid file, or when what it needs cannot be made, change
+ * nothing.  Return 0 or -1, with what happened (or the FILE:LINE
+ * problems) in ${msg}.
+ */
+int
+supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
+{
+	struct reload	 r;
+
+	if (sv->stopping) {
+		snprintf(msg, msglen, "the daemon is stopping");
+		log_warnx("reload refused: %s", msg);
+		return (-1);
+	}
+	notify_send("RELOADING=1");
+	if (supervisor_reload_prepare(sv, &r, msg, msglen) != 0) {
+		log_warnx("reload refused, keeping the running configuration:");
+		log_lines(LOG_WARNING, "  ", msg);
+		notify_send("READY=1");
+		return (-1);
+	}
+	supervisor_reload_commit(&r, msg, msglen);
+	notify_send("READY=1");
 	return (0);
 }
 
@@ -769,7 +955,9 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
     int *fds, struct control *control)
 {
 	struct supervisor	 sv;
+	const struct tunnel_conf *tc;
 	struct tunnel_rt	*t, **tail;
+	char			 err[256];
 	size_t			 i, k;
 
 	memset(&sv, 0, sizeof(sv));
@@ -797,9 +985,13 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	 * closes the listeners that are not its own. */
 	tail = &sv.tunnels;
 	for (i = 0, k = 0; i < sv.conf->ntunnels; i++) {
-		tail = supervisor_tunnel_group(&sv, &sv.conf->tunnels[i],
-		    fds + k, tail);
-		k += sv.conf->tunnels[i].workers;
+		tc = &sv.conf->tunnels[i];
+		if ((*tail = supervisor_tunnel_group(&sv, tc, fds + k, err,
+		    sizeof(err))) == NULL)
+			fatalx("tunnel %s: %s", tc->name, err);
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		k += tc->workers;
 	}
 	for (t = sv.tunnels; t != NULL; t = t->next) {
 		if (t->worker == 0)

@@ -85,9 +85,11 @@ int	supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 
 /**
  * supervisor_reload(sv, msg, msglen): re-read the configuration file and
- * apply it: add, remove and restart tunnels whose definition changed.  On
- * an invalid file change nothing.  Return 0 or -1, with what happened (or
- * the FILE:LINE problems) in ${msg}.
+ * apply it: add, remove and restart tunnels whose definition changed,
+ * and pass log_level and shutdown_timeout to the workers kept running.
+ * On an invalid file, or when what it needs cannot be made, change
+ * nothing.  Return 0 or -1, with what happened (or the FILE:LINE
+ * problems) in ${msg}.
  */
 int	supervisor_reload(struct supervisor *sv, char *msg, size_t msglen);
 

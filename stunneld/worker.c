@@ -110,8 +110,8 @@ worker_drain(struct worker *w)
 		return;
 	}
 	log_info("stopping: waiting up to %us for %u connection%s",
-	    w->conf->shutdown_timeout, w->nconns, w->nconns == 1 ? "" : "s");
-	ev_timer_set(&w->drain_timer, w->conf->shutdown_timeout, 0.);
+	    w->shutdown_timeout, w->nconns, w->nconns == 1 ? "" : "s");
+	ev_timer_set(&w->drain_timer, w->shutdown_timeout, 0.);
 	ev_timer_start(w->loop, &w->drain_timer);
 }
 
@@ -453,6 +453,43 @@ worker_stats(struct worker *w, struct proto_stats *st)
 	    creds_subject(w->creds));
 }
 
+/*
+ * A reload passes on the global settings ${ps}; they apply from now on.
+ * A drain under way then ends the new shutdown_timeout after it began,
+ * whether the same reload's SIGTERM came before these settings or after.
+ */
+static void
+worker_settings(struct worker *w, const struct proto_settings *ps)
+{
+	ev_tstamp	 left;
+	int		 level = ps->log_level;
+
+	if (level < LOG_ERR)
+		level = LOG_ERR;
+	else if (level > LOG_DEBUG)
+		level = LOG_DEBUG;
+	if (level == log_getlevel() &&
+	    ps->shutdown_timeout == w->shutdown_timeout)
+		return;
+	log_setlevel(level);
+	if (ev_is_active(&w->drain_timer) &&
+	    ps->shutdown_timeout != w->shutdown_timeout) {
+		left = ev_timer_remaining(w->loop, &w->drain_timer) +
+		    (ev_tstamp)ps->shutdown_timeout -
+		    (ev_tstamp)w->shutdown_timeout;
+		if (left < 0.)
+			left = 0.;
+		ev_timer_stop(w->loop, &w->drain_timer);
+		ev_timer_set(&w->drain_timer, left, 0.);
+		ev_timer_start(w->loop, &w->drain_timer);
+		log_info("shutdown_timeout %us from the reload: closing what "
+		    "is left in %.0fs", ps->shutdown_timeout, left);
+	}
+	w->shutdown_timeout = ps->shutdown_timeout;
+	log_debug("%s: log level %d, shutdown_timeout %us from the reload",
+	    __func__, level, w->shutdown_timeout);
+}
+
 /* A request from the supervisor. */
 static void
 worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
@@ -461,10 +498,10 @@ worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 	struct worker		*w = arg;
 	struct proto_stats	 st;
 	struct proto_conn	 pc;
+	struct proto_settings	 ps;
 	struct conn		*conn;
 	char			 msg[2048];
 
-	(void)payload;
 	switch (hdr->type) {
 	case PROTO_IPC_STATS:
 		worker_stats(w, &st);
@@ -484,6 +521,11 @@ worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 			ipc_send_text(c, PROTO_REP_OK, hdr->seq, msg);
 		else
 			ipc_send_text(c, PROTO_REP_FAIL, hdr->seq, msg);
+		break;
+	case PROTO_IPC_SETTINGS:
+		/* the length is checked; the payload may not be aligned */
+		memcpy(&ps, payload, sizeof(ps));
+		worker_settings(w, &ps);
 		break;
 	default:
 		log_warnx("unexpected message %u from the supervisor",
@@ -556,6 +598,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.room = room;
 	w.listen_fd = listen_fd;
 	w.ticket_key = ticket_key;
+	w.shutdown_timeout = conf->shutdown_timeout;
 	w.certs_loaded_at = time(NULL);
 	if ((w.creds = creds_load(&tc->tls, conf->file, ticket_key, err,
 	    sizeof(err))) == NULL) {

@@ -31,6 +31,7 @@ struct worker {
 	struct room		*room;		/* which siblings have room */
 	int			 listen_fd;
 	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
+	unsigned int		 shutdown_timeout;	/* conf's, or a reload's */
 	struct ipc		*ipc;		/* to the supervisor */
 	ev_io			 accept_w;
 	ev_timer		 accept_pause;

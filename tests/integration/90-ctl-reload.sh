@@ -4,8 +4,9 @@
 # reload-certs with a new certificate (new serial seen by new clients), a
 # bad-key reload-certs (exit 1, the file named, the old certificate still
 # served), a reload that adds a tunnel and removes another, an invalid
-# reload (SIGHUP) that changes nothing, and the revocation of node C,
-# whose open link alone is closed.
+# reload (SIGHUP) that changes nothing, the revocation of node C, whose
+# open link alone is closed, and reloads of log_level and shutdown_timeout
+# that reach an unchanged tunnel's running worker.
 . "$(dirname "$0")/lib.sh"
 need openssl
 CTL=$top_builddir/ctl/stunnelctl
@@ -166,6 +167,69 @@ wait_until "SIGUSR1 did not reload" \
     '[ "$(grep -c "reload-certs: tunnel p2p_in: reloaded" "$T/b.log")" -gt "$before" ]' &&
     ok "SIGUSR1 reloaded the certificates"
 
+# 6. A reload that changes only global settings reaches the workers it
+# keeps: p2p_in's worker logs at the new level at once, with the same pid
+# and node A's link still open.  "warn" with -v is notice: a connection
+# through p2p_in then leaves no info or debug line of that worker.
+# lines_from N PID: the info and debug lines of worker PID after line N.
+lines_from() {
+	tail -n +"$(($1 + 1))" "$T/b.log" | grep -E "worker p2p_in\[$2\] (info|debug):"
+}
+# one_link: one connection through p2p_in, and wait until it is gone.
+one_link() {
+	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
+	    --send-bytes 1000 2>&1 | grep -q 'sent 1000 received 1000 match' ||
+	    fail "p2p_in does not serve after the reload"
+	wait_until "p2p_in still lists the closed connection" \
+	    '[ "$($B --json connections p2p_in | grep -o "\"client\"" | wc -l)" -eq 1 ]'
+}
+p2p_pid=$(worker_pid b p2p_in)
+sed 's/^log_level = .*/log_level = "warn";/' "$T/b.global" >"$T/b.quiet"
+cat "$T/b.quiet" "$T/b.tunnels" >"$T/b.conf"
+out=$($B reload 2>&1) || fail "reload to log_level warn: $out"
+case $out in
+*"0 added, 0 removed, 0 changed, 3 unchanged"*) ;;
+*)	fail "log_level reload: unexpected summary: $out" ;;
+esac
+# p2p_in's worker answers in order: once it has, it has the new level
+$B status p2p_in >/dev/null || fail "status p2p_in after the reload"
+n0=$(wc -l <"$T/b.log")
+one_link
+if [ -z "$(lines_from "$n0" "$p2p_pid")" ]; then
+	ok "log_level warn reached p2p_in's running worker"
+else
+	fail "p2p_in's worker still logs below warn: $(lines_from "$n0" "$p2p_pid" | head -3)"
+fi
+# Back to debug, and shutdown_timeout 7 (from 2), in a reload that also
+# changes chg_in, whose link is held open: its old worker drains for the
+# new 7 s, whether the reload's SIGTERM or its settings reach it first.
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PG \
+    --hold-until "$T/stop3" --timeout 900 >"$T/hold3.out" 2>&1 &
+hold3=$!
+wait_until "the link to chg_in did not come up" 'grep -q "reply 0x00" "$T/hold3.out"'
+chg_pid=$(worker_pid b chg_in)
+sed 's/^shutdown_timeout = .*/shutdown_timeout = 7;/' "$T/b.global" >"$T/b.loud"
+sed 's/max_connections = 7;/max_connections = 8;/' "$T/b.tunnels" >"$T/b.tunnels2"
+cat "$T/b.loud" "$T/b.tunnels2" >"$T/b.conf"
+out=$($B reload 2>&1) || fail "reload to log_level debug: $out"
+case $out in
+*"0 added, 0 removed, 1 changed, 2 unchanged"*) ;;
+*)	fail "second settings reload: unexpected summary: $out" ;;
+esac
+$B status p2p_in >/dev/null || fail "status p2p_in after the second reload"
+wait_log b "worker chg_in\[$chg_pid\] info: (stopping: waiting up to 7s|shutdown_timeout 7s from the reload)" &&
+    ok "chg_in's old worker drains for the new shutdown_timeout"
+touch "$T/stop3"
+wait $hold3
+n1=$(wc -l <"$T/b.log")
+one_link
+wait_until "p2p_in's worker does not log at debug again" \
+    '[ -n "$(lines_from "$n1" "$p2p_pid" | grep " debug: ")" ]' &&
+    ok "log_level debug reached p2p_in's running worker"
+[ "$(worker_pid b p2p_in)" = "$p2p_pid" ] && kill -0 "$p2p_pid" &&
+    ok "p2p_in kept its worker $p2p_pid across both" ||
+    fail "p2p_in's worker was replaced by a settings-only reload"
+
 touch "$T/stop"
 wait $live_a
 out=$(cat "$T/live-a.out")
@@ -173,4 +237,17 @@ case $out in
 *"ping "*" ok"*) ok "node A's live link through all of it: $out" ;;
 *)	fail "node A's live link: $out" ;;
 esac
+
+# 7. The new shutdown_timeout is the one p2p_in's running worker drains
+# with when node B stops.
+"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
+    --hold-until "$T/stop2" --timeout 900 >"$T/hold.out" 2>&1 &
+hold=$!
+wait_until "the held link did not come up" 'grep -q "reply 0x00" "$T/hold.out"'
+kill -TERM "$(cat "$T/b.pid")"
+wait_log b "worker p2p_in\[$p2p_pid\] info: stopping: waiting up to 7s for" &&
+    ok "shutdown_timeout 7 reached p2p_in's running worker"
+touch "$T/stop2"
+wait $hold
+stop_stunneld b || fail "node B exited with status $?"
 done_test

@@ -28,6 +28,8 @@ main(void)
 	CHECK(!proto_payload_ok(PROTO_REP_TUNNEL, sizeof(struct proto_tunnel) - 1));
 	CHECK(proto_payload_ok(PROTO_REP_CONN, sizeof(struct proto_conn)));
 	CHECK(proto_payload_ok(PROTO_IPC_STATS_REP, sizeof(struct proto_stats)));
+	CHECK(proto_payload_ok(PROTO_IPC_SETTINGS, sizeof(struct proto_settings)));
+	CHECK(!proto_payload_ok(PROTO_IPC_SETTINGS, 0));
 	CHECK(proto_payload_ok(PROTO_REP_FAIL, PROTO_MAX_PAYLOAD));
 	CHECK(!proto_payload_ok(PROTO_REP_FAIL, PROTO_MAX_PAYLOAD + 1));
 	CHECK(!proto_payload_ok(0, 0));
