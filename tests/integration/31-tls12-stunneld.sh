@@ -10,16 +10,13 @@
 # handshake.
 . "$(dirname "$0")/lib.sh"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 
 PA=$(port_free)
 PB=$(port_free); PD=$(port_free)
 PE=$(port_free); PC=$(port_free)	# PC: nothing listens there
 
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE --count-file "$T/count"
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE --count-file "$T/count"
 
 TLS12='tls = { priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"; };'
 conf_global a node-a ca

@@ -22,9 +22,7 @@
 . "$(dirname "$0")/lib.sh"
 CTL=$STUNNELCTL
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 pki_cert ca node-c --ip 127.0.0.1 --dns node-c
 pki_cert ca node-d --ip 127.0.0.2 --dns node-d
 pki_cert ca node-e --ip 127.0.0.2 --dns node-e
@@ -33,8 +31,7 @@ pki_cert ca node-e --ip 127.0.0.2 --dns node-e
 
 PA=$(port_free); PB=$(port_free); PC=$(port_free); PD=$(port_free)
 PE=$(port_free); PX=$(port_free); PY=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 conf_global a node-a ca
 echo "tunnels = { a_out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\"; }; };" >>"$T/a.conf"

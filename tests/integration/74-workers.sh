@@ -8,13 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 need ss
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cp "$T/b.conf" "$T/b.global"
 PF=$(port_free)

@@ -9,9 +9,7 @@ need socat
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
 export ASAN_OPTIONS
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
 # The target accepts, then never reads: socat feeds a process that does not

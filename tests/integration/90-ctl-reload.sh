@@ -10,16 +10,13 @@
 need openssl
 CTL=$top_builddir/ctl/stunnelctl
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 pki_cert ca node-c --dns node-c
 pki_crl ca
 
 PA=$(port_free); PC=$(port_free); PB=$(port_free); PE=$(port_free)
 PX=$(port_free); PN=$(port_free); PG=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 conf_global b node-b ca
 cat >"$T/b.tunnels" <<EOF
