@@ -15,11 +15,9 @@ PA=$(port_free)
 PE=$(port_free); PH=$(port_free); PX=$(port_free)
 PB1=$(port_free); PB2=$(port_free); PB3=$(port_free); PB4=$(port_free)
 
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-start_bg http "$HELPERS/echo-server" -l 127.0.0.1:$PH --http
-start_bg after "$HELPERS/echo-server" -l 127.0.0.1:$PX --after-eof 300000
-wait_port 127.0.0.1 $PE && wait_port 127.0.0.1 $PH && wait_port 127.0.0.1 $PX ||
-    die "echo servers did not start"
+start_echo $PE
+start_server http 127.0.0.1 $PH --http
+start_server after 127.0.0.1 $PX --after-eof 300000
 
 conf_global a node-a ca
 cat >>"$T/a.conf" <<EOF

@@ -189,8 +189,7 @@ ls "$T"/*.tmp* >/dev/null 2>&1 && fail "temporary files left: $(ls "$T"/*.tmp*)"
 
 # --- a real pair: A (socks) -> B (tls, crl = ca.crl, allow node-a) ------
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {
