@@ -74,10 +74,8 @@ esac
 # second connection that starts while the first is still open resumes too.
 # (Both resume: the half-close connection above left a ticket for [::1].)
 # The first is held until the second is done.
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
-    --hold-until "$T/go" --send-bytes 10 --expect-after-eof 300000 \
-    >"$T/held.out" 2>&1 &
-held=$!
+start_bg held "$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
+    --hold-until "$T/go" --send-bytes 10 --expect-after-eof 300000
 wait_log a "\\[::1\\]:$PB3: connected to .*resumed"
 out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
     --send-bytes 1000 --expect-after-eof 300000 2>&1)
@@ -88,9 +86,9 @@ case $out in
 	    fail "overlapping connection: $n resumed sessions to [::1]:$PB3, want 2" ;;
 *)	fail "overlapping connection: $out" ;;
 esac
-kill -0 $held 2>/dev/null || fail "the held connection ended too early: $(cat "$T/held.out")"
+kill -0 "$(bg_pid held)" 2>/dev/null || fail "the held connection ended too early: $(cat "$T/held.log")"
 touch "$T/go"
-wait $held || fail "the held connection: $(cat "$T/held.out")"
+wait_bg held || fail "the held connection: $(cat "$T/held.log")"
 
 # A host name in the request (ATYP 3 "localhost"): resolved in the
 # resolver thread, the server proves it with its DNS SAN; node B's own

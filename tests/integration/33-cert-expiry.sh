@@ -83,36 +83,32 @@ while :; do
 		out=$("$CTL" -s "$T/$n.sock" reload-certs 2>&1) ||
 		    die "reload-certs on $n: $out"
 	done
-	rm -f "$T/client-ab.out" "$T/client-cd.out"
-	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-ab.out" 2>&1 &
-	cab=$!
-	"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PD --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-cd.out" 2>&1 &
-	ccd=$!
-	BG_PIDS="$BG_PIDS $cab $ccd"
+	start_bg client-ab "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 1 \
+	    --until "$T/never" --interval 100 --timeout $((W + 90))
+	cab=$(bg_pid client-ab)
+	start_bg client-cd "$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PD --ping 1 \
+	    --until "$T/never" --interval 100 --timeout $((W + 90))
+	ccd=$(bg_pid client-cd)
 	# Both links up (SOCKS reply 0x00) or refused; bounded by the clients'
 	# own timeout.
 	n=0
 	while [ $n -lt $(( (W + 100) * 10 )) ]; do
-		grep -q '^reply' "$T/client-ab.out" 2>/dev/null &&
-		    grep -q '^reply' "$T/client-cd.out" 2>/dev/null && break
+		grep -q '^reply' "$T/client-ab.log" 2>/dev/null &&
+		    grep -q '^reply' "$T/client-cd.log" 2>/dev/null && break
 		kill -0 $cab 2>/dev/null || kill -0 $ccd 2>/dev/null || break
 		sleep 0.1
 		n=$((n + 1))
 	done
-	if grep -q '^reply 0x00' "$T/client-ab.out" &&
-	    grep -q '^reply 0x00' "$T/client-cd.out"; then
+	if grep -q '^reply 0x00' "$T/client-ab.log" &&
+	    grep -q '^reply 0x00' "$T/client-cd.log"; then
 		break
 	fi
 	# Refused: the certificate had already expired at the handshake.
 	since b "$L_b" | grep -q 'peer refused: certificate expired' ||
 	    since c "$L_c" | grep -q 'peer refused: certificate expired' ||
-	    die "links through A -> B / C -> D not set up: $(cat "$T/client-ab.out" "$T/client-cd.out")"
-	kill $cab $ccd 2>/dev/null
-	wait $cab $ccd 2>/dev/null
+	    die "links through A -> B / C -> D not set up: $(cat "$T/client-ab.log" "$T/client-cd.log")"
+	stop_bg client-ab
+	stop_bg client-cd
 	[ $attempt -lt 3 ] || die "no link within a ${W}s window, $attempt times"
 	note "the handshake came after a ${W}s window: trying a longer one"
 	# A link that did come up left a session ticket at its socks end,
@@ -148,9 +144,9 @@ for p in $cab $ccd; do
 	done
 	kill $p 2>/dev/null
 done
-wait $cab
+wait_bg client-ab
 st_ab=$?
-wait $ccd
+wait_bg client-cd
 st_cd=$?
 
 # check_close NODE PEERID CLIENTOUT CLIENTSTATUS WHAT
@@ -183,8 +179,8 @@ check_close() {
 		fail "$5: SOCKS client (exit $4): $(cat "$3")"
 	fi
 }
-check_close b node-a "$T/client-ab.out" $st_ab "client certificate (tls side)"
-check_close c node-d "$T/client-cd.out" $st_cd "server certificate (socks side)"
+check_close b node-a "$T/client-ab.log" $st_ab "client certificate (tls side)"
+check_close c node-d "$T/client-cd.log" $st_cd "server certificate (socks side)"
 
 # The node whose certificate expired was told so by an alert.
 since a "$L_a" | grep -q 'peer sent alert: Certificate is expired' &&
