@@ -685,7 +685,8 @@ control_client_close_cb(struct ipc *c, const char *why, void *arg)
 {
 	struct client	*cl = arg;
 
-	if (strcmp(why, "invalid frame") == 0) {
+	(void)why;		/* in words; ipc_end() says it as an enum */
+	if (ipc_end(c) == IPC_END_INVALID) {
 		log_limited(&cl->ctl->log_invalid, LOG_WARNING, -1, "control: "
 		    "pid %d sent an invalid message; dropping it",
 		    (int)cl->pid);
