@@ -1176,27 +1176,27 @@ out:
 	return (rc);
 }
 
-/* "cert issue": a node key and certificate signed by the CA. */
-static int
-cert_issue(const struct cert_args *a)
-{
-	struct cert_ca		 ca;
-	gnutls_x509_crt_t	 crt = NULL;
-	gnutls_x509_privkey_t	 key = NULL;
-	gnutls_datum_t		 dkey = { NULL, 0 }, dcrt = { NULL, 0 };
-	unsigned char		 ip[VERIFY_MAX_NAMES][16], kid[64];
-	size_t			 iplen[VERIFY_MAX_NAMES], nip = 0, klen, i, j;
-	const char		*dns[VERIFY_MAX_NAMES];
-	const char		*name = a->pos;
-	const char		*cn = a->cn != NULL ? a->cn : a->pos;
-	char			 keypath[PATH_MAX], crtpath[PATH_MAX];
-	time_t			 from = time(NULL), until = 0;
-	unsigned int		 crit;
-	size_t			 ndns = 0;
-	int			 ret, rc = CERT_EXIT_FAIL;
+/* The subject alternative names of a node certificate, without repeats. */
+struct cert_sans {
+	const char	*dns[VERIFY_MAX_NAMES];
+	size_t		 ndns;
+	unsigned char	 ip[VERIFY_MAX_NAMES][16];
+	size_t		 iplen[VERIFY_MAX_NAMES];
+	size_t		 nip;
+};
 
-	memset(&ca, 0, sizeof(ca));
-	/* Usage errors first. */
+/*
+ * "cert issue" NAME, --cn, --dns and --ip: into ${sans}, the common name
+ * ${cn} first (a DNS SAN beside the CN), then each --dns and --ip once.
+ * Return 0, or CERT_EXIT_USAGE once it has said what is wrong.
+ */
+static int
+cert_issue_sans(const struct cert_args *a, const char *cn,
+    struct cert_sans *sans)
+{
+	const char	*name = a->pos;
+	size_t		 i, j;
+
 	if (!cert_valid_dns(name) || name[0] == '.' || name[0] == '*' ||
 	    strlen(name) > CERT_CN_MAX) {
 		warnx("cert issue: %s: NAME must be a host name of up to %d "
@@ -1213,37 +1213,54 @@ cert_issue(const struct cert_args *a)
 		warnx("cert issue: at most %d --ip and --dns", CERT_MAX_SANS);
 		return (CERT_EXIT_USAGE);
 	}
-	dns[ndns++] = cn;
+	sans->ndns = sans->nip = 0;
+	sans->dns[sans->ndns++] = cn;
 	for (i = 0; i < a->ndns; i++) {
 		if (!cert_valid_dns(a->dns[i])) {
 			warnx("cert issue: --dns %s: not a host name",
 			    a->dns[i]);
 			return (CERT_EXIT_USAGE);
 		}
-		for (j = 0; j < ndns; j++)
-			if (strcasecmp(dns[j], a->dns[i]) == 0)
+		for (j = 0; j < sans->ndns; j++)
+			if (strcasecmp(sans->dns[j], a->dns[i]) == 0)
 				break;
-		if (j == ndns)
-			dns[ndns++] = a->dns[i];
+		if (j == sans->ndns)
+			sans->dns[sans->ndns++] = a->dns[i];
 	}
 	for (i = 0; i < a->nips; i++) {
-		if (inet_pton(AF_INET, a->ips[i], ip[nip]) == 1)
-			iplen[nip] = 4;
-		else if (inet_pton(AF_INET6, a->ips[i], ip[nip]) == 1)
-			iplen[nip] = 16;
+		unsigned char	*ip = sans->ip[sans->nip];
+		size_t		*iplen = &sans->iplen[sans->nip];
+
+		if (inet_pton(AF_INET, a->ips[i], ip) == 1)
+			*iplen = 4;
+		else if (inet_pton(AF_INET6, a->ips[i], ip) == 1)
+			*iplen = 16;
 		else {
 			warnx("cert issue: --ip %s: not an IPv4 or IPv6 "
 			    "address", a->ips[i]);
 			return (CERT_EXIT_USAGE);
 		}
-		for (j = 0; j < nip; j++)
-			if (iplen[j] == iplen[nip] &&
-			    memcmp(ip[j], ip[nip], iplen[j]) == 0)
+		for (j = 0; j < sans->nip; j++)
+			if (sans->iplen[j] == *iplen &&
+			    memcmp(sans->ip[j], ip, *iplen) == 0)
 				break;
-		if (j == nip)
-			nip++;
+		if (j == sans->nip)
+			sans->nip++;
 	}
-	if (a->from != NULL && cert_parse_date(a->from, &from) == -1) {
+	return (0);
+}
+
+/*
+ * "cert issue" --valid-from, --days and --not-after: the validity in
+ * ${from} (from now if not given) and ${until}.  Return 0, or
+ * CERT_EXIT_USAGE once it has said what is wrong.
+ */
+static int
+cert_issue_validity(const struct cert_args *a, time_t *from, time_t *until)
+{
+	*from = time(NULL);
+	*until = 0;
+	if (a->from != NULL && cert_parse_date(a->from, from) == -1) {
 		warnx("cert issue: --valid-from %s: not a date YYYY-MM-DD",
 		    a->from);
 		return (CERT_EXIT_USAGE);
@@ -1252,72 +1269,94 @@ cert_issue(const struct cert_args *a)
 		warnx("cert issue: --days and --not-after exclude each other");
 		return (CERT_EXIT_USAGE);
 	}
-	if (a->notafter != NULL && cert_parse_time(a->notafter, &until) == -1) {
+	if (a->notafter != NULL && cert_parse_time(a->notafter, until) == -1) {
 		warnx("cert issue: --not-after %s: not an RFC 3339 time "
 		    "YYYY-MM-DDTHH:MM:SSZ (or +HH:MM for Z)", a->notafter);
 		return (CERT_EXIT_USAGE);
 	}
-	if (a->notafter != NULL && until <= from) {
+	if (a->notafter != NULL && *until <= *from) {
 		warnx("cert issue: --not-after %s: not after the start of "
 		    "validity", a->notafter);
 		return (CERT_EXIT_USAGE);
 	}
+	if (a->notafter == NULL)
+		*until = *from +
+		    (time_t)(a->days > 0 ? a->days : CERT_NODE_DAYS) * CERT_DAY;
+	return (0);
+}
+
+/*
+ * "cert issue": the paths of the new key and certificate in --out, made
+ * if need be; without --force neither may exist yet.  Return 0, or -1
+ * once it has said why not.
+ */
+static int
+cert_issue_paths(const struct cert_args *a, char *keypath, char *crtpath)
+{
+	const char	*path[2];
+	size_t		 i;
+	int		 ret;
 
 	if (cert_mkdir(a->out) == -1 ||
-	    cert_path(keypath, sizeof(keypath), a->out, name, ".key") ||
-	    cert_path(crtpath, sizeof(crtpath), a->out, name, ".crt"))
-		goto out;
-	if (!a->force) {
-		if ((ret = cert_exists(keypath)) != 0) {
+	    cert_path(keypath, PATH_MAX, a->out, a->pos, ".key") ||
+	    cert_path(crtpath, PATH_MAX, a->out, a->pos, ".crt"))
+		return (-1);
+	if (a->force)
+		return (0);
+	path[0] = keypath;
+	path[1] = crtpath;
+	for (i = 0; i < 2; i++)
+		if ((ret = cert_exists(path[i])) != 0) {
 			if (ret == 1)
 				warnx("%s: already exists (--force makes a "
-				    "new key and certificate)", keypath);
-			goto out;
+				    "new key and certificate)", path[i]);
+			return (-1);
 		}
-		if ((ret = cert_exists(crtpath)) != 0) {
-			if (ret == 1)
-				warnx("%s: already exists (--force makes a "
-				    "new key and certificate)", crtpath);
-			goto out;
-		}
-	}
-	if (cert_ca_load(&ca, a->dir) == -1)
-		goto out;
+	return (0);
+}
 
-	if (cert_genkey(&key, keypath) == -1)
-		goto out;
-	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
-		cert_gnutls_error(crtpath, "gnutls_x509_crt_init", ret);
-		goto out;
-	}
-	if (a->notafter == NULL)
-		until = from +
-		    (time_t)(a->days > 0 ? a->days : CERT_NODE_DAYS) * CERT_DAY;
+/*
+ * "cert issue": fill ${crt} for ${key}, named ${cn} and ${sans}, valid
+ * from ${from} to ${until}, for TLS servers and clients, with the CRL
+ * URI ${crluri} (NULL: none), and sign it with ${ca}.  Return 0, or -1
+ * once it has said why not (GnuTLS errors name ${crtpath}).
+ */
+static int
+cert_issue_sign(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
+    struct cert_ca *ca, const char *cn, const struct cert_sans *sans,
+    time_t from, time_t until, const char *crluri, const char *crtpath)
+{
+	unsigned char	 kid[64];
+	size_t		 klen, i;
+	unsigned int	 crit;
+	int		 ret;
+
 	if (cert_crt_common(crt, key, cn, from, until, crtpath) == -1)
-		goto out;
-	for (i = 0; i < ndns; i++)
+		return (-1);
+	for (i = 0; i < sans->ndns; i++)
 		if ((ret = gnutls_x509_crt_set_subject_alt_name(crt,
-		    GNUTLS_SAN_DNSNAME, dns[i], (unsigned int)strlen(dns[i]),
+		    GNUTLS_SAN_DNSNAME, sans->dns[i],
+		    (unsigned int)strlen(sans->dns[i]),
 		    GNUTLS_FSAN_APPEND)) < 0) {
-			cert_gnutls_error(crtpath, dns[i], ret);
-			goto out;
+			cert_gnutls_error(crtpath, sans->dns[i], ret);
+			return (-1);
 		}
-	for (i = 0; i < nip; i++)
+	for (i = 0; i < sans->nip; i++)
 		if ((ret = gnutls_x509_crt_set_subject_alt_name(crt,
-		    GNUTLS_SAN_IPADDRESS, ip[i], (unsigned int)iplen[i],
-		    GNUTLS_FSAN_APPEND)) < 0) {
+		    GNUTLS_SAN_IPADDRESS, sans->ip[i],
+		    (unsigned int)sans->iplen[i], GNUTLS_FSAN_APPEND)) < 0) {
 			cert_gnutls_error(crtpath, "IP address", ret);
-			goto out;
+			return (-1);
 		}
 	/* The authority key id: the CA's subject key id, else its key's. */
 	klen = sizeof(kid);
-	if (gnutls_x509_crt_get_subject_key_id(ca.crt, kid, &klen,
+	if (gnutls_x509_crt_get_subject_key_id(ca->crt, kid, &klen,
 	    &crit) < 0) {
 		klen = sizeof(kid);
-		if ((ret = gnutls_x509_crt_get_key_id(ca.crt,
+		if ((ret = gnutls_x509_crt_get_key_id(ca->crt,
 		    GNUTLS_KEYID_USE_SHA1, kid, &klen)) < 0) {
-			cert_gnutls_error(ca.crtpath, "key id", ret);
-			goto out;
+			cert_gnutls_error(ca->crtpath, "key id", ret);
+			return (-1);
 		}
 	}
 	if ((ret = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
@@ -1330,11 +1369,48 @@ cert_issue(const struct cert_args *a)
 	    (ret = gnutls_x509_crt_set_authority_key_id(crt, kid, klen)) < 0 ||
 	    /* tells other TLS tools where revocations are published; the
 	     * daemons themselves read the crl file of their configuration */
-	    (a->crluri != NULL && (ret = gnutls_x509_crt_set_crl_dist_points(
-	    crt, GNUTLS_SAN_URI, a->crluri, 0)) < 0) ||
-	    (ret = gnutls_x509_crt_privkey_sign(crt, ca.crt, ca.pk,
-	    GNUTLS_DIG_SHA256, 0)) < 0 ||
-	    (ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
+	    (crluri != NULL && (ret = gnutls_x509_crt_set_crl_dist_points(
+	    crt, GNUTLS_SAN_URI, crluri, 0)) < 0) ||
+	    (ret = gnutls_x509_crt_privkey_sign(crt, ca->crt, ca->pk,
+	    GNUTLS_DIG_SHA256, 0)) < 0) {
+		cert_gnutls_error(crtpath, "cannot make the certificate", ret);
+		return (-1);
+	}
+	return (0);
+}
+
+/* "cert issue": a node key and certificate signed by the CA. */
+static int
+cert_issue(const struct cert_args *a)
+{
+	struct cert_ca		 ca;
+	struct cert_sans	 sans;
+	gnutls_x509_crt_t	 crt = NULL;
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_datum_t		 dkey = { NULL, 0 }, dcrt = { NULL, 0 };
+	const char		*cn = a->cn != NULL ? a->cn : a->pos;
+	char			 keypath[PATH_MAX], crtpath[PATH_MAX];
+	time_t			 from, until;
+	int			 ret, rc = CERT_EXIT_FAIL;
+
+	memset(&ca, 0, sizeof(ca));
+	/* Usage errors first. */
+	if ((ret = cert_issue_sans(a, cn, &sans)) != 0 ||
+	    (ret = cert_issue_validity(a, &from, &until)) != 0)
+		return (ret);
+
+	if (cert_issue_paths(a, keypath, crtpath) == -1 ||
+	    cert_ca_load(&ca, a->dir) == -1 ||
+	    cert_genkey(&key, keypath) == -1)
+		goto out;
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
+		cert_gnutls_error(crtpath, "gnutls_x509_crt_init", ret);
+		goto out;
+	}
+	if (cert_issue_sign(crt, key, &ca, cn, &sans, from, until, a->crluri,
+	    crtpath) == -1)
+		goto out;
+	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM,
 	    &dcrt)) < 0 ||
 	    (ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM,
 	    NULL, GNUTLS_PKCS_PLAIN, &dkey)) < 0) {

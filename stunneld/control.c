@@ -529,9 +529,14 @@ control_query_finish(struct query *q)
 			break;
 		}
 		if (q->type == PROTO_REQ_STATUS ||
-		    q->type == PROTO_REQ_CONNECTIONS)
-			ipc_send(cl->ipc, ok ? PROTO_REP_END : PROTO_REP_FAIL,
-			    q->seq, "reply too large", ok ? 0 : 15);
+		    q->type == PROTO_REQ_CONNECTIONS) {
+			if (ok)
+				ipc_send(cl->ipc, PROTO_REP_END, q->seq,
+				    NULL, 0);
+			else
+				ipc_send_text(cl->ipc, PROTO_REP_FAIL, q->seq,
+				    "reply too large");
+		}
 		control_client_wait(cl);
 	}
 	control_query_free(q);
@@ -685,7 +690,8 @@ control_client_close_cb(struct ipc *c, const char *why, void *arg)
 {
 	struct client	*cl = arg;
 
-	if (strcmp(why, "invalid frame") == 0) {
+	(void)why;		/* in words; ipc_end() says it as an enum */
+	if (ipc_end(c) == IPC_END_INVALID) {
 		log_limited(&cl->ctl->log_invalid, LOG_WARNING, -1, "control: "
 		    "pid %d sent an invalid message; dropping it",
 		    (int)cl->pid);

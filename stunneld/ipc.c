@@ -33,6 +33,7 @@ struct ipc {
 	int		 in_cb;		/* inside a callback */
 	int		 dead;		/* freed inside a callback */
 	int		 closed;	/* on_close already called */
+	enum ipc_end	 end;		/* why, once closed */
 	int		 rd_eof;	/* the peer is done sending; flush, then close */
 };
 
@@ -51,17 +52,27 @@ ipc_destroy(struct ipc *c)
 	free(c);
 }
 
-/* Tell the owner the channel is over (once).  Called only from our own
- * watchers, so nothing above us on the stack still uses ${c}. */
+/* ipc_close_cb's words for each enum ipc_end. */
+static const char *const ipc_end_words[] = {
+	[IPC_END_NONE] = "not closed",
+	[IPC_END_CLOSED] = "closed by peer",
+	[IPC_END_READ] = "read failed",
+	[IPC_END_WRITE] = "write failed",
+	[IPC_END_INVALID] = "invalid frame"
+};
+
+/* Tell the owner the channel is over (once), and why.  Called only from
+ * our own watchers, so nothing above us on the stack still uses ${c}. */
 static void
-ipc_fail(struct ipc *c, const char *why)
+ipc_fail(struct ipc *c, enum ipc_end end)
 {
 	ev_io_stop(c->loop, &c->r);
 	ev_io_stop(c->loop, &c->w);
 	if (!c->closed) {
 		c->closed = 1;
+		c->end = end;
 		c->in_cb++;
-		c->on_close(c, why, c->arg);
+		c->on_close(c, ipc_end_words[end], c->arg);
 		c->in_cb--;
 	}
 	if (c->dead)
@@ -117,13 +128,13 @@ ipc_flush(struct ipc *c)
 			ev_io_start(c->loop, &c->w);
 			return;
 		}
-		ipc_fail(c, "write failed");
+		ipc_fail(c, IPC_END_WRITE);
 		return;
 	}
 	c->outoff = c->outlen = 0;
 	ev_io_stop(c->loop, &c->w);
 	if (c->rd_eof)
-		ipc_fail(c, "closed by peer");
+		ipc_fail(c, IPC_END_CLOSED);
 }
 
 /**
@@ -188,6 +199,13 @@ ipc_pending(const struct ipc *c)
 	return (c->outlen - c->outoff);
 }
 
+/** ipc_end(c): why ${c} ended, IPC_END_NONE while it has not. */
+enum ipc_end
+ipc_end(const struct ipc *c)
+{
+	return (c->end);
+}
+
 /** ipc_free(c): stop, close and free ${c} (also from its callbacks); NULL is a no-op. */
 void
 ipc_free(struct ipc *c)
@@ -240,12 +258,12 @@ ipc_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			ev_io_stop(c->loop, &c->r);
 			return;
 		}
-		ipc_fail(c, "closed by peer");
+		ipc_fail(c, IPC_END_CLOSED);
 		return;
 	}
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			ipc_fail(c, "read failed");
+			ipc_fail(c, IPC_END_READ);
 		return;
 	}
 	c->inlen += (size_t)n;
@@ -263,7 +281,7 @@ ipc_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	if (flen < 0 && !c->closed) {
-		ipc_fail(c, "invalid frame");
+		ipc_fail(c, IPC_END_INVALID);
 		return;
 	}
 	memmove(c->in, c->in + off, c->inlen - off);

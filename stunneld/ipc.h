@@ -20,8 +20,18 @@ struct ipc;
 /* A complete, length-checked frame arrived. */
 typedef void	ipc_frame_cb(struct ipc *, const struct proto_hdr *,
 		    const uint8_t *payload, void *arg);
+/* Why a channel ended; ipc_close_cb's ${why} is the same in words. */
+enum ipc_end {
+	IPC_END_NONE,		/* it has not */
+	IPC_END_CLOSED,		/* "closed by peer" */
+	IPC_END_READ,		/* "read failed" */
+	IPC_END_WRITE,		/* "write failed" */
+	IPC_END_INVALID		/* "invalid frame": not a frame of proto.h */
+};
+
 /* The peer closed, the socket failed, or it sent an invalid frame
- * (${why} says which); the channel must now be freed by the callee. */
+ * (${why} says which in words, ipc_end() as an enum ipc_end); the
+ * channel must now be freed by the callee. */
 typedef void	ipc_close_cb(struct ipc *, const char *why, void *arg);
 
 /**
@@ -60,6 +70,9 @@ void		 ipc_send_last(struct ipc *c, uint16_t type, uint32_t seq,
  * milliseconds; for the last words before the process exits.
  */
 void		 ipc_flush_sync(struct ipc *c, int ms);
+
+/** ipc_end(c): why ${c} ended, IPC_END_NONE while it has not. */
+enum ipc_end	 ipc_end(const struct ipc *c);
 
 /** ipc_free(c): stop, close and free ${c} (also from its callbacks); NULL is a no-op. */
 void		 ipc_free(struct ipc *c);

@@ -95,9 +95,9 @@ resolve_wakeup_cb(struct ev_loop *loop, ev_async *w, int revents)
 	}
 }
 
-/** resolver_new(loop): a resolver delivering results in ${loop}; threads start on first use. */
+/** resolve_new(loop): a resolver delivering results in ${loop}; threads start on first use. */
 struct resolver *
-resolver_new(struct ev_loop *loop)
+resolve_new(struct ev_loop *loop)
 {
 	struct resolver	*r;
 

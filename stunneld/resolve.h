@@ -17,8 +17,8 @@ struct resolve_req;
 /* Called in the loop; ${res} belongs to the callee (freeaddrinfo). */
 typedef void resolve_cb(void *arg, int gai_err, struct addrinfo *res);
 
-/** resolver_new(loop): a resolver delivering results in ${loop}; threads start on first use. */
-struct resolver		*resolver_new(struct ev_loop *loop);
+/** resolve_new(loop): a resolver delivering results in ${loop}; threads start on first use. */
+struct resolver		*resolve_new(struct ev_loop *loop);
 
 /**
  * resolve_start(r, host, port, cb, arg): look up ${host} (TCP, any

@@ -26,6 +26,14 @@ struct hostport {
 	uint16_t	port;
 };
 
+/*
+ * A member added to struct tls_conf, struct route_conf or struct
+ * tunnel_conf must be compared by conf_tunnel_equal() in conf.c (a config
+ * line is not: a reload that only moves a line restarts nothing), and
+ * goes into its list in tests/unit/t_tunnel_equal.c, whose build fails
+ * until it is there and whose run fails if conf_tunnel_equal() ignores it.
+ */
+
 /* A tunnel's effective TLS settings (global tls block merged with its own). */
 struct tls_conf {
 	char	*cert;

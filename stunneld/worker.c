@@ -605,7 +605,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot load certificates: %s", err);
 		return (1);
 	}
-	if ((w.resolver = resolver_new(w.loop)) == NULL ||
+	if ((w.resolver = resolve_new(w.loop)) == NULL ||
 	    (w.tls_cache = tls_cache_new()) == NULL ||
 	    (tc->mode == TUNNEL_TLS &&
 	    (w.throttle = throttle_new(tc->max_connections)) == NULL)) {

@@ -13,12 +13,9 @@ LINKS=${SOAK_LINKS:-50}
 MAX_GROWTH=${SOAK_RSS_KB:-8192}
 CTL=$top_builddir/ctl/stunnelctl
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global a node-a ca
 sed -i 's/^log_level = .*/log_level = "info";/' "$T/a.conf"
 echo "tunnels = { p2p_out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\"; }; };" >>"$T/a.conf"
@@ -35,12 +32,9 @@ rss() {
 
 note "soak: $LINKS links, ${SECS}s"
 i=0
-links=""
 while [ $i -lt "$LINKS" ]; do
-	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
-	    --until "$T/stop" --interval 100 --timeout $((SECS + 120)) \
-	    >"$T/link$i.out" 2>&1 &
-	links="$links $!"
+	start_bg link$i "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
+	    --until "$T/stop" --interval 100 --timeout $((SECS + 120))
 	i=$((i + 1))
 done
 
@@ -63,12 +57,14 @@ while [ $(( $(date +%s) - start )) -lt "$SECS" ]; do
 	sleep 1
 done
 touch "$T/stop"
-for p in $links; do
-	wait "$p"
+i=0
+while [ $i -lt "$LINKS" ]; do
+	wait_bg link$i
+	i=$((i + 1))
 done
-good=$(grep -l 'ping [0-9]* ok' "$T"/link*.out | wc -l)
+good=$(grep -l 'ping [0-9]* ok' "$T"/link*.log | wc -l)
 [ "$good" -eq "$LINKS" ] && ok "all $LINKS links intact" ||
-    fail "$((LINKS - good)) links broke: $(grep -h -v 'ok\|reply\|method' "$T"/link*.out | head -3)"
+    fail "$((LINKS - good)) links broke: $(grep -h -v 'ok\|reply\|method' "$T"/link*.log | head -3)"
 [ "$badbulk" -eq 0 ] && ok "$bulk transfers of 4 MiB matched" ||
     fail "$badbulk of $bulk transfers failed"
 ra1=$(rss "$wa"); rb1=$(rss "$wb")

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The man pages agree with the code: mandoc finds nothing to warn about;
+# The man pages agree with the code: mandoc finds nothing to warn about
+# (a step skipped, alone, where mandoc is not installed);
 # stunneld.conf.5 documents exactly the keys conf.c accepts (with their
 # numeric defaults and ranges); stunnelctl.8 documents exactly the commands
 # of ctl/parser.c's table, its options, environment, metric names and JSON
@@ -26,10 +27,10 @@ note() { printf '%s: %s\n' "$TEST_NAME" "$*"; }
 ok() { printf '%s: ok: %s\n' "$TEST_NAME" "$*"; }
 fail() { printf '%s: FAIL: %s\n' "$TEST_NAME" "$*"; FAILED=1; }
 
-command -v mandoc >/dev/null 2>&1 || {
-	note "SKIP: mandoc not installed"
-	exit 77
-}
+# Without mandoc only the lint step (a) is skipped: the checks of the
+# pages against the code need nothing but awk, sed and grep.
+HAVE_MANDOC=1
+command -v mandoc >/dev/null 2>&1 || HAVE_MANDOC=0
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-$TEST_NAME.XXXXXX") || exit 99
 trap 'rm -rf "$T"' EXIT
@@ -89,6 +90,10 @@ has_word() {
 for page in stunneld.8 stunneld.conf.5 stunnelctl.8; do
 	if [ ! -f "$MAN/$page" ]; then
 		fail "$page missing"
+		continue
+	fi
+	if [ "$HAVE_MANDOC" -eq 0 ]; then
+		note "SKIP: mandoc not installed: $page not linted"
 		continue
 	fi
 	out=$(mandoc -Tlint -W warning "$MAN/$page" 2>&1)

@@ -15,11 +15,9 @@ PA=$(port_free)
 PE=$(port_free); PH=$(port_free); PX=$(port_free)
 PB1=$(port_free); PB2=$(port_free); PB3=$(port_free); PB4=$(port_free)
 
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-start_bg http "$HELPERS/echo-server" -l 127.0.0.1:$PH --http
-start_bg after "$HELPERS/echo-server" -l 127.0.0.1:$PX --after-eof 300000
-wait_port 127.0.0.1 $PE && wait_port 127.0.0.1 $PH && wait_port 127.0.0.1 $PX ||
-    die "echo servers did not start"
+start_echo $PE
+start_server http 127.0.0.1 $PH --http
+start_server after 127.0.0.1 $PX --after-eof 300000
 
 conf_global a node-a ca
 cat >>"$T/a.conf" <<EOF
@@ -76,10 +74,8 @@ esac
 # second connection that starts while the first is still open resumes too.
 # (Both resume: the half-close connection above left a ticket for [::1].)
 # The first is held until the second is done.
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
-    --hold-until "$T/go" --send-bytes 10 --expect-after-eof 300000 \
-    >"$T/held.out" 2>&1 &
-held=$!
+start_bg held "$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
+    --hold-until "$T/go" --send-bytes 10 --expect-after-eof 300000
 wait_log a "\\[::1\\]:$PB3: connected to .*resumed"
 out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d "[::1]:$PB3" --atyp 4 \
     --send-bytes 1000 --expect-after-eof 300000 2>&1)
@@ -90,9 +86,9 @@ case $out in
 	    fail "overlapping connection: $n resumed sessions to [::1]:$PB3, want 2" ;;
 *)	fail "overlapping connection: $out" ;;
 esac
-kill -0 $held 2>/dev/null || fail "the held connection ended too early: $(cat "$T/held.out")"
+kill -0 "$(bg_pid held)" 2>/dev/null || fail "the held connection ended too early: $(cat "$T/held.log")"
 touch "$T/go"
-wait $held || fail "the held connection: $(cat "$T/held.out")"
+wait_bg held || fail "the held connection: $(cat "$T/held.log")"
 
 # A host name in the request (ATYP 3 "localhost"): resolved in the
 # resolver thread, the server proves it with its DNS SAN; node B's own

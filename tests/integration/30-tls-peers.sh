@@ -22,8 +22,7 @@ PIN=$(openssl x509 -in "$T/pinned.crt" -pubkey -noout |
 
 PB=$(port_free)
 PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE --count-file "$T/count"
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE --count-file "$T/count"
 
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF

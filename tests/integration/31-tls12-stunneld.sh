@@ -10,16 +10,13 @@
 # handshake.
 . "$(dirname "$0")/lib.sh"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 
 PA=$(port_free)
 PB=$(port_free); PD=$(port_free)
 PE=$(port_free); PC=$(port_free)	# PC: nothing listens there
 
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE --count-file "$T/count"
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE --count-file "$T/count"
 
 TLS12='tls = { priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"; };'
 conf_global a node-a ca
@@ -77,18 +74,17 @@ grep -q 'handshake with .* failed' "$T/a.log" "$T/b.log" &&
     fail "a handshake failed: $(grep -h 'handshake with .* failed' "$T/a.log" "$T/b.log" | head -3)"
 
 # Two connections open at once, both resuming, a ping stream each.
-"$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 20 --interval 20 \
-    --timeout 30 >"$T/p1.out" 2>&1 &
-p1=$!
+start_bg p1 "$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 20 --interval 20 \
+    --timeout 30
 out=$("$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 20 --interval 20 \
     --timeout 30 2>&1)
-wait $p1
+wait_bg p1
 case $out in
 *"reply 0x00"*"ping 20 ok"*) ok "overlapping connection: 20 round trips" ;;
 *)	fail "overlapping connection: $(printf '%s' "$out" | tr '\n' '|')" ;;
 esac
-grep -q 'ping 20 ok' "$T/p1.out" && ok "first overlapping connection: 20 round trips" ||
-    fail "first overlapping connection: $(tr '\n' '|' <"$T/p1.out")"
+grep -q 'ping 20 ok' "$T/p1.log" && ok "first overlapping connection: 20 round trips" ||
+    fail "first overlapping connection: $(tr '\n' '|' <"$T/p1.log")"
 
 # The far end cannot reach its target: its status byte says refused, and
 # the SOCKS reply is 0x05, not a success.  Twice: the second resumes.

@@ -6,10 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-pki_ca ca
+pki_pair
 pki_ca otherca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
 pki_cert ca node-c --ip 127.0.0.3 --dns node-c
 pki_cert otherca stranger --ip 127.0.0.4 --dns node-b
 
@@ -22,8 +20,7 @@ PIN_C=$(pin "$T/node-c.crt")
 
 PA=$(port_free); PR=$(port_free); PE=$(port_free)
 PB=$(port_free); PFAKE=$(port_free); PSTR=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE --count-file "$T/count"
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE --count-file "$T/count"
 
 # Node B serves on 127.0.0.2 (its own address) and, impersonating node C,
 # on 127.0.0.3 with its own certificate.

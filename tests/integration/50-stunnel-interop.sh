@@ -5,15 +5,12 @@
 . "$(dirname "$0")/lib.sh"
 need stunnel4
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 pki_cert ca node-c
 
 PA=$(port_free); PE=$(port_free); PS=$(port_free)
 PB=$(port_free); PC=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 # stunnel server on 127.0.0.2 with node B's certificate.
 cat >"$T/stunnel-srv.conf" <<EOF

@@ -14,11 +14,9 @@ PB=$(port_free); PBDEAD=$(port_free); PE=$(port_free)
 PCLOSED=$(port_free); PDEADTARGET=$(port_free)
 PSILENT=$(port_free); PHANG=$(port_free); PB3=$(port_free)
 
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-start_bg silent "$HELPERS/echo-server" -l 127.0.0.5:$PSILENT --silent
-start_bg hang "$HELPERS/echo-server" -l 127.0.0.5:$PHANG --no-accept
-wait_port 127.0.0.1 $PE && wait_port 127.0.0.5 $PSILENT &&
-    wait_port 127.0.0.5 $PHANG || die "targets did not start"
+start_echo $PE
+start_server silent 127.0.0.5 $PSILENT --silent
+start_server hang 127.0.0.5 $PHANG --no-accept
 
 printf 'secret-pass\n' >"$T/ops.pass"
 conf_global a node-a ca

@@ -4,13 +4,10 @@
 # not touched; workers exit when their supervisor is gone.
 . "$(dirname "$0")/lib.sh"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PA2=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = { p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE"; }; };

@@ -6,14 +6,11 @@
 . "$(dirname "$0")/lib.sh"
 need socat timeout
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PI=$(port_free); PB=$(port_free); PE=$(port_free)
 PL=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {
@@ -39,12 +36,8 @@ SC="$HELPERS/socks-client"
 # check below runs while they are certainly open, however slow the machine.
 
 # max_connections = 2: two clients hold their links, the third is refused.
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-c" --send-bytes 1000 \
-    >"$T/c1.log" 2>&1 &
-c1=$!
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-c" --send-bytes 1000 \
-    >"$T/c2.log" 2>&1 &
-c2=$!
+start_bg c1 $SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-c" --send-bytes 1000
+start_bg c2 $SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-c" --send-bytes 1000
 wait_log c1 'reply 0x00' && wait_log c2 'reply 0x00' ||
     fail "the two clients under the limit were not admitted"
 out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB 2>&1)
@@ -53,7 +46,7 @@ case $out in
 *)	fail "third client: $out" ;;
 esac
 touch "$T/go-c"
-wait $c1 && wait $c2 && ok "the two admitted clients completed" ||
+wait_bg c1 && wait_bg c2 && ok "the two admitted clients completed" ||
     fail "admitted clients: $(cat "$T/c1.log" "$T/c2.log")"
 # The slots are free once node A has closed both links (the clients see
 # their EOF a moment before).
@@ -65,9 +58,7 @@ case $out in
 esac
 
 # tls side over its max_connections: closed before the handshake, logged.
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PL --hold-until "$T/go-l" --send-bytes 10 \
-    >"$T/l1.log" 2>&1 &
-l1=$!
+start_bg l1 $SC -p 127.0.0.1:$PA -d 127.0.0.2:$PL --hold-until "$T/go-l" --send-bytes 10
 wait_log l1 'reply 0x00' || fail "the first client of one_in was not admitted"
 out=$($SC -p 127.0.0.1:$PA -d 127.0.0.2:$PL --send-bytes 10 2>&1)
 case $out in
@@ -77,16 +68,14 @@ esac
 wait_log b 'max_connections \(1\) reached: closed a new connection' ||
     fail "closing at the limit not logged"
 touch "$T/go-l"
-wait $l1 || fail "the admitted client: $(cat "$T/l1.log")"
+wait_bg l1 || fail "the admitted client: $(cat "$T/l1.log")"
 
 # idle_timeout = 1: a silent link is closed, and logged; the client, held
 # until then, finds it closed when it sends.
-$SC -p 127.0.0.1:$PI -d 127.0.0.2:$PB --hold-until "$T/go-i" --send-bytes 10 \
-    >"$T/idle.log" 2>&1 &
-idle=$!
+start_bg idle $SC -p 127.0.0.1:$PI -d 127.0.0.2:$PB --hold-until "$T/go-i" --send-bytes 10
 wait_log a 'closed: idle timeout' || fail "idle close not logged"
 touch "$T/go-i"
-if wait $idle; then
+if wait_bg idle; then
 	fail "idle link survived idle_timeout: $(cat "$T/idle.log")"
 else
 	ok "idle link closed"
@@ -103,12 +92,10 @@ st=$?
 # Graceful stop: both links are up before SIGTERM; the quick one sends its
 # data once the worker has begun draining (shutdown_timeout = 10 leaves it
 # time on any machine), the slow one only after the daemon has exited.
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-quick" \
-    --send-bytes 100000 >"$T/quick.log" 2>&1 &
-quick=$!
-$SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-slow" \
-    --send-bytes 10 >"$T/slow.log" 2>&1 &
-slow=$!
+start_bg quick $SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-quick" \
+    --send-bytes 100000
+start_bg slow $SC -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go-slow" \
+    --send-bytes 10
 wait_log quick 'reply 0x00' && wait_log slow 'reply 0x00' ||
     fail "the links for the graceful stop did not come up"
 kill -TERM "$(cat "$T/a.pid")"
@@ -118,7 +105,7 @@ wait_log a 'stopping: waiting up to 10s for 2 connections' ||
 listening 127.0.0.1 $PA && fail "still listening after SIGTERM" ||
     ok "listener closed at once"
 touch "$T/go-quick"
-wait $quick && ok "a connection finishing within shutdown_timeout completed" ||
+wait_bg quick && ok "a connection finishing within shutdown_timeout completed" ||
     fail "quick connection: $(cat "$T/quick.log")"
 stop_stunneld a
 st=$?
@@ -126,7 +113,7 @@ st=$?
 grep -q "shutdown_timeout reached: closing 1 connection" "$T/a.log" ||
     fail "the cut at shutdown_timeout not logged"
 touch "$T/go-slow"
-if wait $slow; then
+if wait_bg slow; then
 	fail "a connection outlived shutdown_timeout"
 fi
 [ ! -e "$T/a.pidfile" ] || fail "pid file left behind"

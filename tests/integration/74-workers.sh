@@ -8,13 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 need ss
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cp "$T/b.conf" "$T/b.global"
 PF=$(port_free)
@@ -117,9 +114,8 @@ kill -CONT "$stopped"
 # full until the test lets it go; each new connection waits until the
 # other worker has closed the one before (with max_connections = 1 it is
 # full while it has one), as node B's connections_active shows.
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
-    --send-bytes 10 >"$T/held.log" 2>&1 &
-held=$!
+start_bg held "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
+    --send-bytes 10
 wait_log held 'reply 0x00' || fail "the held link to full_in did not come up"
 wait_stat b full_in connections_active -eq 1
 good=$(run_conns 40 $PF full_in 1)
@@ -127,9 +123,8 @@ good=$(run_conns 40 $PF full_in 1)
     fail "full_in: $good of 40 connections went through while one worker was full"
 # Both full: a new connection is refused (after the yield), not left waiting.
 wait_stat b full_in connections_active -le 1
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
-    --send-bytes 10 >"$T/held2.log" 2>&1 &
-held2=$!
+start_bg held2 "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go" \
+    --send-bytes 10
 wait_log held2 'reply 0x00' || fail "the second held link to full_in did not come up"
 wait_stat b full_in connections_active -eq 2
 out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF \
@@ -141,7 +136,10 @@ esac
 grep -q 'worker full_in\[[0-9]*\] warning: max_connections (1) reached' "$T/b.log" ||
     fail "the refusal at max_connections was not logged"
 touch "$T/go"
-wait $held $held2 || fail "held links: $(cat "$T/held.log" "$T/held2.log")"
+wait_bg held
+st=$?
+wait_bg held2 && [ $st -eq 0 ] ||
+    fail "held links: $(cat "$T/held.log" "$T/held2.log")"
 
 # One worker dies: the others go on, it comes back.
 victim=$(sed -n 's/.*worker p2p_in#2 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)

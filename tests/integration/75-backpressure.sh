@@ -9,9 +9,7 @@ need socat
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0
 export ASAN_OPTIONS
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
 # The target accepts, then never reads: socat feeds a process that does not
@@ -39,9 +37,8 @@ rss() {
 ra0=$(rss "$wa"); rb0=$(rss "$wb")
 
 # Try to push 256 MiB; the client must get stuck.
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
-    --send-bytes 268435456 --timeout 300 >"$T/client.out" 2>&1 &
-cpid=$!
+start_bg client "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB \
+    --send-bytes 268435456 --timeout 300
 # Data flows first (the link is up and node A has taken 1 MiB), then the
 # chain is stuck: what node A has taken from the client stops growing, as
 # two readings a second apart show.  A machine that pauses for a second
@@ -60,10 +57,9 @@ while [ "$cur" != "$prev" ] && [ $n -gt 0 ]; do
 done
 [ "$cur" = "$prev" ] || fail "node A's bytes_in still growing: $cur"
 ra1=$(rss "$wa"); rb1=$(rss "$wb")
-kill -TERM $cpid 2>/dev/null
-wait $cpid
+stop_bg client
 note "worker RSS: A ${ra0} -> ${ra1} kB, B ${rb0} -> ${rb1} kB; node A took $cur bytes"
-if [ "$cur" -ge 268435456 ] || grep -q 'sent 268435456' "$T/client.out"; then
+if [ "$cur" -ge 268435456 ] || grep -q 'sent 268435456' "$T/client.log"; then
 	fail "the client pushed everything: no back-pressure"
 else
 	ok "the client was held back after $cur bytes"

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need python3
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 PB=$(port_free); PE=$(port_free)
 
 # The target: tells, for each connection, how it ended.

@@ -22,12 +22,9 @@ ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 1200 ] ||
     skip "cannot raise the fd limit to 1200 (hard limit $(ulimit -Hn))"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free); PS=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {
@@ -51,10 +48,7 @@ CTL="$top_builddir/ctl/stunnelctl"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # The live link, up before the abuse starts and until the end.
-start_bg ping "$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 20 \
-    --interval 50 --until "$T/stop-ping" --timeout 900
-wait_stat b p2p_in connections_active -eq 1 || die "the live link did not come up"
-grep -q 'ping .* at' "$T/ping.log" && die "live link failed at once: $(cat "$T/ping.log")"
+ping_start 127.0.0.1:$PA 127.0.0.2:$PB b p2p_in
 
 # idle.py N HOST PORT DIR FAST: open N TCP sockets, say "opened" (the ready
 # file), then watch them; write "first-close" at the first EOF and report
@@ -239,16 +233,7 @@ case $out in
 esac
 
 # The live link lost nothing.
-touch "$T/stop-ping"
-p=$(cat "$T/ping.pid")
-wait "$p"
-st=$?
-rm -f "$T/ping.pid"
-res=$(tail -n 1 "$T/ping.log")
-case $res in
-"ping "*" ok") [ $st -eq 0 ] && ok "live link: $res" || fail "live link exit $st: $res" ;;
-*)	fail "live link: $res" ;;
-esac
+ping_check
 grep -E 'killed by signal|restarting|exited with' "$T/a.log" "$T/b.log" &&
     fail "a worker died"
 n=$(grep -c 'TLS handshake timed out' "$T/b.log")

@@ -14,12 +14,9 @@ TABLE=$top_srcdir/tests/hostile-inputs.txt
 [ -f "$TABLE" ] || die "no $TABLE"
 HS=3
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {
@@ -43,10 +40,7 @@ CTL="$top_builddir/ctl/stunnelctl"
 
 # The link next to the hostile inputs: through A's socks worker and B's
 # tls worker, which get the socks and tls rows.
-start_bg ping "$SC" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 20 \
-    --interval 50 --until "$T/stop-ping" --timeout 900
-wait_stat b p2p_in connections_active -eq 1 || die "the ping link did not come up"
-grep -q 'ping .* at' "$T/ping.log" && die "ping link failed at once: $(cat "$T/ping.log")"
+ping_start 127.0.0.1:$PA 127.0.0.2:$PB b p2p_in
 
 cat >"$T/run.py" <<'EOF'
 import os, re, select, socket, ssl, struct, subprocess, sys, time
@@ -271,16 +265,7 @@ case $out in
 esac
 
 # The link next to it lost no byte.
-touch "$T/stop-ping"
-p=$(cat "$T/ping.pid")
-wait "$p"
-st=$?
-rm -f "$T/ping.pid"
-res=$(tail -n 1 "$T/ping.log")
-case $res in
-"ping "*" ok") [ $st -eq 0 ] && ok "ping link: $res" || fail "ping link exit $st: $res" ;;
-*)	fail "ping link: $res" ;;
-esac
+ping_check
 grep -E 'killed by signal|restarting|dumped core' "$T/a.log" "$T/b.log" &&
     fail "a worker died"
 n=$(grep -c 'malformed' "$T/a.log")

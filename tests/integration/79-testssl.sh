@@ -32,8 +32,7 @@ wait_port 127.0.0.1 $PW || die "CRL web server did not start"
 "$top_builddir/ctl/stunnelctl" cert issue node-b -d "$T/ca.pki" --out "$T" \
     --ip 127.0.0.2 --crl-uri "http://127.0.0.1:$PW/ca.crl" >/dev/null ||
     die "cert issue node-b --crl-uri"
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {

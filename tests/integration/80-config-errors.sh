@@ -8,10 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 need openssl
 
-pki_ca ca
+pki_pair
 pki_ca otherca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
 pki_cert ca old --expired
 pki_cert otherca stranger
 printf 'not a certificate\n' >"$T/garbage.crt"

@@ -81,9 +81,7 @@ SV=$(cat "$T/a.pid")
 $A status >/dev/null || die "status before the flood"
 lines0=$(wc -l <"$T/a.log")
 cpu0=$(cpu "$SV")
-python3 "$T/flood.py" "$T/a.sock" 60 10 "$T/flood.ready" "$T/flood.stop" \
-    >"$T/flood.out" 2>&1 &
-flood=$!
+start_bg flood python3 "$T/flood.py" "$T/a.sock" 60 10 "$T/flood.ready" "$T/flood.stop"
 n=300
 while [ ! -e "$T/flood.ready" ] && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 [ -e "$T/flood.ready" ] || fail "the flood did not start"
@@ -95,10 +93,10 @@ STUNNELCTL_TIMEOUT=20 $A status >"$T/during.out" 2>&1
 st=$?
 note "status during the flood took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 touch "$T/flood.stop"
-wait $flood || fail "flood helper: $(cat "$T/flood.out")"
+wait_bg flood || fail "flood helper: $(cat "$T/flood.log")"
 cpu1=$(cpu "$SV")
 lines1=$(wc -l <"$T/a.log")
-note "flood: $(cat "$T/flood.out")"
+note "flood: $(cat "$T/flood.log")"
 [ $st -eq 0 ] && grep -q '^p2p_out  *socks' "$T/during.out" &&
     ok "status answered during the flood" ||
     fail "status during the flood: exit $st: $(head -3 "$T/during.out")"
@@ -109,10 +107,10 @@ used=$((cpu1 - cpu0))
 [ $((lines1 - lines0)) -lt 100 ] &&
     ok "log lines during the flood: $((lines1 - lines0))" ||
     fail "log lines during the flood: $((lines1 - lines0)) (wanted under 100)"
-grep -q 'closed by the daemon [1-9]' "$T/flood.out" &&
-    grep -q '(0 before 4.5 s)' "$T/flood.out" &&
+grep -q 'closed by the daemon [1-9]' "$T/flood.log" &&
+    grep -q '(0 before 4.5 s)' "$T/flood.log" &&
     ok "idle clients dropped after their 5 s" ||
-    fail "idle clients: $(cat "$T/flood.out")"
+    fail "idle clients: $(cat "$T/flood.log")"
 $A status >"$T/after.out" 2>&1 && grep -q '^p2p_out  *socks' "$T/after.out" &&
     ok "status answered after the flood" ||
     fail "status after the flood: $(head -3 "$T/after.out")"

@@ -11,16 +11,13 @@
 need openssl
 CTL=$top_builddir/ctl/stunnelctl
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 pki_cert ca node-c --dns node-c
 pki_crl ca
 
 PA=$(port_free); PC=$(port_free); PB=$(port_free); PE=$(port_free)
 PX=$(port_free); PN=$(port_free); PG=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 conf_global b node-b ca
 cat >"$T/b.tunnels" <<EOF
@@ -52,14 +49,12 @@ worker_pid() {
 	sed -n "s/.*worker $2 started, pid \([0-9]*\).*/\1/p" "$T/$1.log" | tail -1
 }
 
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 900 >"$T/live-a.out" 2>&1 &
-live_a=$!
-"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 900 >"$T/live-c.out" 2>&1 &
-live_c=$!
+start_bg live-a "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
+    --interval 100 --timeout 900
+start_bg live-c "$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PB --until "$T/stop" \
+    --interval 100 --timeout 900
 wait_until "the live links did not come up" \
-    'grep -q "reply 0x00" "$T/live-a.out" && grep -q "reply 0x00" "$T/live-c.out"'
+    'grep -q "reply 0x00" "$T/live-a.log" && grep -q "reply 0x00" "$T/live-c.log"'
 wait_until "node B does not list two connections" \
     '[ "$($B --json connections | grep -o "\"client\"" | wc -l)" -eq 2 ]' ||
     note "node B's connections: $($B connections)"
@@ -146,10 +141,10 @@ case $out in
 *"1 connection closed"*) ok "revocation: $out" ;;
 *)	fail "revocation: $out" ;;
 esac
-wait $live_c
-case $(cat "$T/live-c.out") in
+wait_bg live-c
+case $(cat "$T/live-c.log") in
 *"ping closed"*) ok "node C's open link was closed" ;;
-*)	fail "node C's link: $(cat "$T/live-c.out")" ;;
+*)	fail "node C's link: $(cat "$T/live-c.log")" ;;
 esac
 grep -q 'peer no longer accepted after reload-certs: certificate revoked' \
     "$T/b.log" || fail "revocation close not logged with its reason"
@@ -231,8 +226,8 @@ wait_until "p2p_in's worker does not log at debug again" \
     fail "p2p_in's worker was replaced by a settings-only reload"
 
 touch "$T/stop"
-wait $live_a
-out=$(cat "$T/live-a.out")
+wait_bg live-a
+out=$(cat "$T/live-a.log")
 case $out in
 *"ping "*" ok"*) ok "node A's live link through all of it: $out" ;;
 *)	fail "node A's live link: $out" ;;

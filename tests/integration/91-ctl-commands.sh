@@ -9,12 +9,9 @@
 need python3
 CTL=$top_builddir/ctl/stunnelctl
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 echo "tunnels = { p2p_in = { mode = \"tls\"; listen = \"127.0.0.2:$PB\"; connect = \"127.0.0.1:$PE\"; }; };" >>"$T/b.conf"
 conf_global a node-a ca
@@ -75,9 +72,8 @@ $A status >"$T/status.txt" || fail "status"
     ok "status table" || fail "status table: $(cat "$T/status.txt")"
 
 # connections, with a link held open (until the test lets it go).
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go" \
-    --send-bytes 10 >"$T/held.log" 2>&1 &
-held=$!
+start_bg held "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --hold-until "$T/go" \
+    --send-bytes 10
 wait_log held 'reply 0x00' || fail "the held link did not come up"
 $A --json connections >"$T/conns.json" || fail "connections --json"
 python3 - "$T/conns.json" <<'EOF' && ok "connections JSON" || fail "connections JSON: $(cat "$T/conns.json")"
@@ -93,7 +89,7 @@ EOF
 $A connections | grep -q 'node-b' && ok "connections table names the peer" ||
     fail "connections table"
 touch "$T/go"
-wait $held || fail "the held link: $(cat "$T/held.log")"
+wait_bg held || fail "the held link: $(cat "$T/held.log")"
 
 # metrics: strict text exposition format.
 $A metrics >"$T/metrics.txt" || fail "metrics"
@@ -151,20 +147,20 @@ fi
 
 # Ten clients at once all get answers.
 i=0
-pids=""
 while [ $i -lt 10 ]; do
-	$A --json status >"$T/par$i.json" 2>&1 &
-	pids="$pids $!"
+	start_bg par$i $A --json status
 	i=$((i + 1))
 done
-for p in $pids; do
-	wait "$p"
+i=0
+while [ $i -lt 10 ]; do
+	wait_bg par$i
+	i=$((i + 1))
 done
 i=0
 good=0
 while [ $i -lt 10 ]; do
 	python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["tunnels"]) == 2' \
-	    "$T/par$i.json" 2>/dev/null && good=$((good + 1))
+	    "$T/par$i.log" 2>/dev/null && good=$((good + 1))
 	i=$((i + 1))
 done
 [ $good -eq 10 ] && ok "ten concurrent clients answered" || fail "$good of 10 answered"

@@ -16,9 +16,7 @@
 need certtool
 CTL=$top_builddir/ctl/stunnelctl
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1
-pki_cert ca node-b --ip 127.0.0.2
+pki_pair
 pki_cert ca revoked --ip 127.0.0.1
 pki_crl ca			# $T/ca.crl: stunnelctl's, in date for a year
 
@@ -48,8 +46,7 @@ OLD_TEXT=2020-01-02T00:00:00Z
 crl_make "$T/old.crl" $OLD revoked
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 # node_conf NAME CERT CRL STRICT TUNNEL-TLS: $T/NAME.conf, one tunnel (B:
 # tls with two workers, A: socks), global crl_strict STRICT and the

@@ -19,12 +19,9 @@ VG_TENTHS=1200
 STUNNELCTL_TIMEOUT=300
 export STUNNELCTL_TIMEOUT
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 sed -i 's/^shutdown_timeout = .*/shutdown_timeout = 30;/' "$T/b.conf"
 cat >>"$T/b.conf" <<EOF

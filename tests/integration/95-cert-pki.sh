@@ -189,8 +189,7 @@ ls "$T"/*.tmp* >/dev/null 2>&1 && fail "temporary files left: $(ls "$T"/*.tmp*)"
 
 # --- a real pair: A (socks) -> B (tls, crl = ca.crl, allow node-a) ------
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 cat >>"$T/b.conf" <<EOF
 tunnels = {
@@ -213,11 +212,11 @@ case $out in
 	ok "A -> B with cert-made certificates: 1 MB echoed" ;;
 *)	fail "A -> B: $out" ;;
 esac
-"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
-    --interval 100 --timeout 600 >"$T/live-a.out" 2>&1 &
-live_a=$!
+start_bg live-a "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --until "$T/stop" \
+    --interval 100 --timeout 600
+live_a=$(bg_pid live-a)
 # The link is up at both ends before node A's certificate is revoked.
-wait_until "node A's live link did not come up" 'grep -q "reply 0x00" "$T/live-a.out"' &&
+wait_until "node A's live link did not come up" 'grep -q "reply 0x00" "$T/live-a.log"' &&
     wait_stat b p2p_in connections_active -eq 1
 
 # --- revoke node A -------------------------------------------------------
@@ -298,10 +297,10 @@ st=$?
 [ "$st" -eq 0 ] && ok "reload-certs on B: $out" || fail "reload-certs: exit $st: $out"
 wait_until "node A's open link is still open" '! kill -0 $live_a 2>/dev/null'
 touch "$T/stop"
-wait $live_a
-case $(cat "$T/live-a.out") in
+wait_bg live-a
+case $(cat "$T/live-a.log") in
 *"ping closed"*) ok "node A's open link was closed" ;;
-*)	fail "node A's open link: $(cat "$T/live-a.out")" ;;
+*)	fail "node A's open link: $(cat "$T/live-a.log")" ;;
 esac
 out=$("$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --send-bytes 100 2>&1)
 case $out in

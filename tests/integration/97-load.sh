@@ -28,13 +28,10 @@ WAIT=${LOAD_TIMEOUT:-300}	# seconds for each phase of the load generator
     ulimit -n $(( N * 2 + 100 )) 2>/dev/null ||
     skip "needs $(( N * 2 + 100 )) file descriptors, ulimit -n is $(ulimit -n)"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 MAXC=$(( N + 64 ))
 conf_global a node-a ca
 sed -i 's/log_level = "debug"/log_level = "info"/' "$T/a.conf"

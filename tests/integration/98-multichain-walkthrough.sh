@@ -125,10 +125,7 @@ link() {
 
 # The stand-ins for multichaind, one per node, on its loopback P2P port.
 for n in alpha beta gamma; do
-	start_bg "echo-$n" "$ECHO" -l "127.0.0.1:$(p2p_of $n)"
-done
-for n in alpha beta gamma; do
-	wait_port 127.0.0.1 "$(p2p_of $n)" || die "echo-server for $n"
+	start_server "echo-$n" 127.0.0.1 "$(p2p_of $n)"
 done
 
 run pki || die "cannot make the PKI"

@@ -107,7 +107,13 @@ done_test() {
 	exit 0
 }
 
-# start_bg NAME CMD...: run CMD in the background, output in $T/NAME.log.
+# Every process a test runs in the background goes through start_bg, so
+# that the exit trap stops it whatever happens.  A process that has been
+# waited for leaves BG_PIDS: the trap must not signal its pid once the
+# system may have given it to someone else.
+
+# start_bg NAME CMD...: run CMD in the background, output in $T/NAME.log,
+# pid in $T/NAME.pid (bg_pid NAME prints it).
 start_bg() {
 	name=$1
 	shift
@@ -116,12 +122,39 @@ start_bg() {
 	echo $! >"$T/$name.pid"
 }
 
+# bg_pid NAME: the pid of what start_bg NAME started.
+bg_pid() {
+	cat "$T/$1.pid"
+}
+
+# bg_forget PID: PID has been waited for; the exit trap leaves it alone.
+bg_forget() {
+	_bf_l=""
+	for _bf_p in $BG_PIDS; do
+		[ "$_bf_p" = "$1" ] || _bf_l="$_bf_l $_bf_p"
+	done
+	BG_PIDS=$_bf_l
+}
+
+# wait_bg NAME: wait until what start_bg NAME started exits, however long
+# that takes (it must end by itself: its own timeout, or a file the test
+# creates); returns its exit status.
+wait_bg() {
+	_wb_p=$(cat "$T/$1.pid") || return 127
+	wait "$_wb_p"
+	_wb_st=$?
+	bg_forget "$_wb_p"
+	rm -f "$T/$1.pid"
+	return $_wb_st
+}
+
 # stop_bg NAME: stop what start_bg NAME started and wait for it.
 stop_bg() {
 	[ -f "$T/$1.pid" ] || return 0
 	p=$(cat "$T/$1.pid")
 	kill -TERM "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
+	bg_forget "$p"
 	rm -f "$T/$1.pid"
 }
 
@@ -240,8 +273,64 @@ stop_stunneld() {
 	kill -TERM "$p" 2>/dev/null
 	wait "$p"
 	st=$?
+	bg_forget "$p"
 	rm -f "$T/$1.pid"
 	return $st
+}
+
+# --- targets and links ------------------------------------------------------
+
+# start_server NAME HOST PORT [OPTION...]: helpers/echo-server with
+# OPTION... (--http, --silent, --count-file FILE...) on HOST:PORT, log in
+# $T/NAME.log; returns once it listens, and the test dies if it does not.
+start_server() {
+	_ss_name=$1
+	_ss_host=$2
+	_ss_port=$3
+	shift 3
+	start_bg "$_ss_name" "$HELPERS/echo-server" -l "$_ss_host:$_ss_port" "$@"
+	wait_port "$_ss_host" "$_ss_port" ||
+	    die "$_ss_name server did not start on $_ss_host:$_ss_port"
+}
+
+# start_echo PORT [OPTION...]: the usual target, "echo" on 127.0.0.1:PORT.
+start_echo() {
+	_se_port=$1
+	shift
+	start_server echo 127.0.0.1 "$_se_port" "$@"
+}
+
+# ping_start SOCKS DEST NODE TUNNEL: the ping link, "ping": socks-client
+# through the SOCKS proxy at SOCKS (HOST:PORT) to DEST, a 20-byte ping every
+# 50 ms until ping_check; returns once TUNNEL of NODE counts it as its one
+# active connection, and the test dies if the link does not come up or
+# fails at once.
+ping_start() {
+	start_bg ping "$HELPERS/socks-client" -p "$1" -d "$2" --ping 20 \
+	    --interval 50 --until "$T/stop-ping" --timeout 900
+	wait_stat "$3" "$4" connections_active -eq 1 ||
+	    die "the ping link did not come up"
+	grep -q 'ping .* at' "$T/ping.log" &&
+	    die "the ping link failed at once: $(cat "$T/ping.log")"
+	return 0
+}
+
+# ping_check: stop the ping link and check that it lost nothing: it exits 0
+# and its last line is "ping N ok".
+ping_check() {
+	touch "$T/stop-ping"
+	wait_bg ping
+	_pc_st=$?
+	_pc_res=$(tail -n 1 "$T/ping.log")
+	case $_pc_res in
+	"ping "*" ok")
+		if [ "$_pc_st" -eq 0 ]; then
+			ok "ping link: $_pc_res"
+		else
+			fail "ping link exit $_pc_st: $_pc_res"
+		fi ;;
+	*)	fail "ping link: $_pc_res" ;;
+	esac
 }
 
 # --- PKI with stunnelctl cert ---------------------------------------------
@@ -286,6 +375,15 @@ pki_cert() {
 	"$STUNNELCTL" cert issue "$_pki_name" -d "$T/$_pki_ca.pki" --out "$T" \
 	    --force "$@" >"$T/pki-$_pki_name.out" 2>&1 ||
 	    die "stunnelctl cert issue: cannot make certificate $_pki_name: $(tail -1 "$T/pki-$_pki_name.out")"
+}
+
+# pki_pair: the CA "ca" and the two nodes of a pair signed by it: node-a
+# (IP SAN 127.0.0.1) and node-b (127.0.0.2), each with its name as CN and
+# DNS SAN.
+pki_pair() {
+	pki_ca ca
+	pki_cert ca node-a --ip 127.0.0.1
+	pki_cert ca node-b --ip 127.0.0.2
 }
 
 # pki_crl CA [NAME...]: write $T/CA.crl revoking the certificates NAME...
