@@ -125,11 +125,13 @@ mc_tunneled() {
 	    -externalip="$(ip_of "$_n")" -port=7447 "$@"
 }
 
-# mc_plain NODE ARG...: multichaind on NODE's bridge address, no stunneld.
+# mc_plain NODE ARG...: multichaind on NODE's bridge address, no stunneld,
+# port MC_PLAIN_PORT (7447; another while NODE's stunneld listens there).
 mc_plain() {
 	_n=$1
 	shift
-	mc_start "$_n" -bind="$(ip_of "$_n")" -listen=1 -port=7447 "$@"
+	mc_start "$_n" -bind="$(ip_of "$_n")" -listen=1 \
+	    -port="${MC_PLAIN_PORT:-7447}" "$@"
 }
 
 # mc_stop NODE: SIGTERM to NODE's multichaind and wait (60 s) for it.
