@@ -140,8 +140,8 @@ open_conn(void)
 	}
 	if (!use_socks)
 		return (fd);
-	/* Greeting and CONNECT in one write, as a pipelining client would
-	 * not: multichaind waits for the method reply, so do we. */
+	/* Not greeting and CONNECT in one write: multichaind sends the
+	 * CONNECT only once the method reply is in, so do we. */
 	if (write_full(fd, "\x05\x01\x00", 3) < 0 ||
 	    read_full(fd, rep, 2) < 0) {
 		report_error("socks greeting", errno);

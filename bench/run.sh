@@ -8,7 +8,9 @@
 # $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
 # the work directory with configs, certificates and logs), BENCH_WORKERS
 # (the "workers" of both stunneld tunnels, default 1), BENCH_ONLY=flood
-# (only the handshake-flood figures).
+# (only the handshake-flood figures) or BENCH_ONLY=multichain (only the
+# real-MultiChain figures, bench/multichain.sh; MULTICHAIN_BIN: where its
+# binaries are, default $top_srcdir/../shared/multichain/bin).
 set -u
 
 QUICK=0
@@ -27,16 +29,19 @@ LOADGEN=$top_builddir/bench/loadgen
 SINK=$top_builddir/bench/sink
 FLOODER=$top_builddir/tests/integration/helpers/tls-flood
 ONLY=${BENCH_ONLY:-}
-case $ONLY in ""|flood) ;; *) echo "BENCH_ONLY: only \"flood\" is known" >&2; exit 2 ;; esac
+case $ONLY in ""|flood|multichain) ;; *) echo "BENCH_ONLY: \"flood\" or \"multichain\"" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
 
 if [ "$QUICK" = 1 ]; then
 	REPS=${BENCH_REPS:-3}; BULK_S=1; CONN_S=1; PINGS=2000; IDLE_N=200
 	FLOOD_GOOD=30
+	MC_N=50; MC_B=10
 else
 	REPS=${BENCH_REPS:-5}; BULK_S=5; CONN_S=3; PINGS=10000; IDLE_N=1000
 	FLOOD_GOOD=100
+	MC_N=200; MC_B=20
 fi
+MC_REPS=${BENCH_REPS:-3}	# MultiChain repetitions per path
 FLOOD_CONC=512		# flood handshakes in flight
 FLOOD_BIG=1024		# ... by each of four flooders, against a tunnel of
 			# the default max_connections (256)
@@ -46,6 +51,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 for c in stunnel4 certtool gnutls-cli ss; do
+	[ "$c:$ONLY" = stunnel4:multichain ] && continue
 	command -v $c >/dev/null 2>&1 || die "$c is not installed (Debian: stunnel4 gnutls-bin iproute2)"
 done
 for f in "$STUNNELD" "$LOADGEN" "$SINK" "$FLOODER"; do
@@ -60,6 +66,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-bench.XXXXXX") || exit 1
 PIDS=""
 cleanup() {
+	type mc_cleanup >/dev/null 2>&1 && mc_cleanup
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
 	for p in $PIDS; do
 		for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -403,12 +410,15 @@ flood_rep() {
 	else add fl_hs big FAIL; add fl_ref big FAIL; fi
 }
 
+. "$top_srcdir/bench/multichain.sh"
+
 # --- run -------------------------------------------------------------------
 
 T_START=$(date +%s)
 say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
+if [ "$ONLY" != multichain ]; then
 # The raw limits first, on a quiet system as far as we are concerned.
 say "gnutls-cli --benchmark-ciphers (AES-128-GCM)"
 gnutls-cli --benchmark-ciphers >"$W/gnutls-bench.out" 2>&1 &
@@ -481,6 +491,10 @@ for rep in $(seq "$REPS"); do
 	flood_rep
 done
 stop_tunnels
+fi
+
+# Real MultiChain: directly and through stunneld.
+case $ONLY in ""|multichain) mc_bench ;; esac
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ---------------------------------------------------------------
@@ -584,19 +598,25 @@ flood_table() {
 	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)
 	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $( [ $QUICK = 1 ] && echo QUICK || echo full ) run, source $rev"
 	echo "$(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
-	echo "stunnel4: $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p' | head -1), $(stunnel4 -version 2>&1 | sed -n 's/^Compiled with \(.*\)/\1/p' | head -1);" \
-	    "stunneld: GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
-	echo "$REPS repetitions per figure; bulk ${BULK_S} s; connections ${CONN_S} s per run;" \
-	    "$PINGS round trips; $IDLE_N idle connections; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-	echo "TLS 1.3, AES-128-GCM, ECDSA P-256 certificates, mutual verification on both paths;" \
-	    "stunneld workers per tunnel: $WORKERS"
-	echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
-	echo
-	if [ "$ONLY" != flood ]; then
-		table
+	gnutls="GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
+	if [ "$ONLY" = multichain ]; then
+		echo "stunneld: $gnutls; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+	else
+		echo "stunnel4: $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p' | head -1), $(stunnel4 -version 2>&1 | sed -n 's/^Compiled with \(.*\)/\1/p' | head -1);" \
+		    "stunneld: $gnutls"
+		echo "$REPS repetitions per figure; bulk ${BULK_S} s; connections ${CONN_S} s per run;" \
+		    "$PINGS round trips; $IDLE_N idle connections; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+		echo "TLS 1.3, AES-128-GCM, ECDSA P-256 certificates, mutual verification on both paths;" \
+		    "stunneld workers per tunnel: $WORKERS"
+		echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
 		echo
+		if [ "$ONLY" != flood ]; then
+			table
+			echo
+		fi
+		flood_table
 	fi
-	flood_table
+	case $ONLY in ""|multichain) echo; mc_table ;; esac
 } >"$W/table.txt"
 
 mkdir -p "$(dirname "$OUT")"

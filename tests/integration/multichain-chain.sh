@@ -38,101 +38,27 @@
 . "$(dirname "$0")/lib.sh"
 
 MCB=${MULTICHAIN_BIN:-$top_srcdir/../shared/multichain/bin}
-for b in multichaind multichain-cli multichain-util; do
-	[ -x "$MCB/$b" ] ||
-	    skip "no MultiChain binaries: $MCB/$b missing (set MULTICHAIN_BIN)"
-done
-need ldd ip tcpdump grep
-missing=$(ldd "$MCB/multichaind" "$MCB/multichain-cli" "$MCB/multichain-util" 2>&1 |
-    awk '/not found/ { print $1 }' | sort -u | tr '\n' ' ')
-[ -z "$missing" ] || skip "MultiChain runtime libraries missing: $missing"
-echo x | grep -q -P 'x' 2>/dev/null || skip "grep -P (PCRE) not available"
-[ "$(id -u)" -eq 0 ] || skip "needs root for ip netns"
-
+MC_DIR=$T
+MC_NS=stunneld-mc-$$
 CHAIN=stunneldtest
+. "$(dirname "$0")/multichain-lib.sh"
+mc_complain() { fail "$@"; }
+why=$(mc_missing)
+[ -z "$why" ] || skip "$why"
+need tcpdump grep
+echo x | grep -q -P 'x' 2>/dev/null || skip "grep -P (PCRE) not available"
+
 NODES="alpha beta gamma"
-BR=stunneld-mc-$$-br
-ns() { echo "stunneld-mc-$$-$1"; }
-ip_of() {
-	case $1 in
-	alpha)	echo 10.79.0.1 ;;
-	beta)	echo 10.79.0.2 ;;
-	gamma)	echo 10.79.0.3 ;;
-	delta)	echo 10.79.0.4 ;;
-	esac
-}
-rpc_of() {
-	case $1 in
-	alpha)	echo 7451 ;;
-	beta)	echo 7452 ;;
-	gamma)	echo 7453 ;;
-	delta)	echo 7454 ;;
-	esac
-}
-now_ms() { date +%s%3N; }
-ms_s() { printf '%d.%03ds' $(( $1 / 1000 )) $(( $1 % 1000 )); }
-
-# mc NODE CMD...: multichain-cli on NODE; the result on stdout.
-mc() {
-	_n=$1
-	shift
-	ip netns exec "$(ns "$_n")" "$MCB/multichain-cli" "$CHAIN" \
-	    -datadir="$T/mc-$_n" -rpcport="$(rpc_of "$_n")" "$@" 2>/dev/null
-}
-
-# mc_start NODE ARG...: multichaind on NODE (it detaches; its pid is in
-# DATADIR/CHAIN/multichain.pid), output appended to $T/mcd-NODE.log.
-mc_start() {
-	_n=$1
-	shift
-	echo "--- $(date +%T) multichaind $*" >>"$T/mcd-$_n.log"
-	ip netns exec "$(ns "$_n")" "$MCB/multichaind" "$CHAIN" \
-	    -datadir="$T/mc-$_n" -rpcport="$(rpc_of "$_n")" -daemon "$@" \
-	    >>"$T/mcd-$_n.log" 2>&1
-}
-
-# mc_tunneled NODE ARG...: multichaind behind NODE's stunneld.
-mc_tunneled() {
-	_n=$1
-	shift
-	mc_start "$_n" -proxy=127.0.0.1:1080 -bind=127.0.0.1 -listen=1 \
-	    -externalip="$(ip_of "$_n")" -port=7447 "$@"
-}
-
-# mc_stop NODE: SIGTERM to NODE's multichaind and wait (60 s) for it.
-mc_stop() {
-	_f=$T/mc-$1/$CHAIN/multichain.pid
-	_p=$(cat "$_f" 2>/dev/null) || return 0
-	[ -n "$_p" ] || return 0
-	kill -TERM "$_p" 2>/dev/null || return 0
-	for _ in $(seq 1 300); do
-		kill -0 "$_p" 2>/dev/null || return 0
-		sleep 0.2
-	done
-	kill -KILL "$_p" 2>/dev/null
-	fail "multichaind on $1 (pid $_p) did not stop within 60s"
-}
-
-ip netns add "$BR" 2>/dev/null || skip "cannot create a network namespace"
 CLEANUP_HOOK='for n in $NODES delta; do mc_stop $n;
 	[ -f "$T/mc-$n/$CHAIN/debug.log" ] &&
 	    cp "$T/mc-$n/$CHAIN/debug.log" "$T/debug-$n.log"; done;
-    for n in $NODES delta; do ip netns delete "$(ns $n)" 2>/dev/null; done;
-    ip netns delete "$BR" 2>/dev/null'
-ip -n "$BR" link set lo up || die "lo up in $BR"
-ip -n "$BR" link add br0 type bridge || skip "cannot make a bridge"
-ip -n "$BR" link set br0 up || die "bridge up"
-for n in $NODES delta; do
-	ip netns add "$(ns $n)" || die "cannot create namespace $(ns $n)"
-	ip -n "$(ns $n)" link set lo up || die "lo up in $n"
-	ip -n "$BR" link add "v-$n" type veth peer name "x-$n" ||
-	    skip "cannot make a veth pair"
-	ip -n "$BR" link set "x-$n" netns "$(ns $n)" || die "veth to $n"
-	ip -n "$BR" link set "v-$n" master br0 up || die "veth of $n on the bridge"
-	ip -n "$(ns $n)" link set "x-$n" name eth0 || die "rename veth in $n"
-	ip -n "$(ns $n)" addr add "$(ip_of $n)/24" dev eth0 || die "address of $n"
-	ip -n "$(ns $n)" link set eth0 up || die "eth0 up in $n"
-done
+    mc_net_down $NODES delta'
+mc_net_up $NODES delta
+case $? in
+0)	;;
+2)	skip "$MC_WHY" ;;
+*)	die "$MC_WHY" ;;
+esac
 
 # PKI: one CA for the chain, a certificate per node with its IP, an empty
 # CRL that every node loads from the start (each its own copy).  delta's
@@ -155,16 +81,11 @@ for n in $NODES delta; do
 		cp "$T/ca.crl" "$T/crl-$n.crl"
 		sed -i "s|\"$T/ca.crl\"|\"$T/crl-$n.crl\"|" "$T/$n.conf" ;;
 	esac
-	cat >>"$T/$n.conf" <<EOF
-tunnels = {
-	p2p_out = { mode = "socks"; listen = "127.0.0.1:1080"; };
-	p2p_in = { mode = "tls"; listen = "$(ip_of $n):7447"; connect = "127.0.0.1:7447"; };
-};
-EOF
+	mc_tunnels "$n" >>"$T/$n.conf"
 done
 
 # Everything on the bridge from before the first daemon starts.
-start_bg tcpdump-tls ip netns exec "$BR" tcpdump -i br0 -n -U -s 0 -w "$T/tls.pcap"
+start_bg tcpdump-tls ip netns exec "$MC_BR" tcpdump -i br0 -n -U -s 0 -w "$T/tls.pcap"
 wait_log tcpdump-tls 'listening on' 200 || die "tcpdump did not start"
 
 for n in $NODES; do
@@ -174,32 +95,7 @@ for n in $NODES; do
 	wait_log "$n" 'started with' 100 || die "stunneld on $n did not start"
 done
 
-# poll BOUND_S FUNC ARG...: call FUNC until it succeeds, at most BOUND_S
-# seconds.  POLL_MS: how long it took.
-poll() {
-	_bound=$1
-	shift
-	_t0=$(now_ms)
-	_end=$(( _t0 + _bound * 1000 ))
-	while :; do
-		if "$@"; then
-			POLL_MS=$(( $(now_ms) - _t0 ))
-			return 0
-		fi
-		[ "$(now_ms)" -lt "$_end" ] || break
-		sleep 0.5
-	done
-	POLL_MS=$(( $(now_ms) - _t0 ))
-	return 1
-}
 
-# peers NODE: the MultiChain addresses NODE has a handshake with.
-peers() {
-	mc "$1" getpeerinfo | sed -n 's/.*"handshake" : "\([^"]*\)".*/\1/p' | sort -u
-}
-npeers() {
-	mc "$1" getpeerinfo | grep -c '"id" :'
-}
 maddr() { cat "$T/maddr-$1"; }
 # links NODE: NODE's peer links, "in:NAME" or "out:NAME" each.
 links() {
@@ -237,31 +133,10 @@ mesh_up() {
 		lists "$_n" $(echo $NODES | tr ' ' '\n' | grep -vx "$_n") || return 1
 	done
 }
-count() { mc "$1" getblockcount; }
-best() { mc "$1" getbestblockhash; }
-# in_sync MIN NODE...: every NODE has the same best block, at height >= MIN.
-in_sync() {
-	_min=$1
-	shift
-	_h=""
-	for _n in "$@"; do
-		_c=$(count "$_n")
-		[ -n "$_c" ] && [ "$_c" -ge "$_min" ] || return 1
-		_b=$(best "$_n")
-		[ -n "$_b" ] || return 1
-		[ -z "$_h" ] || [ "$_h" = "$_b" ] || return 1
-		_h=$_b
-	done
-}
 # ahead NODE N BASE: NODE's block count is at least BASE + N.
 ahead() {
 	_c=$(count "$1")
 	[ -n "$_c" ] && [ "$_c" -ge $(( $3 + $2 )) ]
-}
-rpc_ready() { [ -n "$(count "$1")" ]; }
-# first_address NODE: the node's own address (the first in its wallet).
-first_address() {
-	mc "$1" getaddresses | sed -n 's/^ *"\([1-9A-HJ-NP-Za-km-z]\{25,\}\)".*/\1/p' | head -1
 }
 
 # --- the chain: alpha creates it, beta and gamma join by params.dat --------
@@ -592,11 +467,11 @@ mc_stop alpha
 mc_stop beta
 stop_bg alpha
 stop_bg beta2
-start_bg tcpdump-plain ip netns exec "$BR" tcpdump -i br0 -n -U -s 0 -w "$T/plain.pcap"
+start_bg tcpdump-plain ip netns exec "$MC_BR" tcpdump -i br0 -n -U -s 0 -w "$T/plain.pcap"
 wait_log tcpdump-plain 'listening on' 200 || die "tcpdump did not start"
-mc_start alpha -bind="$(ip_of alpha)" -listen=1 -port=7447 ||
+mc_plain alpha ||
     die "$FAULT: plain multichaind on alpha did not start"
-mc_start beta -bind="$(ip_of beta)" -listen=1 -port=7447 -addnode="$(ip_of alpha):7447" ||
+mc_plain beta -addnode="$(ip_of alpha):7447" ||
     die "$FAULT: plain multichaind on beta did not start"
 poll 60 rpc_ready alpha && poll 60 rpc_ready beta || die "$FAULT: RPC does not answer"
 h=$(count alpha)

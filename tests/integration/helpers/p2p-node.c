@@ -9,8 +9,11 @@
  * and keeps one outgoing link to each -p peer, dialled through the SOCKS5
  * proxy -x with exactly what multichaind sends: greeting 05 01 00, then
  * CONNECT 05 01 00 03 LEN HOST PORT with the peer's advertised address as
- * text.  A failed or broken link is dialled again after a short back-off
- * (250 ms, doubling up to 2 s).
+ * text, and waits as multichaind does: 5 s for the TCP connection to the
+ * proxy (its -timeout), then 20 s for each of the two replies; the
+ * CONNECT goes out only once the method reply is in.  A failed or broken
+ * link is dialled again after a short back-off (250 ms, doubling up to
+ * 2 s; multichaind's own schedule is in etc/examples/multichain/README.md).
  *
  * Frames (integers big-endian):
  *	'H' N NAME			hello: the first frame on a link,
@@ -60,7 +63,8 @@
 #define MAX_PEERS	8
 #define MAX_IN		32
 #define OUT_CAP		(1024 * 1024)	/* stop producing above this backlog */
-#define SOCKS_TIMEOUT	25000		/* ms, multichaind waits 20 s */
+#define PROXY_TIMEOUT	5000		/* ms, multichaind's -timeout */
+#define SOCKS_TIMEOUT	20000		/* ms, per reply, as multichaind */
 #define BACKOFF_MIN	250
 #define BACKOFF_MAX	2000
 
@@ -343,7 +347,7 @@ link_dial(struct peer *p)
 		errno = EINVAL;
 		fatal("proxy address");
 	}
-	p->deadline = mono_ms() + SOCKS_TIMEOUT;
+	p->deadline = mono_ms() + PROXY_TIMEOUT;
 	p->st = L_CONNECTING;
 	if (connect(p->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
 	    errno != EINPROGRESS) {
@@ -423,6 +427,7 @@ link_input(struct peer *p)
 			buf_add(&p->out, r, 7 + hl);
 		}
 		p->st = L_REQUEST;
+		p->deadline = mono_ms() + SOCKS_TIMEOUT;
 	}
 	if (p->st == L_REQUEST) {
 		size_t need;
@@ -761,7 +766,8 @@ main(int argc, char *argv[])
 				link_dial(p);
 			if (p->st != L_IDLE && p->st != L_UP &&
 			    now >= p->deadline)
-				link_down(p, "SOCKS timeout");
+				link_down(p, p->st == L_CONNECTING ?
+				    "proxy connect timeout" : "SOCKS timeout");
 			if (p->st == L_UP && now >= p->next_send) {
 				if (p->out.len < OUT_CAP)
 					send_message(p);
@@ -873,6 +879,8 @@ main(int argc, char *argv[])
 					}
 					buf_add(&p->out, g, sizeof(g));
 					p->st = L_GREETING;
+					p->deadline = mono_ms() +
+					    SOCKS_TIMEOUT;
 					if (flush(p->fd, &p->out) == -1)
 						link_down(p, strerror(errno));
 					continue;
