@@ -993,8 +993,8 @@ output_check(FILE *f, const struct proto_tunnel *t, size_t n, time_t now,
 	if (total == 0) {
 		fprintf(f, "ok: %zu tunnel%s running", n, n == 1 ? "" : "s");
 		if (days > 0)
-			fprintf(f, ", every certificate valid %d more days",
-			    days);
+			fprintf(f, ", every certificate valid %d more day%s",
+			    days, days == 1 ? "" : "s");
 		putc('\n', f);
 	}
 	return (total);

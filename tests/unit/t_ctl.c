@@ -987,6 +987,11 @@ test_check(void)
 	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 30 "
 	    "more days\n");
 	free(text);
+	CHECK(output_check(cap_open(&cap), t, 1, NOW, 1) == 0);
+	text = cap_text(&cap);
+	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 1 "
+	    "more day\n");
+	free(text);
 	CHECK(output_check(cap_open(&cap), t, 0, NOW, 0) == 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "ok: 0 tunnels running\n");
