@@ -215,7 +215,7 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 {
 	char	msg[PROTO_NAME_MAX + 16];
 	time_t	now = time(NULL);
-	size_t	i;
+	size_t	i, nprob = 0;
 	int	rc = 0;
 
 	if (rep->type == PROTO_REP_FAIL) {
@@ -265,11 +265,11 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 		/* The verdict is the exit status: 1 for any problem. */
 		if (req->json)
 			rc = output_check_json(stdout, rep->tunnels,
-			    rep->ntunnels, now, req->days, &i);
+			    rep->ntunnels, now, req->days, &nprob);
 		else
-			i = output_check(stdout, rep->tunnels, rep->ntunnels,
-			    now, req->days);
-		if (rc == 0 && i > 0)
+			nprob = output_check(stdout, rep->tunnels,
+			    rep->ntunnels, now, req->days);
+		if (rc == 0 && nprob > 0)
 			return (EXIT_FAIL);
 		break;
 	case CTL_CONNECTIONS:
