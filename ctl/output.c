@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "json.h"
 #include "output.h"
 #include "proto.h"
@@ -917,6 +918,132 @@ output_metrics(FILE *f, const struct proto_tunnel *t, size_t n)
 		for (i = 0; i < n; i++)
 			out_metric_tunnel(f, fam, &t[i]);
 	}
+}
+
+/* Word the problem ${kind} of ${t} (found by check_tunnel()) into ${buf}. */
+static void
+out_check_why(char *buf, size_t len, const struct proto_tunnel *t,
+    enum check_kind kind, int days)
+{
+	const struct proto_stats	*s = &t->stats;
+	char				 text[PROTO_IDENT_MAX], b[32];
+
+	switch (kind) {
+	case CHECK_NOT_RUNNING:
+		out_clean(text, sizeof(text), t->state[0] != '\0' ? t->state :
+		    "-");
+		snprintf(buf, len, "not running: %s (%" PRIu32 " restarts)",
+		    text, t->restarts);
+		return;
+	case CHECK_STALE:
+		snprintf(buf, len, "the worker did not answer: its certificate "
+		    "and CRL are unknown");
+		return;
+	case CHECK_CERT_UNKNOWN:
+		snprintf(buf, len, "the expiry of its certificate is unknown");
+		return;
+	case CHECK_CERT_EXPIRED:
+	case CHECK_CERT_EXPIRING:
+		out_clean(text, sizeof(text), s->cert_subject[0] != '\0' ?
+		    s->cert_subject : "(no subject)");
+		output_time(b, sizeof(b), s->cert_not_after);
+		if (kind == CHECK_CERT_EXPIRED)
+			snprintf(buf, len, "certificate %s expired %s", text,
+			    b);
+		else
+			snprintf(buf, len, "certificate %s expires %s, within "
+			    "%d days", text, b, days);
+		return;
+	case CHECK_CRL_EXPIRED:
+		snprintf(buf, len, "CRL past its next update %s (crl_strict: "
+		    "the peers it covers are refused)",
+		    output_time(b, sizeof(b), s->crl_next_update));
+		return;
+	}
+	snprintf(buf, len, "unknown problem");
+}
+
+/* Room for the name, ": " and the longest reason of out_check_why(). */
+#define OUT_WHY_MAX	(PROTO_IDENT_MAX + 128)
+
+/**
+ * output_check(f, t, n, now, days): print the verdict of check_tunnel()
+ * on the ${n} tunnels ${t}: one line "TUNNEL: why" per problem or, if
+ * there is none, the one line "ok: N tunnels running" (with ", every
+ * certificate valid N more days" when ${days} > 0).  Return the number of
+ * problems.
+ */
+size_t
+output_check(FILE *f, const struct proto_tunnel *t, size_t n, time_t now,
+    int days)
+{
+	enum check_kind	kinds[CHECK_PER_TUNNEL];
+	char		name[PROTO_NAME_MAX], why[OUT_WHY_MAX];
+	size_t		i, k, nk, total = 0;
+
+	for (i = 0; i < n; i++) {
+		nk = check_tunnel(&t[i], now, days, kinds);
+		out_clean(name, sizeof(name), t[i].name);
+		for (k = 0; k < nk; k++) {
+			out_check_why(why, sizeof(why), &t[i], kinds[k], days);
+			fprintf(f, "%s: %s\n", name, why);
+		}
+		total += nk;
+	}
+	if (total == 0) {
+		fprintf(f, "ok: %zu tunnel%s running", n, n == 1 ? "" : "s");
+		if (days > 0)
+			fprintf(f, ", every certificate valid %d more day%s",
+			    days, days == 1 ? "" : "s");
+		putc('\n', f);
+	}
+	return (total);
+}
+
+/**
+ * output_check_json(f, t, n, now, days, nproblems): the same verdict as
+ * {"ok":bool,"days":N,"problems":[{"tunnel","problem","message"}...]},
+ * "problem" being check_kind_name()'s; the number of problems goes in
+ * ${nproblems}.  Return 0, or -1 if writing failed.
+ */
+int
+output_check_json(FILE *f, const struct proto_tunnel *t, size_t n,
+    time_t now, int days, size_t *nproblems)
+{
+	struct json	j;
+	enum check_kind	kinds[CHECK_PER_TUNNEL];
+	char		why[OUT_WHY_MAX];
+	size_t		i, k, nk, total = 0;
+
+	for (i = 0; i < n; i++)
+		total += check_tunnel(&t[i], now, days, kinds);
+	*nproblems = total;
+
+	json_init(&j, f);
+	json_object_begin(&j);
+	json_key(&j, "ok");
+	json_bool(&j, total == 0);
+	json_key(&j, "days");
+	json_int(&j, days);
+	json_key(&j, "problems");
+	json_array_begin(&j);
+	for (i = 0; i < n; i++) {
+		nk = check_tunnel(&t[i], now, days, kinds);
+		for (k = 0; k < nk; k++) {
+			out_check_why(why, sizeof(why), &t[i], kinds[k], days);
+			json_object_begin(&j);
+			json_key(&j, "tunnel");
+			json_string(&j, t[i].name);
+			json_key(&j, "problem");
+			json_string(&j, check_kind_name(kinds[k]));
+			json_key(&j, "message");
+			json_string(&j, why);
+			json_object_end(&j);
+		}
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	return (json_finish(&j));
 }
 
 /**

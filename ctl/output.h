@@ -113,6 +113,25 @@ int	output_connections_json(FILE *f, const struct proto_conn *c, size_t n,
 void	output_metrics(FILE *f, const struct proto_tunnel *t, size_t n);
 
 /**
+ * output_check(f, t, n, now, days): print the verdict of check_tunnel()
+ * on the ${n} tunnels ${t}: one line "TUNNEL: why" per problem or, if
+ * there is none, the one line "ok: N tunnels running" (with ", every
+ * certificate valid N more days" when ${days} > 0).  Return the number of
+ * problems.
+ */
+size_t	output_check(FILE *f, const struct proto_tunnel *t, size_t n,
+	    time_t now, int days);
+
+/**
+ * output_check_json(f, t, n, now, days, nproblems): the same verdict as
+ * {"ok":bool,"days":N,"problems":[{"tunnel","problem","message"}...]},
+ * "problem" being check_kind_name()'s; the number of problems goes in
+ * ${nproblems}.  Return 0, or -1 if writing failed.
+ */
+int	output_check_json(FILE *f, const struct proto_tunnel *t, size_t n,
+	    time_t now, int days, size_t *nproblems);
+
+/**
  * output_result_json(f, ok, msg): print {"ok":true,"message":${msg}} or,
  * if ${ok} is 0, {"ok":false,"error":${msg}}.  Return 0, or -1 if writing
  * failed.

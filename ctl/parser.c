@@ -43,6 +43,8 @@ static const struct parser_cmd {
 	    "[TUNNEL]", "the open connections" },
 	{ "metrics", CTL_METRICS, PROTO_REQ_STATUS, ARG_NONE, 0,
 	    "", "the counters in Prometheus text format" },
+	{ "check", CTL_CHECK, PROTO_REQ_STATUS, ARG_NONE, 1,
+	    "[--days N]", "exit 0 if all is well, else 1 and the problems" },
 	{ "reload-certs", CTL_RELOAD_CERTS, PROTO_REQ_RELOAD_CERTS, ARG_TUNNEL,
 	    1, "[TUNNEL]", "re-read certificate, key, CA and CRL files" },
 	{ "reload", CTL_RELOAD, PROTO_REQ_RELOAD, ARG_NONE, 1,
@@ -83,12 +85,29 @@ parser_lookup(const char *name)
 	return (NULL);
 }
 
+/* Parse the whole number of days ${s} (0..PARSER_DAYS_MAX); -1 if not one. */
+static int
+parser_days(const char *s, int *days)
+{
+	char	*end;
+	long	 v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return (-1);
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || v > PARSER_DAYS_MAX)
+		return (-1);
+	*days = (int)v;
+	return (0);
+}
+
 /**
  * parser_parse(argc, argv, envsock, req): parse
  * "[-s SOCKET] [--json] [-h|--help] [-V|--version] COMMAND [TUNNEL]" from
  * ${argv}[1..${argc}-1] into ${req}.  Options may come before or after the
  * command ("--" ends them), except after a command that takes the rest
  * of the line as its own arguments (cert), which get into ${req}->argv.
+ * "--days N" (0..PARSER_DAYS_MAX) goes with check only.
  * The socket is -s if given, else ${envsock}
  * (STUNNELCTL_SOCKET) if not NULL or empty, else SD_DEFAULT_CONTROL.
  * ${req}->socket points into ${argv}, at ${envsock} or at a constant.
@@ -101,7 +120,7 @@ parser_parse(int argc, char *const argv[], const char *envsock,
 {
 	const struct parser_cmd	*cmd;
 	const char		*pos[3];	/* command + 2 more */
-	const char		*a, *sock = NULL;
+	const char		*a, *sock = NULL, *days = NULL;
 	size_t			 npos = 0, len;
 	int			 i, help = 0, version = 0, opts = 1;
 
@@ -134,7 +153,14 @@ parser_parse(int argc, char *const argv[], const char *envsock,
 				return (parser_fail(req, PARSER_USAGE,
 				    "option %s needs an argument", a));
 			sock = argv[++i];
-		} else if (strncmp(a, "-s", 2) == 0)
+		} else if (strcmp(a, "--days") == 0) {
+			if (i + 1 >= argc)
+				return (parser_fail(req, PARSER_USAGE,
+				    "option %s needs an argument", a));
+			days = argv[++i];
+		} else if (strncmp(a, "--days=", 7) == 0)
+			days = a + 7;
+		else if (strncmp(a, "-s", 2) == 0)
 			sock = a + 2;
 		else if (strncmp(a, "--socket=", 9) == 0)
 			sock = a + 9;
@@ -176,6 +202,13 @@ parser_parse(int argc, char *const argv[], const char *envsock,
 	if (req->json && !cmd->json)
 		return (parser_fail(req, PARSER_USAGE,
 		    "%s: --json does not apply", cmd->name));
+	if (days != NULL && cmd->action != CTL_CHECK)
+		return (parser_fail(req, PARSER_USAGE,
+		    "%s: --days does not apply", cmd->name));
+	if (days != NULL && parser_days(days, &req->days) != 0)
+		return (parser_fail(req, PARSER_USAGE,
+		    "--days: not a number of days from 0 to %d: %s",
+		    PARSER_DAYS_MAX, days));
 
 	switch (cmd->arg) {
 	case ARG_NONE:
@@ -271,7 +304,9 @@ parser_usage(FILE *f, int full)
 	}
 	fputs("environment: STUNNELCTL_SOCKET (socket), STUNNELCTL_TIMEOUT "
 	    "(seconds, default 30)\n"
-	    "exit status: 0 done, 1 the daemon refused or failed, 2 usage "
-	    "error,\n"
-	    "             3 no daemon answers at the socket\n", f);
+	    "exit status: 0 done (check: all is well), 1 the daemon refused or "
+	    "failed\n"
+	    "             (check: a problem), 2 usage error, 3 no daemon "
+	    "answers at\n"
+	    "             the socket\n", f);
 }

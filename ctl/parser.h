@@ -16,12 +16,15 @@
 
 #include "proto.h"
 
+#define PARSER_DAYS_MAX	36500	/* check --days: a hundred years */
+
 enum ctl_action {
 	CTL_HELP,		/* -h, --help: usage on stdout */
 	CTL_VERSION,		/* -V, --version */
 	CTL_STATUS,		/* status [TUNNEL] */
 	CTL_CONNECTIONS,	/* connections [TUNNEL] */
 	CTL_METRICS,		/* metrics: REQ_STATUS shown as Prometheus */
+	CTL_CHECK,		/* check [--days N]: REQ_STATUS as a verdict */
 	CTL_RELOAD_CERTS,	/* reload-certs [TUNNEL] */
 	CTL_RELOAD,		/* reload */
 	CTL_STOP,		/* stop */
@@ -42,6 +45,7 @@ struct ctl_request {
 	uint32_t	 tunnel_len;	/* payload bytes: strlen(tunnel) */
 	const char	*socket;	/* control socket path */
 	int		 json;		/* --json */
+	int		 days;		/* check --days N; 0 if not given */
 	int		 argc;		/* after a command that parses */
 	char *const	*argv;		/* its own arguments ("cert") */
 	char		 err[256];	/* the reason, when not PARSER_OK */
@@ -53,6 +57,7 @@ struct ctl_request {
  * ${argv}[1..${argc}-1] into ${req}.  Options may come before or after the
  * command ("--" ends them), except after a command that takes the rest
  * of the line as its own arguments (cert), which get into ${req}->argv.
+ * "--days N" (0..PARSER_DAYS_MAX) goes with check only.
  * The socket is -s if given, else ${envsock}
  * (STUNNELCTL_SOCKET) if not NULL or empty, else SD_DEFAULT_CONTROL.
  * ${req}->socket points into ${argv}, at ${envsock} or at a constant.

@@ -6,7 +6,8 @@
  * offline PKI of cert.c.
  *
  * Exit status (SPEC.md): 0 done; 1 the daemon refused or failed, or
- * answered something stunnelctl cannot read; 2 usage error; 3 no daemon
+ * answered something stunnelctl cannot read, or check found a problem;
+ * 2 usage error; 3 no daemon
  * answers at the socket (nothing listens there, or it does not answer
  * within STUNNELCTL_TIMEOUT seconds, default 30).  A socket we may not
  * connect to (EACCES, EPERM) is exit 1: a daemon is there and refuses us.
@@ -214,7 +215,7 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 {
 	char	msg[PROTO_NAME_MAX + 16];
 	time_t	now = time(NULL);
-	size_t	i;
+	size_t	i, nprob = 0;
 	int	rc = 0;
 
 	if (rep->type == PROTO_REP_FAIL) {
@@ -259,6 +260,17 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 		break;
 	case CTL_METRICS:
 		output_metrics(stdout, rep->tunnels, rep->ntunnels);
+		break;
+	case CTL_CHECK:
+		/* The verdict is the exit status: 1 for any problem. */
+		if (req->json)
+			rc = output_check_json(stdout, rep->tunnels,
+			    rep->ntunnels, now, req->days, &nprob);
+		else
+			nprob = output_check(stdout, rep->tunnels,
+			    rep->ntunnels, now, req->days);
+		if (rc == 0 && nprob > 0)
+			return (EXIT_FAIL);
 		break;
 	case CTL_CONNECTIONS:
 		if (req->json)

@@ -11,6 +11,7 @@
  *    bytes), a NUL-terminated tunnel of tunnel_len bytes, a socket
  *    (unless it is help or version);
  *  - otherwise err holds a NUL-terminated reason;
+ *  - check's --days is 0..PARSER_DAYS_MAX, and 0 for every other command;
  *  - parser_timeout() gives 1..86400 on success.
  */
 #include <string.h>
@@ -61,6 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		}
 		if (req.action == CTL_CERT)
 			FUZZ_CHECK(req.argc >= 0 && req.argc < argc);
+		FUZZ_CHECK(req.days >= 0 && req.days <= PARSER_DAYS_MAX);
+		FUZZ_CHECK(req.days == 0 || req.action == CTL_CHECK);
 	} else
 		FUZZ_CHECK(strnlen(req.err, sizeof(req.err)) <
 		    sizeof(req.err) && req.err[0] != '\0');

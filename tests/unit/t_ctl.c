@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "json.h"
 #include "output.h"
 #include "parser.h"
@@ -176,6 +177,7 @@ test_parser_commands(void)
 	CHECK_CMD(CTL_CONNECTIONS, PROTO_REQ_CONNECTIONS, "p2p_in",
 	    "connections", "p2p_in");
 	CHECK_CMD(CTL_METRICS, PROTO_REQ_STATUS, "", "metrics");
+	CHECK_CMD(CTL_CHECK, PROTO_REQ_STATUS, "", "check");
 	CHECK_CMD(CTL_RELOAD_CERTS, PROTO_REQ_RELOAD_CERTS, "", "reload-certs");
 	CHECK_CMD(CTL_RELOAD_CERTS, PROTO_REQ_RELOAD_CERTS, "p2p_in",
 	    "reload-certs", "p2p_in");
@@ -194,6 +196,15 @@ test_parser_options(void)
 
 	CHECK(parse(NULL, &r, "--json", "status", NULL) == PARSER_OK);
 	CHECK(r.json == 1 && r.action == CTL_STATUS);
+	CHECK(parse(NULL, &r, "check", NULL) == PARSER_OK);
+	CHECK(r.action == CTL_CHECK && r.days == 0 && r.json == 0);
+	CHECK(parse(NULL, &r, "check", "--days", "7", "--json", NULL) ==
+	    PARSER_OK);
+	CHECK(r.action == CTL_CHECK && r.days == 7 && r.json == 1);
+	CHECK(parse(NULL, &r, "--days=0", "check", NULL) == PARSER_OK);
+	CHECK(r.action == CTL_CHECK && r.days == 0);
+	CHECK(parse(NULL, &r, "--days=36500", "check", NULL) == PARSER_OK);
+	CHECK(r.days == 36500);
 	CHECK(parse(NULL, &r, "status", "--json", "p2p", NULL) == PARSER_OK);
 	CHECK(r.json == 1 && r.action == CTL_STATUS);
 	CHECK_STR(r.tunnel, "p2p");
@@ -265,6 +276,20 @@ test_parser_errors(void)
 	CHECK_USAGE("metrics: unexpected argument: x", "metrics", "x");
 	CHECK_USAGE("metrics: --json does not apply", "metrics", "--json");
 	CHECK_USAGE("status: empty tunnel name", "status", "");
+	CHECK_USAGE("check: unexpected argument: p2p", "check", "p2p");
+	CHECK_USAGE("option --days needs an argument", "check", "--days");
+	CHECK_USAGE("status: --days does not apply", "status", "--days", "3");
+	CHECK_USAGE("--days: not a number of days from 0 to 36500: -1",
+	    "check", "--days=-1");
+	CHECK_USAGE("--days: not a number of days from 0 to 36500: 7d",
+	    "check", "--days", "7d");
+	CHECK_USAGE("--days: not a number of days from 0 to 36500: ",
+	    "check", "--days=");
+	CHECK_USAGE("--days: not a number of days from 0 to 36500: 36501",
+	    "check", "--days", "36501");
+	CHECK_USAGE("--days: not a number of days from 0 to "
+	    "36500: 99999999999999999999", "check", "--days",
+	    "99999999999999999999");
 
 	/* The longest name fits PROTO_NAME_MAX with its NUL. */
 	memset(name, 'n', sizeof(name));
@@ -290,6 +315,12 @@ test_parser_errors(void)
 	CHECK_STR(r.socket, "/x");
 	CHECK_USAGE("cert: --json does not apply", "--json", "cert", "pin",
 	    "x.crt");
+	/* cert's own --days is cert's, not check's. */
+	CHECK(parse(NULL, &r, "cert", "issue", "n", "--days", "3", NULL) ==
+	    PARSER_OK);
+	CHECK(r.action == CTL_CERT && r.argc == 4 && r.days == 0);
+	CHECK_USAGE("cert: --days does not apply", "--days", "3", "cert",
+	    "ca");
 }
 
 /* The request frame, STUNNELCTL_TIMEOUT and the usage text. */
@@ -334,12 +365,13 @@ test_parser_misc(void)
 	    "[TUNNEL]\n", 55) == 0);
 	CHECK(strstr(text, "\n  reload-certs [TUNNEL]  ") != NULL);
 	CHECK(strstr(text, "\n  metrics   ") != NULL);
+	CHECK(strstr(text, "\n  check [--days N]   ") != NULL);
 	CHECK(strstr(text, "\n  cert ca|issue|revoke|crl|show|pin ...\n") != NULL);
 	free(text);
 	parser_usage(cap_open(&cap), 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "usage: stunnelctl [-s SOCKET] [--json] COMMAND "
-	    "[TUNNEL]\ncommands: status connections metrics reload-certs "
+	    "[TUNNEL]\ncommands: status connections metrics check reload-certs "
 	    "reload stop cert (stunnelctl -h: details)\n");
 	free(text);
 }
@@ -866,6 +898,147 @@ test_connections(void)
 	free(text);
 }
 
+/* check's verdict: every rule of check_tunnel(), then its words. */
+static void
+test_check(void)
+{
+	struct proto_tunnel	 t[3], u;
+	enum check_kind		 k[CHECK_PER_TUNNEL];
+	struct capture		 cap;
+	char			*text;
+	size_t			 np;
+
+	fixtures(t);
+	/* Healthy; its certificate ends exactly 365 days from now. */
+	CHECK(check_tunnel(&t[0], NOW, 0, k) == 0);
+	CHECK(check_tunnel(&t[0], NOW, 365, k) == 0);
+	CHECK(check_tunnel(&t[0], NOW, 366, k) == 1 &&
+	    k[0] == CHECK_CERT_EXPIRING);
+	/* Stale: nothing else can be known; not running: likewise. */
+	CHECK(check_tunnel(&t[1], NOW, 0, k) == 1 && k[0] == CHECK_STALE);
+	CHECK(check_tunnel(&t[2], NOW, 0, k) == 1 &&
+	    k[0] == CHECK_NOT_RUNNING);
+	u = t[1];
+	u.flags = 0;
+	snprintf(u.state, sizeof(u.state), "restarting");
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_NOT_RUNNING);
+	u.state[0] = '\0';
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_NOT_RUNNING);
+	snprintf(u.state, sizeof(u.state), "running");
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_CERT_UNKNOWN);
+
+	/* The certificate: expired at its not_after, not a second before. */
+	u = t[0];
+	u.stats.cert_not_after = NOW;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_CERT_EXPIRED);
+	CHECK(check_tunnel(&u, NOW, 7, k) == 1 && k[0] == CHECK_CERT_EXPIRED);
+	u.stats.cert_not_after = NOW + 1;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 0);
+	CHECK(check_tunnel(&u, NOW, 1, k) == 1 && k[0] == CHECK_CERT_EXPIRING);
+	u.stats.cert_not_after = NOW + 7 * 86400;
+	CHECK(check_tunnel(&u, NOW, 7, k) == 0);
+	CHECK(check_tunnel(&u, NOW, 8, k) == 1 && k[0] == CHECK_CERT_EXPIRING);
+	u.stats.cert_not_after = INT64_MIN;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_CERT_EXPIRED);
+	u.stats.cert_not_after = INT64_MAX;
+	CHECK(check_tunnel(&u, NOW, PARSER_DAYS_MAX, k) == 0);
+
+	/* The CRL: a problem only with crl_strict, from its next update on. */
+	u = t[0];
+	u.stats.crl_next_update = NOW - 86400;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 0);
+	u.stats.crl_flags = PROTO_CRL_STRICT;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_CRL_EXPIRED);
+	u.stats.crl_next_update = NOW;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 1 && k[0] == CHECK_CRL_EXPIRED);
+	u.stats.crl_next_update = NOW + 1;
+	CHECK(check_tunnel(&u, NOW, 0, k) == 0);
+	u.stats.crl_next_update = 0;		/* a CRL without one */
+	CHECK(check_tunnel(&u, NOW, 0, k) == 0);
+	u.stats.crl_next_update = NOW - 1;
+	u.stats.crls = 0;			/* no crl file */
+	CHECK(check_tunnel(&u, NOW, 0, k) == 0);
+	/* Both at once: the certificate first. */
+	u.stats.crls = 1;
+	CHECK(check_tunnel(&u, NOW, 400, k) == 2 &&
+	    k[0] == CHECK_CERT_EXPIRING && k[1] == CHECK_CRL_EXPIRED);
+
+	CHECK_STR(check_kind_name(CHECK_NOT_RUNNING), "not-running");
+	CHECK_STR(check_kind_name(CHECK_STALE), "stale");
+	CHECK_STR(check_kind_name(CHECK_CERT_UNKNOWN), "cert-unknown");
+	CHECK_STR(check_kind_name(CHECK_CERT_EXPIRED), "cert-expired");
+	CHECK_STR(check_kind_name(CHECK_CERT_EXPIRING), "cert-expiring");
+	CHECK_STR(check_kind_name(CHECK_CRL_EXPIRED), "crl-expired");
+
+	/* The text: one line per problem, or one "ok" line. */
+	CHECK(output_check(cap_open(&cap), t, 3, NOW, 0) == 2);
+	text = cap_text(&cap);
+	CHECK_STR(text,
+	    "p2p_in: the worker did not answer: its certificate and CRL are "
+	    "unknown\n"
+	    "tools_out: not running: failed (5 restarts)\n");
+	free(text);
+	CHECK(output_check(cap_open(&cap), t, 1, NOW, 0) == 0);
+	text = cap_text(&cap);
+	CHECK_STR(text, "ok: 1 tunnel running\n");
+	free(text);
+	CHECK(output_check(cap_open(&cap), t, 1, NOW, 30) == 0);
+	text = cap_text(&cap);
+	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 30 "
+	    "more days\n");
+	free(text);
+	CHECK(output_check(cap_open(&cap), t, 1, NOW, 1) == 0);
+	text = cap_text(&cap);
+	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 1 "
+	    "more day\n");
+	free(text);
+	CHECK(output_check(cap_open(&cap), t, 0, NOW, 0) == 0);
+	text = cap_text(&cap);
+	CHECK_STR(text, "ok: 0 tunnels running\n");
+	free(text);
+	u = t[0];
+	u.stats.crl_flags = PROTO_CRL_STRICT;
+	u.stats.crl_next_update = NOW - 86400;
+	CHECK(output_check(cap_open(&cap), &u, 1, NOW, 400) == 2);
+	text = cap_text(&cap);
+	CHECK_STR(text,
+	    "p2p_out: certificate CN=node-a expires 2027-11-25T00:00:00Z, "
+	    "within 400 days\n"
+	    "p2p_out: CRL past its next update 2026-11-24T00:00:00Z "
+	    "(crl_strict: the peers it covers are refused)\n");
+	free(text);
+	/* Control characters from the daemon never reach the terminal. */
+	snprintf(u.name, sizeof(u.name), "a\x1b[2Jb");
+	u.stats.cert_not_after = NOW - 3600;
+	u.stats.crl_flags = 0;
+	snprintf(u.stats.cert_subject, sizeof(u.stats.cert_subject),
+	    "CN=x\ny");
+	CHECK(output_check(cap_open(&cap), &u, 1, NOW, 0) == 1);
+	text = cap_text(&cap);
+	CHECK_STR(text, "a?[2Jb: certificate CN=x?y expired "
+	    "2026-11-24T23:00:00Z\n");
+	free(text);
+
+	/* The JSON document. */
+	CHECK(output_check_json(cap_open(&cap), t, 3, NOW, 7, &np) == 0);
+	text = cap_text(&cap);
+	CHECK(np == 2);
+	CHECK_STR(text, "{\"ok\":false,\"days\":7,\"problems\":["
+	    "{\"tunnel\":\"p2p_in\",\"problem\":\"stale\",\"message\":"
+	    "\"the worker did not answer: its certificate and CRL are "
+	    "unknown\"},"
+	    "{\"tunnel\":\"tools_out\",\"problem\":\"not-running\","
+	    "\"message\":\"not running: failed (5 restarts)\"}]}\n");
+	CHECK_JSON_VALID(text);
+	free(text);
+	CHECK(output_check_json(cap_open(&cap), t, 1, NOW, 0, &np) == 0);
+	text = cap_text(&cap);
+	CHECK(np == 0);
+	CHECK_STR(text, "{\"ok\":true,\"days\":0,\"problems\":[]}\n");
+	CHECK_JSON_VALID(text);
+	free(text);
+}
+
 /* The OK / FAIL documents. */
 static void
 test_result_json(void)
@@ -1135,6 +1308,7 @@ main(void)
 	test_formatters();
 	test_status();
 	test_connections();
+	test_check();
 	test_result_json();
 	test_metrics();
 	TEST_DONE();

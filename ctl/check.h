@@ -1,0 +1,45 @@
+/*
+ * check.h: the verdict of "stunnelctl check" over the records of a status
+ * reply.  Pure: the records and "now" come in, the problems go out, so
+ * the unit test can pin every rule; output.c words them.
+ */
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "proto.h"
+
+enum check_kind {
+	CHECK_NOT_RUNNING,	/* its state is not "running" */
+	CHECK_STALE,		/* running, but its worker did not answer */
+	CHECK_CERT_UNKNOWN,	/* the worker reported no expiry time */
+	CHECK_CERT_EXPIRED,	/* not after now */
+	CHECK_CERT_EXPIRING,	/* valid for fewer than --days more days */
+	CHECK_CRL_EXPIRED	/* crl_strict, and a CRL past its next update */
+};
+
+/* A tunnel has at most one certificate problem and one CRL problem. */
+#define CHECK_PER_TUNNEL	2
+
+/**
+ * check_tunnel(t, now, days, kinds): the problems of the tunnel ${t} at
+ * ${now}, when its certificate must stay valid for ${days} more days
+ * (0: only not be expired), into ${kinds}.  A tunnel not running, or
+ * whose worker did not answer, has that one problem: its certificate and
+ * CRL are not known.  A CRL past its next update is a problem only with
+ * crl_strict (without, peers are still accepted).  Return how many
+ * problems, 0 if the tunnel is well.
+ */
+size_t	check_tunnel(const struct proto_tunnel *t, time_t now, int days,
+	    enum check_kind kinds[CHECK_PER_TUNNEL]);
+
+/**
+ * check_kind_name(kind): the short name of ${kind} for JSON
+ * ("not-running", "cert-expiring", ...).
+ */
+const char	*check_kind_name(enum check_kind kind);
+
+#endif /* !CHECK_H */
