@@ -129,11 +129,25 @@ worker_drain_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * Tell the siblings whether we take new connections, whenever that can
+ * change: a slot that said "full" after our connections closed would
+ * have a full sibling refuse what we have room for, if we were slow to
+ * wake for them (a loaded machine, a stopped process).
+ */
+static void
+worker_room_publish(struct worker *w)
+{
+	room_set(w->room, w->index,
+	    !w->draining && w->nconns < w->tc->max_connections);
+}
+
 /** worker_conn_done(w): a connection of ${w} has closed. */
 void
 worker_conn_done(struct worker *w)
 {
 	w->nconns--;
+	worker_room_publish(w);
 	if (w->draining && w->nconns == 0)
 		ev_break(w->loop, EVBREAK_ALL);
 }
@@ -257,6 +271,7 @@ worker_accept(struct worker *w, int n)
 			}
 		}
 		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
+		worker_room_publish(w);
 	}
 	return (0);
 }

@@ -95,4 +95,15 @@ got=$(peer 10.78.0.2 $PO)
     fail "loopback_per_peer = false: target answered '$got' (wanted 'seen 127.0.0.1')"
 grep -q 'cannot connect from its loopback address' "$T/b.log" &&
     fail "node B could not bind a peer's loopback address"
+
+# An address that cannot be bound (here: lo keeps only 127.0.0.1/32, so
+# 127.78.0.2 is not local): the connection goes on from the default one.
+in_ns ip addr del 127.0.0.1/8 dev lo || die "127.0.0.1/8 off lo"
+in_ns ip addr add 127.0.0.1/32 dev lo || die "127.0.0.1/32 on lo"
+got=$(peer 10.78.0.2 $PB)
+[ "$got" = "seen 127.0.0.1" ] && ok "a loopback address that cannot be bound: from 127.0.0.1 instead" ||
+    fail "unbindable 127.78.0.2: target answered '$got' (wanted 'seen 127.0.0.1')"
+grep -q '10.78.0.2:[0-9]*: cannot connect from its loopback address 127.78.0.2' "$T/b.log" &&
+    ok "the log says the peer's loopback address could not be had" ||
+    fail "no log line for the unbindable 127.78.0.2"
 done_test

@@ -141,6 +141,33 @@ st=$?
 wait_bg held2 && [ $st -eq 0 ] ||
     fail "held links: $(cat "$T/held.log" "$T/held2.log")"
 
+# A worker that was full and is not any more says so at once, not only
+# when it next wakes for a connection: the one that refused above (its
+# slot said "full") has room again; stopped, it cannot wake, and a new
+# connection that its full sibling sees must wait for it, not be refused.
+wait_stat b full_in connections_active -eq 0
+refuser=$(sed -n 's/.*worker full_in\[\([0-9]*\)\] warning: max_connections (1) reached.*/\1/p' \
+    "$T/b.log" | tail -1)
+kill -STOP "$refuser"
+start_bg held3 "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --hold-until "$T/go3" \
+    --send-bytes 10
+wait_log held3 'reply 0x00' || fail "the third held link to full_in did not come up"
+start_bg late "$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PF --send-bytes 10
+# queued at full_in (or, wrongly, refused already)
+wait_until "the late connection was neither queued nor answered" \
+    "[ \"\$(ss -Hltn 'src 127.0.0.2:$PF' | awk '{ print \$2 }')\" -ge 1 ] ||
+    grep -q '^reply' '$T/late.log'"
+# Not a condition of the pass (the right result is the same after any
+# pause): twenty of the full worker's 50 ms looks at the table, for a
+# wrong refusal to show.
+sleep 1
+kill -CONT "$refuser"
+wait_bg late && grep -q 'sent 10 received 10 match' "$T/late.log" &&
+    ok "full_in: a full worker left a connection to its stopped sibling with room" ||
+    fail "full_in: refused while the stopped worker had room: $(cat "$T/late.log")"
+touch "$T/go3"
+wait_bg held3 || fail "held link 3: $(cat "$T/held3.log")"
+
 # One worker dies: the others go on, it comes back.
 victim=$(sed -n 's/.*worker p2p_in#2 started, pid \([0-9]*\).*/\1/p' "$T/b.log" | tail -1)
 kill -KILL "$victim"
