@@ -40,7 +40,6 @@
 #include "throttle.h"
 #include "tls.h"
 #include "verify.h"
-#include "worker.h"
 
 #define CONN_LINGER	5.0	/* seconds to wait for a refused client to go */
 #define STATUS_OK	0x00	/* the far stunneld reached its target */
@@ -63,8 +62,9 @@ static const char *const conn_state_names[] = {
 };
 
 struct conn {
-	struct conn		*prev, *next;
-	struct worker		*w;
+	const struct conn_env	*env;		/* the owner's, for its lifetime */
+	conn_event_cb		*cb;		/* reports to the owner */
+	void			*cookie;
 	enum conn_state		 state;
 	int			 socks;		/* socks mode, else tls mode */
 	int			 over_limit;
@@ -89,12 +89,12 @@ struct conn {
 	size_t			 proto_p2t;	/* our own bytes (SOCKS reply, */
 	size_t			 proto_t2p;	/* status byte) in the relay counts */
 	struct throttle_key	 tkey;		/* tls mode: the client's address */
-	int			 throttled;	/* counted in w->throttle until the
+	int			 throttled;	/* counted in env->throttle until the
 						 * handshake ends */
 	struct sockaddr_in	 source;	/* tls mode: to a loopback target,
 						 * connect from here (family 0:
 						 * from the default address) */
-	struct throttle_hs	 ths;		/* its place in w->throttle */
+	struct throttle_hs	 ths;		/* its place in env->throttle */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
@@ -102,6 +102,13 @@ static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
 static void	conn_connect_next(struct conn *, int);
+
+/* Tell the owner ${ev}. */
+static void
+conn_report(struct conn *c, enum conn_event ev, uint64_t in, uint64_t out)
+{
+	c->cb(c->cookie, c, ev, in, out);
+}
 
 /* The one place the state changes. */
 static void
@@ -120,7 +127,7 @@ conn_throttle_end(struct conn *c, int failed)
 		return;
 	c->throttled = 0;
 	throttle_untrack(&c->ths);
-	throttle_done(c->w->throttle, &c->tkey, failed, ev_now(c->w->loop));
+	throttle_done(c->env->throttle, &c->tkey, failed, ev_now(c->env->loop));
 }
 
 /* Start or stop ${io} so that it is active exactly when ${on}. */
@@ -128,9 +135,9 @@ static void
 conn_io_set(struct conn *c, ev_io *io, int on)
 {
 	if (on && !ev_is_active(io) && io->fd >= 0)
-		ev_io_start(c->w->loop, io);
+		ev_io_start(c->env->loop, io);
 	else if (!on && ev_is_active(io))
-		ev_io_stop(c->w->loop, io);
+		ev_io_stop(c->env->loop, io);
 }
 
 /* Arm the watchers for RELAY_WANT_* bits ${want}. */
@@ -176,11 +183,11 @@ conn_bind_watchers(struct conn *c)
 static void
 conn_timer(struct conn *c, ev_tstamp after)
 {
-	ev_timer_stop(c->w->loop, &c->timer);
+	ev_timer_stop(c->env->loop, &c->timer);
 	if (after <= 0)
 		after = 0.001;
 	ev_timer_set(&c->timer, after, 0.);
-	ev_timer_start(c->w->loop, &c->timer);
+	ev_timer_start(c->env->loop, &c->timer);
 }
 
 /*
@@ -195,11 +202,11 @@ conn_expiry_arm(struct conn *c)
 {
 	time_t	 t = tls_peer_not_after(c->tls);
 
-	ev_periodic_stop(c->w->loop, &c->expiry);
+	ev_periodic_stop(c->env->loop, &c->expiry);
 	if (t == 0)
 		return;
 	ev_periodic_set(&c->expiry, (ev_tstamp)t + 1., 0., NULL);
-	ev_periodic_start(c->w->loop, &c->expiry);
+	ev_periodic_start(c->env->loop, &c->expiry);
 }
 
 /* Map a connect errno to the SOCKS reply RFC 1928 has for it. */
@@ -229,7 +236,7 @@ conn_drain(struct conn *c)
 
 	conn_set_state(c, CONN_DRAINING);
 	/* a refused link ends within CONN_LINGER whatever the certificate */
-	ev_periodic_stop(c->w->loop, &c->expiry);
+	ev_periodic_stop(c->env->loop, &c->expiry);
 	/* a lookup still running must not bring the connection back */
 	if (c->rq != NULL) {
 		resolve_cancel(c->rq);
@@ -269,7 +276,7 @@ conn_refuse(struct conn *c, uint8_t rep, const char *why)
 
 	log_info("%s -> %s: refused (SOCKS reply 0x%02x): %s", c->client,
 	    c->dest[0] ? c->dest : "?", rep, why);
-	c->w->socks_refused++;
+	conn_report(c, CONN_EV_REFUSED, 0, 0);
 	len = socks5_encode_reply(msg, rep, NULL);
 	buf_put(&c->relay.t2p, msg, len);
 	c->proto_t2p += len;
@@ -281,7 +288,7 @@ static void
 conn_refuse_early(struct conn *c, const char *why)
 {
 	log_info("%s: refused: %s", c->client, why);
-	c->w->socks_refused++;
+	conn_report(c, CONN_EV_REFUSED, 0, 0);
 	conn_drain(c);
 }
 
@@ -347,11 +354,11 @@ conn_established(struct conn *c)
 	}
 	c->relay.plain_fd = conn_plain_fd(c);
 	c->relay.tls = c->tls;
-	c->last_active = ev_now(c->w->loop);
-	if (c->w->tc->idle_timeout > 0)
-		conn_timer(c, c->w->tc->idle_timeout);
+	c->last_active = ev_now(c->env->loop);
+	if (c->env->tc->idle_timeout > 0)
+		conn_timer(c, c->env->tc->idle_timeout);
 	else
-		ev_timer_stop(c->w->loop, &c->timer);
+		ev_timer_stop(c->env->loop, &c->timer);
 	conn_set_state(c, CONN_RELAY);
 }
 
@@ -374,14 +381,14 @@ conn_start_tls_client(struct conn *c)
 	/* a resumed session must be good for the same destination and proof */
 	snprintf(key, sizeof(key), "%s|%s", c->dest,
 	    c->allow_one[0] != NULL ? c->allow_one[0] : c->dial.host);
-	if ((c->tls = tls_new(c->w->creds, c->w->tls_cache, c->dial_fd, 0,
+	if ((c->tls = tls_new(c->env->creds, c->env->tls_cache, c->dial_fd, 0,
 	    &pol, sni, key)) == NULL) {
 		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot create TLS session");
 		return;
 	}
 	conn_set_state(c, CONN_TLS_HANDSHAKE);
-	conn_timer(c, c->deadline - ev_now(c->w->loop));
+	conn_timer(c, c->deadline - ev_now(c->env->loop));
 	conn_step(c);
 }
 
@@ -425,7 +432,7 @@ conn_bind_source(struct conn *c, const struct sockaddr *to)
 	    &one, sizeof(one));
 	if (bind(c->dial_fd, (const struct sockaddr *)&c->source,
 	    sizeof(c->source)) != 0)
-		log_limited(&c->w->log_source, LOG_WARNING, errno,
+		log_limited(c->env->log_source, LOG_WARNING, errno,
 		    "%s: cannot connect from its loopback address %s",
 		    c->client, inet_ntoa(c->source.sin_addr));
 }
@@ -520,18 +527,18 @@ conn_resolved(void *arg, int gai_err, struct addrinfo *res)
 static void
 conn_dial(struct conn *c)
 {
-	ev_tstamp	 now = ev_now(c->w->loop);
+	ev_tstamp	 now = ev_now(c->env->loop);
 
 	addr_format_hp(&c->dial, c->dest, sizeof(c->dest));
-	c->deadline = now + c->w->tc->connect_timeout +
-	    (c->socks ? c->w->tc->handshake_timeout : 0);
-	conn_timer(c, c->w->tc->connect_timeout);
+	c->deadline = now + c->env->tc->connect_timeout +
+	    (c->socks ? c->env->tc->handshake_timeout : 0);
+	conn_timer(c, c->env->tc->connect_timeout);
 	if (addr_is_numeric(c->dial.host)) {
 		conn_connect_next(c, 0);
 		return;
 	}
 	conn_set_state(c, CONN_RESOLVING);
-	c->rq = resolve_start(c->w->resolver, c->dial.host, c->dial.port,
+	c->rq = resolve_start(c->env->resolver, c->dial.host, c->dial.port,
 	    conn_resolved, c);
 	if (c->rq == NULL)
 		conn_dial_failed(c, SOCKS5_REP_GENERAL_FAILURE,
@@ -542,7 +549,7 @@ conn_dial(struct conn *c)
 static void
 conn_socks_request(struct conn *c)
 {
-	const struct tunnel_conf	*tc = c->w->tc;
+	const struct tunnel_conf	*tc = c->env->tc;
 	struct route_result		 rr;
 	struct hostport			 asked;
 	char				 why[128];
@@ -610,7 +617,7 @@ conn_reply(struct conn *c, const uint8_t *msg, size_t len)
 static int
 conn_socks_parse(struct conn *c)
 {
-	const struct tunnel_conf	*tc = c->w->tc;
+	const struct tunnel_conf	*tc = c->env->tc;
 	struct buf			*b = &c->relay.p2t;
 	const uint8_t			*p;
 	struct socks5_greeting		 g;
@@ -743,7 +750,7 @@ conn_handshake_step(struct conn *c)
 		return;
 	}
 	if (ret == TLS_FAILED) {
-		c->w->handshakes_failed++;
+		conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
 		    c->socks ? c->dest : "client", tls_error(c->tls));
 		if (c->socks)
@@ -766,7 +773,7 @@ conn_handshake_step(struct conn *c)
 	}
 	conn_throttle_end(c, 0);
 	log_debug("%s: authenticated %s", c->client, tls_peer(c->tls));
-	c->dial = c->w->tc->connect;
+	c->dial = c->env->tc->connect;
 	c->allow_one[0] = NULL;
 	conn_dial(c);
 }
@@ -827,10 +834,10 @@ conn_relay_step(struct conn *c)
 	conn_payload(c, &in0, &out0);
 	st = relay_pump(r, &want);
 	conn_payload(c, &in1, &out1);
-	c->w->bytes_in += in1 - in0;
-	c->w->bytes_out += out1 - out0;
-	if (in1 != in0 || out1 != out0)
-		c->last_active = ev_now(c->w->loop);
+	if (in1 != in0 || out1 != out0) {
+		conn_report(c, CONN_EV_BYTES, in1 - in0, out1 - out0);
+		c->last_active = ev_now(c->env->loop);
+	}
 	if (st == RELAY_DONE) {
 		conn_close(c, c->state == CONN_DRAINING ? "refused" : "done");
 		return;
@@ -850,7 +857,7 @@ conn_relay_step(struct conn *c)
 	conn_watch(c, want);
 	if (want & RELAY_WANT_AGAIN) {
 		/* give others a turn, then continue where we stopped */
-		ev_feed_event(c->w->loop, &c->plain_r, EV_CUSTOM);
+		ev_feed_event(c->env->loop, &c->plain_r, EV_CUSTOM);
 	}
 }
 
@@ -938,12 +945,12 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			conn_refuse(c, SOCKS5_REP_TTL_EXPIRED,
 			    "TLS handshake timed out");
 		else {
-			c->w->handshakes_failed++;
+			conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 			conn_close(c, "TLS handshake timed out");
 		}
 		break;
 	case CONN_RELAY:
-		idle = c->w->tc->idle_timeout;
+		idle = c->env->tc->idle_timeout;
 		left = c->last_active + idle - ev_now(loop);
 		if (idle > 0 && left <= 0)
 			conn_close(c, "idle timeout");
@@ -984,35 +991,35 @@ conn_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 }
 
 /**
- * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
- * non-blocking ${fd} from ${sa} and start serving it in ${w}'s mode.  A
- * connection ${over_limit} is refused as cheaply as the protocol allows.
+ * conn_start(env, fd, sa, over_limit, cb, cookie): take ownership of the
+ * accepted, non-blocking ${fd} from ${sa} and start serving it in the
+ * mode of env->tc.  A connection ${over_limit} is refused as cheaply as
+ * the protocol allows.  What happens to it is reported as
+ * ${cb}(${cookie}, c, event, in, out): CONN_EV_OPEN first (perhaps
+ * followed by CONN_EV_CLOSED before conn_start() returns), CONN_EV_CLOSED
+ * last.  Return 0, or -1 if out of memory: ${fd} is closed and nothing is
+ * reported.
  */
-void
-conn_start(struct worker *w, int fd, const struct sockaddr *sa,
-    int over_limit)
+int
+conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
+    int over_limit, conn_event_cb *cb, void *cookie)
 {
 	struct conn	*c;
 	struct verify_policy pol;
 	int		 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_limited(&w->log_nomem, LOG_WARNING, errno, "conn_start");
-		if (w->throttle != NULL) {
-			struct throttle_key	 key;
-
-			throttle_key(sa, &key);
-			throttle_done(w->throttle, &key, 0, ev_now(w->loop));
-		}
 		close(fd);
-		return;
+		return (-1);
 	}
-	c->w = w;
-	c->socks = w->tc->mode == TUNNEL_SOCKS;
+	c->env = env;
+	c->cb = cb;
+	c->cookie = cookie;
+	c->socks = env->tc->mode == TUNNEL_SOCKS;
 	c->over_limit = over_limit;
 	c->client_fd = fd;
 	c->dial_fd = -1;
-	c->started = ev_now(w->loop);
+	c->started = ev_now(env->loop);
 	addr_format(sa, c->client, sizeof(c->client));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	relay_init(&c->relay, -1, NULL);
@@ -1026,54 +1033,51 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	ev_periodic_init(&c->expiry, conn_expiry_cb, 0., 0., NULL);
 	c->expiry.data = c;
 	conn_bind_watchers(c);
+	conn_report(c, CONN_EV_OPEN, 0, 0);
 
-	if ((c->next = w->conns) != NULL)
-		c->next->prev = c;
-	w->conns = c;
-	w->nconns++;
-	w->conns_total++;
-
-	conn_timer(c, w->tc->handshake_timeout);
+	conn_timer(c, env->tc->handshake_timeout);
 	if (c->socks) {
 		c->state = CONN_SOCKS_GREETING;
 		conn_step(c);
-		return;
+		return (0);
 	}
 	/* tls mode: the worker closes connections over the limit, or from
 	 * a throttled address, itself; this one is counted in progress */
-	if (w->throttle != NULL) {
+	if (env->throttle != NULL) {
 		throttle_key(sa, &c->tkey);
 		c->throttled = 1;
-		throttle_track(w->throttle, &c->tkey, &c->ths);
+		throttle_track(env->throttle, &c->tkey, &c->ths);
 	}
-	if (w->tc->loopback_per_peer && addr_loopback_for(sa, &c->source) != 0)
+	if (env->tc->loopback_per_peer &&
+	    addr_loopback_for(sa, &c->source) != 0)
 		c->source.sin_family = 0;
 	memset(&pol, 0, sizeof(pol));
-	pol.allow = w->tc->allow;
-	pol.nallow = w->tc->nallow;
-	if ((c->tls = tls_new(w->creds, NULL, fd, 1, &pol, NULL, NULL)) ==
+	pol.allow = env->tc->allow;
+	pol.nallow = env->tc->nallow;
+	if ((c->tls = tls_new(env->creds, NULL, fd, 1, &pol, NULL, NULL)) ==
 	    NULL) {
 		conn_close(c, "cannot create TLS session");
-		return;
+		return (0);
 	}
 	c->state = CONN_TLS_HANDSHAKE;
 	conn_step(c);
+	return (0);
 }
 
 /* Stop everything of ${c} and free it (conn_close() without the log). */
 static void
 conn_free(struct conn *c)
 {
-	struct worker	*w = c->w;
+	struct ev_loop	*loop = c->env->loop;
 
 	conn_throttle_end(c, 1);
 	/* stop even inactive watchers: that also clears fed events */
-	ev_io_stop(w->loop, &c->plain_r);
-	ev_io_stop(w->loop, &c->plain_w);
-	ev_io_stop(w->loop, &c->tls_r);
-	ev_io_stop(w->loop, &c->tls_w);
-	ev_timer_stop(w->loop, &c->timer);
-	ev_periodic_stop(w->loop, &c->expiry);
+	ev_io_stop(loop, &c->plain_r);
+	ev_io_stop(loop, &c->plain_w);
+	ev_io_stop(loop, &c->tls_r);
+	ev_io_stop(loop, &c->tls_w);
+	ev_timer_stop(loop, &c->timer);
+	ev_periodic_stop(loop, &c->expiry);
 	if (c->rq != NULL)
 		resolve_cancel(c->rq);
 	if (c->ai_list != NULL)
@@ -1083,14 +1087,8 @@ conn_free(struct conn *c)
 	if (c->dial_fd >= 0)
 		close(c->dial_fd);
 	close(c->client_fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	conn_report(c, CONN_EV_CLOSED, 0, 0);
 	free(c);
-	worker_conn_done(w);
 }
 
 /** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
@@ -1104,7 +1102,7 @@ conn_close(struct conn *c, const char *why)
 		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
 		    "%.1fs)", c->client, c->dest, why,
 		    (unsigned long long)in, (unsigned long long)out,
-		    ev_now(c->w->loop) - c->started);
+		    ev_now(c->env->loop) - c->started);
 	else if (c->state != CONN_DRAINING)
 		log_info("%s%s%s: closed in %s: %s", c->client,
 		    c->dest[0] ? " -> " : "", c->dest,
@@ -1115,20 +1113,20 @@ conn_close(struct conn *c, const char *why)
 }
 
 /**
- * conn_evict(w, key, victim, len): ${w}'s tls tunnel is full and a
- * connection from ${key} has been admitted by the throttle: close the
+ * conn_evict(env, key, victim, len): the tls tunnel of ${env} is full and
+ * a connection from ${key} has been admitted by the throttle: close the
  * handshake throttle_victim() names for it, if any, and put its client
  * address in ${victim} (${len} bytes).  Return 1 if one was closed.
  */
 int
-conn_evict(struct worker *w, const struct throttle_key *key, char *victim,
-    size_t len)
+conn_evict(const struct conn_env *env, const struct throttle_key *key,
+    char *victim, size_t len)
 {
 	struct throttle_hs	*hs;
 	struct conn		*c;
 
-	if (w->throttle == NULL ||
-	    (hs = throttle_victim(w->throttle, key, ev_now(w->loop))) == NULL)
+	if (env->throttle == NULL || (hs = throttle_victim(env->throttle, key,
+	    ev_now(env->loop))) == NULL)
 		return (0);
 	c = (struct conn *)(void *)((char *)hs - offsetof(struct conn, ths));
 	snprintf(victim, len, "%s", c->client);
@@ -1136,7 +1134,7 @@ conn_evict(struct worker *w, const struct throttle_key *key, char *victim,
 	 * make one line per connection here */
 	log_debug("%s: closed in %s: evicted for a new connection at "
 	    "max_connections", c->client, conn_state_names[c->state]);
-	w->handshakes_failed++;
+	conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 	conn_free(c);
 	return (1);
 }
@@ -1148,7 +1146,7 @@ conn_describe(struct conn *c, struct proto_conn *pc)
 	size_t	 i;
 
 	memset(pc, 0, sizeof(*pc));
-	snprintf(pc->tunnel, sizeof(pc->tunnel), "%s", c->w->tc->name);
+	snprintf(pc->tunnel, sizeof(pc->tunnel), "%s", c->env->tc->name);
 	snprintf(pc->client, sizeof(pc->client), "%s", c->client);
 	snprintf(pc->destination, sizeof(pc->destination), "%s", c->dest);
 	if (c->tls != NULL)
@@ -1160,7 +1158,7 @@ conn_describe(struct conn *c, struct proto_conn *pc)
 		pc->state[i] = pc->state[i] == '_' ? '-' :
 		    (char)tolower((unsigned char)pc->state[i]);
 	conn_payload(c, &pc->bytes_in, &pc->bytes_out);
-	pc->started = (int64_t)(time(NULL) - (ev_now(c->w->loop) - c->started));
+	pc->started = (int64_t)(time(NULL) - (ev_now(c->env->loop) - c->started));
 }
 
 /**
@@ -1189,9 +1187,3 @@ conn_recheck(struct conn *c, struct creds *creds)
 	return (1);
 }
 
-/** conn_next(c): the connection after ${c} in its worker's list. */
-struct conn *
-conn_next(struct conn *c)
-{
-	return (c->next);
-}
