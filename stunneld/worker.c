@@ -498,7 +498,7 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 {
 	struct creds	*c, *old;
 	struct worker_conn *wc, *next;
-	char		 err[1024];
+	char		 err[1024], what[512];
 	unsigned int	 closed = 0;
 
 	if ((c = creds_load(&w->env.tc->tls, w->conf->file, w->ticket_key, err,
@@ -524,14 +524,12 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 		next = wc->next;
 		closed += conn_recheck(wc->conn, c);
 	}
-	log_info("certificates reloaded: %s, expires in %ld days; %u "
-	    "connection%s closed after the re-check", creds_subject(c),
-	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
-	    closed == 1 ? "" : "s");
-	snprintf(msg, msglen, "reloaded %s, expires in %ld days; %u "
+	snprintf(what, sizeof(what), "%s, expires in %ld days; %u "
 	    "connection%s closed", creds_subject(c),
 	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
 	    closed == 1 ? "" : "s");
+	log_info("certificates reloaded: %s after the re-check", what);
+	snprintf(msg, msglen, "reloaded %s", what);
 	return (0);
 }
 
@@ -629,6 +627,18 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
+/*
+ * Free what worker_run() set up in ${w}, whatever of it there is.  The
+ * resolver's thread and the supervisor channel end with the process.
+ */
+static void
+worker_free(struct worker *w)
+{
+	throttle_free(w->env.throttle);
+	tls_cache_free(w->env.tls_cache);
+	creds_unref(w->env.creds);
+}
+
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key): serve
  * tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1; worker 0
@@ -660,20 +670,17 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	if ((w.env.creds = creds_load(&tc->tls, conf->file, ticket_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("cannot load certificates: %s", err);
-		return (1);
+		goto err0;
 	}
 	if ((w.env.resolver = resolver_new(w.env.loop)) == NULL ||
 	    (w.env.tls_cache = tls_cache_new()) == NULL ||
 	    (tc->mode == TUNNEL_TLS &&
 	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL)) {
 		log_warnx("cannot create resolver, session cache or throttle");
-		return (1);
+		goto err1;
 	}
-	if (conf->sandbox && sandbox_enter() != 0) {
-		tls_cache_free(w.env.tls_cache);
-		creds_unref(w.env.creds);
-		return (1);
-	}
+	if (conf->sandbox && sandbox_enter() != 0)
+		goto err1;
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
@@ -694,7 +701,7 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	if ((w.ipc = ipc_new(w.env.loop, ipc_fd, worker_ipc_frame_cb,
 	    worker_ipc_close_cb, &w)) == NULL) {
 		log_warnx("cannot set up the supervisor channel");
-		return (1);
+		goto err1;
 	}
 	ev_signal_start(w.env.loop, &w.sig_term);
 	ev_signal_start(w.env.loop, &w.sig_int);
@@ -718,8 +725,14 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 
 	log_info("stopped");
 	log_limit_detach(1);
-	throttle_free(w.env.throttle);
-	tls_cache_free(w.env.tls_cache);
-	creds_unref(w.env.creds);
+	worker_free(&w);
+
+	/* Success! */
 	return (0);
+
+err1:
+	worker_free(&w);
+err0:
+	/* Failure! */
+	return (1);
 }
