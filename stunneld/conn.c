@@ -585,22 +585,6 @@ conn_socks_request(struct conn *c)
 	conn_dial(c);
 }
 
-/* Check RFC 1929 credentials without leaking where they differ. */
-static int
-conn_auth_ok(const struct tunnel_conf *tc, const char *user, const char *pass)
-{
-	size_t		 i, ul = strlen(user), pl = strlen(pass);
-	unsigned char	 diff = 0;
-
-	diff |= (unsigned char)(ul != strlen(tc->socks_user));
-	diff |= (unsigned char)(pl != strlen(tc->socks_pass));
-	for (i = 0; i < ul && tc->socks_user[i] != '\0'; i++)
-		diff |= (unsigned char)(user[i] ^ tc->socks_user[i]);
-	for (i = 0; i < pl && tc->socks_pass[i] != '\0'; i++)
-		diff |= (unsigned char)(pass[i] ^ tc->socks_pass[i]);
-	return (diff == 0);
-}
-
 /* Queue a short reply for the SOCKS client. */
 static void
 conn_reply(struct conn *c, const uint8_t *msg, size_t len)
@@ -664,7 +648,8 @@ conn_socks_parse(struct conn *c)
 		    sizeof(pass), &used);
 		if (st == SOCKS5_NEED_MORE)
 			return (0);
-		if (st == SOCKS5_OK && conn_auth_ok(tc, user, pass)) {
+		if (st == SOCKS5_OK && socks5_auth_match(user, pass,
+		    tc->socks_user, tc->socks_pass)) {
 			buf_consume(b, used);
 			conn_reply(c, out, socks5_encode_auth_reply(out, 1));
 			conn_set_state(c, CONN_SOCKS_REQUEST);
