@@ -28,13 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "addr.h"
 #include "conn.h"
 #include "creds.h"
+#include "dial.h"
 #include "log.h"
 #include "proto.h"
 #include "relay.h"
-#include "resolve.h"
 #include "route.h"
 #include "socks5.h"
 #include "throttle.h"
@@ -79,9 +81,8 @@ struct conn {
 	ev_tstamp		 deadline;	/* end of connect + handshake */
 	ev_tstamp		 last_active;
 	uint64_t		 last_bytes;
-	struct resolve_req	*rq;
-	struct addrinfo		*ai_list, *ai_next;
-	struct hostport		 dial;
+	struct dial		*dialer;	/* RESOLVING, CONNECTING */
+	struct hostport		 dial;		/* where it goes */
 	char			*allow_one[1];	/* a route's peer as a policy */
 	char			 client[ADDR_STRLEN];
 	char			 dest[ADDR_STRLEN];
@@ -101,7 +102,6 @@ static void	conn_io_cb(struct ev_loop *, ev_io *, int);
 static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
-static void	conn_connect_next(struct conn *, int);
 
 /* Tell the owner ${ev}. */
 static void
@@ -209,25 +209,6 @@ conn_expiry_arm(struct conn *c)
 	ev_periodic_start(c->env->loop, &c->expiry);
 }
 
-/* Map a connect errno to the SOCKS reply RFC 1928 has for it. */
-static uint8_t
-conn_errno_rep(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return (SOCKS5_REP_CONN_REFUSED);
-	case ENETUNREACH:
-		return (SOCKS5_REP_NET_UNREACHABLE);
-	case EHOSTUNREACH:
-	case EADDRNOTAVAIL:
-		return (SOCKS5_REP_HOST_UNREACHABLE);
-	case ETIMEDOUT:
-		return (SOCKS5_REP_TTL_EXPIRED);
-	default:
-		return (SOCKS5_REP_GENERAL_FAILURE);
-	}
-}
-
 /* Drop the answer already queued and wait for the client to leave. */
 static void
 conn_drain(struct conn *c)
@@ -237,11 +218,9 @@ conn_drain(struct conn *c)
 	conn_set_state(c, CONN_DRAINING);
 	/* a refused link ends within CONN_LINGER whatever the certificate */
 	ev_periodic_stop(c->env->loop, &c->expiry);
-	/* a lookup still running must not bring the connection back */
-	if (c->rq != NULL) {
-		resolve_cancel(c->rq);
-		c->rq = NULL;
-	}
+	/* a dial still running must not bring the connection back */
+	dial_cancel(c->dialer);
+	c->dialer = NULL;
 	if (c->socks) {
 		buf_drop(&r->p2t);
 		/* the answer sits in t2p for the SOCKS client */
@@ -392,17 +371,15 @@ conn_start_tls_client(struct conn *c)
 	conn_step(c);
 }
 
-/* The dialled socket is connected. */
+/* The dialled socket ${fd} is connected: it is ours now. */
 static void
-conn_connected(struct conn *c)
+conn_connected(struct conn *c, int fd)
 {
 	int	 one = 1;
 
+	c->dial_fd = fd;
+	conn_bind_watchers(c);
 	setsockopt(c->dial_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (c->ai_list != NULL) {
-		freeaddrinfo(c->ai_list);
-		c->ai_list = c->ai_next = NULL;
-	}
 	if (c->socks)
 		conn_start_tls_client(c);
 	else {
@@ -411,136 +388,43 @@ conn_connected(struct conn *c)
 	}
 }
 
-/*
- * A peer's connection to a loopback target comes from its own loopback
- * address (addr_loopback_for()): a node such as multichaind that tells
- * peers apart by address:port would otherwise see every peer as
- * 127.0.0.1 and drop all but one as duplicates.  If that address cannot
- * be had, the connection goes on from the default one.
- */
+/* What the dialer reports. */
 static void
-conn_bind_source(struct conn *c, const struct sockaddr *to)
+conn_dial_cb(void *cookie, enum dial_status st, int fd, uint8_t rep,
+    const char *why)
 {
-	const struct sockaddr_in *to4 = (const struct sockaddr_in *)to;
-	int	 one = 1;
+	struct conn	*c = cookie;
 
-	if (c->source.sin_family != AF_INET || to->sa_family != AF_INET ||
-	    (ntohl(to4->sin_addr.s_addr) >> 24) != 127)
-		return;
-	/* the port is chosen at connect(), per destination: no shortage */
-	(void)setsockopt(c->dial_fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
-	    &one, sizeof(one));
-	if (bind(c->dial_fd, (const struct sockaddr *)&c->source,
-	    sizeof(c->source)) != 0)
-		log_limited(c->env->log_source, LOG_WARNING, errno,
-		    "%s: cannot connect from its loopback address %s",
-		    c->client, inet_ntoa(c->source.sin_addr));
-}
-
-/* Try the next address; ${last_err} is why the previous one failed. */
-static void
-conn_connect_next(struct conn *c, int last_err)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const struct sockaddr	*sa;
-
-	for (;;) {
-		if (c->dial_fd >= 0) {
-			conn_watch(c, 0);
-			close(c->dial_fd);
-			c->dial_fd = -1;
-		}
-		if (c->ai_list == NULL) {
-			if (last_err != 0) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			if (addr_numeric(c->dial.host, c->dial.port, &ss,
-			    &sslen) != 0) {
-				conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
-				    "not an address");
-				return;
-			}
-			sa = (struct sockaddr *)&ss;
-		} else {
-			if (c->ai_next == NULL) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			sa = c->ai_next->ai_addr;
-			sslen = c->ai_next->ai_addrlen;
-			c->ai_next = c->ai_next->ai_next;
-		}
-		c->dial_fd = socket(sa->sa_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->dial_fd < 0) {
-			last_err = errno;
-			if (c->ai_list == NULL) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			continue;
-		}
-		conn_bind_watchers(c);
-		conn_bind_source(c, sa);
-		if (connect(c->dial_fd, sa, sslen) == 0) {
-			conn_connected(c);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			conn_set_state(c, CONN_CONNECTING);
-			conn_step(c);
-			return;
-		}
-		last_err = errno;
-		if (c->ai_list == NULL) {
-			close(c->dial_fd);
-			c->dial_fd = -1;
-			conn_dial_failed(c, conn_errno_rep(last_err),
-			    strerror(last_err));
-			return;
-		}
+	switch (st) {
+	case DIAL_CONNECTING:
+		conn_set_state(c, CONN_CONNECTING);
+		break;
+	case DIAL_CONNECTED:
+		c->dialer = NULL;
+		conn_connected(c, fd);
+		break;
+	case DIAL_FAILED:
+		c->dialer = NULL;
+		conn_dial_failed(c, rep, why);
+		break;
 	}
-}
-
-/* Name resolution finished (in loop context). */
-static void
-conn_resolved(void *arg, int gai_err, struct addrinfo *res)
-{
-	struct conn	*c = arg;
-
-	c->rq = NULL;
-	if (gai_err != 0) {
-		conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
-		    gai_strerror(gai_err));
-		return;
-	}
-	c->ai_list = c->ai_next = res;
-	conn_connect_next(c, EHOSTUNREACH);
 }
 
 /* Open the outbound TCP connection to c->dial. */
 static void
 conn_dial(struct conn *c)
 {
-	ev_tstamp	 now = ev_now(c->env->loop);
+	const struct conn_env	*env = c->env;
 
 	addr_format_hp(&c->dial, c->dest, sizeof(c->dest));
-	c->deadline = now + c->env->tc->connect_timeout +
-	    (c->socks ? c->env->tc->handshake_timeout : 0);
-	conn_timer(c, c->env->tc->connect_timeout);
-	if (addr_is_numeric(c->dial.host)) {
-		conn_connect_next(c, 0);
-		return;
-	}
-	conn_set_state(c, CONN_RESOLVING);
-	c->rq = resolve_start(c->env->resolver, c->dial.host, c->dial.port,
-	    conn_resolved, c);
-	if (c->rq == NULL)
+	c->deadline = ev_now(env->loop) + env->tc->connect_timeout +
+	    (c->socks ? env->tc->handshake_timeout : 0);
+	conn_timer(c, env->tc->connect_timeout);
+	conn_set_state(c, addr_is_numeric(c->dial.host) ? CONN_CONNECTING :
+	    CONN_RESOLVING);
+	if ((c->dialer = dial_start(env->loop, env->resolver, &c->dial,
+	    c->socks ? NULL : &c->source, env->log_source, c->client,
+	    conn_dial_cb, c)) == NULL)
 		conn_dial_failed(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot start name resolution");
 }
@@ -857,10 +741,8 @@ conn_step(struct conn *c)
 		conn_socks_step(c);
 		break;
 	case CONN_RESOLVING:
-		break;
 	case CONN_CONNECTING:
-		conn_watch(c, c->socks ? RELAY_WANT_TLS_WRITE :
-		    RELAY_WANT_PLAIN_WRITE);
+		/* the dialer calls conn_dial_cb() */
 		break;
 	case CONN_TLS_HANDSHAKE:
 		conn_handshake_step(c);
@@ -880,8 +762,6 @@ static void
 conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct conn	*c = io->data;
-	int		 err = 0;
-	socklen_t	 len = sizeof(err);
 
 	(void)loop;
 	/* a socket seen empty is read again only once it is reported
@@ -891,16 +771,6 @@ conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			tls_rx_ready(c->tls);
 		else if (io == &c->plain_r)
 			relay_plain_ready(&c->relay);
-	}
-	if (c->state == CONN_CONNECTING) {
-		if (getsockopt(c->dial_fd, SOL_SOCKET, SO_ERROR, &err,
-		    &len) != 0)
-			err = errno;
-		if (err != 0)
-			conn_connect_next(c, err);
-		else
-			conn_connected(c);
-		return;
 	}
 	conn_step(c);
 }
@@ -1063,10 +933,7 @@ conn_free(struct conn *c)
 	ev_io_stop(loop, &c->tls_w);
 	ev_timer_stop(loop, &c->timer);
 	ev_periodic_stop(loop, &c->expiry);
-	if (c->rq != NULL)
-		resolve_cancel(c->rq);
-	if (c->ai_list != NULL)
-		freeaddrinfo(c->ai_list);
+	dial_cancel(c->dialer);
 	tls_free(c->tls);
 	relay_free(&c->relay);
 	if (c->dial_fd >= 0)
