@@ -46,7 +46,11 @@
 #define CONN_LINGER	5.0	/* seconds to wait for a refused client to go */
 #define STATUS_OK	0x00	/* the far stunneld reached its target */
 
+#define CONN_GONE	(-1)	/* a step's result: the connection moved on
+				 * (another step armed it) or is freed */
+
 enum conn_state {
+	CONN_ACCEPTED,		/* in conn_start(), before its first state */
 	CONN_SOCKS_GREETING,
 	CONN_SOCKS_AUTH,
 	CONN_SOCKS_REQUEST,
@@ -59,7 +63,7 @@ enum conn_state {
 };
 
 static const char *const conn_state_names[] = {
-	"SOCKS_GREETING", "SOCKS_AUTH", "SOCKS_REQUEST", "RESOLVING",
+	"ACCEPTED", "SOCKS_GREETING", "SOCKS_AUTH", "SOCKS_REQUEST", "RESOLVING",
 	"CONNECTING", "TLS_HANDSHAKE", "PEER_STATUS", "RELAY", "DRAINING"
 };
 
@@ -102,6 +106,7 @@ static void	conn_io_cb(struct ev_loop *, ev_io *, int);
 static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
+static void	conn_watch(struct conn *, int);
 
 /* Tell the owner ${ev}. */
 static void
@@ -110,13 +115,18 @@ conn_report(struct conn *c, enum conn_event ev, uint64_t in, uint64_t out)
 	c->cb(c->cookie, c, ev, in, out);
 }
 
-/* The one place the state changes. */
+/*
+ * The one place the state changes (chrony's change_state()).  What the
+ * old state waited for is stopped here; the next conn_step() arms what
+ * the new one waits for.
+ */
 static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	log_debug("%s: %s -> %s", c->client, conn_state_names[c->state],
 	    conn_state_names[state]);
 	c->state = state;
+	conn_watch(c, 0);
 }
 
 /* A tls-mode handshake has ended: the worker's throttle counts it. */
@@ -150,11 +160,11 @@ conn_watch(struct conn *c, int want)
 	conn_io_set(c, &c->tls_w, want & RELAY_WANT_TLS_WRITE);
 }
 
-/* Wait for the TLS socket in the direction the session needs. */
-static void
-conn_watch_tls(struct conn *c)
+/* The TLS socket's direction the session waits for, as RELAY_WANT bits. */
+static int
+conn_want_tls(struct conn *c)
 {
-	conn_watch(c, tls_unsent(c->tls) || tls_want_write(c->tls) ?
+	return (tls_unsent(c->tls) || tls_want_write(c->tls) ?
 	    RELAY_WANT_TLS_WRITE : RELAY_WANT_TLS_READ);
 }
 
@@ -554,7 +564,6 @@ conn_socks_parse(struct conn *c)
 			return (-1);
 		}
 		buf_consume(b, used);
-		conn_watch(c, 0);
 		conn_socks_request(c);
 		return (-1);
 	default:
@@ -563,61 +572,54 @@ conn_socks_parse(struct conn *c)
 }
 
 /* SOCKS negotiation: read, parse, flush the replies. */
-static void
+static int
 conn_socks_step(struct conn *c)
 {
-	struct buf		*in = &c->relay.p2t, *out = &c->relay.t2p;
-	size_t			 room;
+	struct relay		*r = &c->relay;
+	struct buf		*in = &r->p2t, *out = &r->t2p;
 	ssize_t			 n;
 	int			 rc;
 
-	if ((room = buf_room(in)) == 0) {
+	if (buf_room(in) == 0) {
 		conn_close(c, "SOCKS negotiation too long");
-		return;
+		return (CONN_GONE);
 	}
-	n = read(c->client_fd, in->data + in->off + in->len, room);
-	if (n <= 0)
-		buf_settle(in);
-	if (n == 0) {
+	if (relay_read(r) < 0) {
+		conn_close(c, r->error);
+		return (CONN_GONE);
+	}
+	if (r->plain_eof) {
 		conn_close(c, "client closed during SOCKS negotiation");
-		return;
+		return (CONN_GONE);
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		conn_close(c, strerror(errno));
-		return;
-	}
-	if (n > 0)
-		in->len += (size_t)n;
 	while ((rc = conn_socks_parse(c)) == 1)
 		;
 	if (rc < 0)
-		return;
+		return (CONN_GONE);
 	if (out->len > 0) {
 		n = send(c->client_fd, out->data + out->off, out->len,
 		    MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			conn_close(c, strerror(errno));
-			return;
+			return (CONN_GONE);
 		}
 		if (n > 0)
 			buf_consume(out, (size_t)n);
 	}
-	conn_watch(c, RELAY_WANT_PLAIN_READ |
+	return (RELAY_WANT_PLAIN_READ |
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
 }
 
 /* Drive the TLS handshake; on success move to the next phase. */
-static void
+static int
 conn_handshake_step(struct conn *c)
 {
 	char	 why[1024];
 	int	 ret;
 
 	ret = tls_handshake(c->tls);
-	if (ret == TLS_AGAIN) {
-		conn_watch_tls(c);
-		return;
-	}
+	if (ret == TLS_AGAIN)
+		return (conn_want_tls(c));
 	if (ret == TLS_FAILED) {
 		conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
@@ -626,29 +628,27 @@ conn_handshake_step(struct conn *c)
 			conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
 		else
 			conn_close(c, why);
-		return;
+		return (CONN_GONE);
 	}
-	conn_watch(c, 0);
 	conn_expiry_arm(c);
 	if (c->socks) {
-		if (tls_peer_is_stunneld(c->tls)) {
+		if (tls_peer_is_stunneld(c->tls))
 			conn_set_state(c, CONN_PEER_STATUS);
-			conn_step(c);
-		} else {
+		else
 			conn_established(c);
-			conn_step(c);
-		}
-		return;
+		conn_step(c);
+		return (CONN_GONE);
 	}
 	conn_throttle_end(c, 0);
 	log_debug("%s: authenticated %s", c->client, tls_peer(c->tls));
 	c->dial = c->env->tc->connect;
 	c->allow_one[0] = NULL;
 	conn_dial(c);
+	return (CONN_GONE);
 }
 
 /* Read the far stunneld's one status byte. */
-static void
+static int
 conn_peer_status_step(struct conn *c)
 {
 	uint8_t	 status;
@@ -658,27 +658,25 @@ conn_peer_status_step(struct conn *c)
 	/* what a read may have written (a key update answer) goes first */
 	if ((n = tls_flush(c->tls)) == TLS_OK)
 		n = tls_recv(c->tls, &status, 1);
-	if (n == TLS_AGAIN) {
-		conn_watch_tls(c);
-		return;
-	}
+	if (n == TLS_AGAIN)
+		return (conn_want_tls(c));
 	if (n != 1) {
 		snprintf(why, sizeof(why), "%s (%s) closed before reporting "
 		    "its target: %s", c->dest, tls_peer(c->tls),
 		    n == TLS_CLOSED ? "connection closed" : tls_error(c->tls));
 		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
-		return;
+		return (CONN_GONE);
 	}
 	if (status != STATUS_OK) {
 		snprintf(why, sizeof(why), "far end %s could not reach its "
 		    "target (0x%02x)", tls_peer(c->tls), status);
 		conn_refuse(c, status > SOCKS5_REP_ATYP_UNSUPPORTED ?
 		    SOCKS5_REP_GENERAL_FAILURE : status, why);
-		return;
+		return (CONN_GONE);
 	}
-	conn_watch(c, 0);
 	conn_established(c);
 	conn_step(c);
+	return (CONN_GONE);
 }
 
 /* Payload bytes relayed so far, our own protocol bytes left out. */
@@ -692,7 +690,7 @@ conn_payload(const struct conn *c, uint64_t *in, uint64_t *out)
 }
 
 /* Pump the relay (also used while draining a refusal). */
-static void
+static int
 conn_relay_step(struct conn *c)
 {
 	struct relay		*r = &c->relay;
@@ -709,7 +707,7 @@ conn_relay_step(struct conn *c)
 	}
 	if (st == RELAY_DONE) {
 		conn_close(c, c->state == CONN_DRAINING ? "refused" : "done");
-		return;
+		return (CONN_GONE);
 	}
 	if (st == RELAY_ERROR) {
 		if (c->state == CONN_RELAY) {
@@ -721,39 +719,49 @@ conn_relay_step(struct conn *c)
 			    &lg, sizeof(lg));
 		}
 		conn_close(c, r->error);
-		return;
+		return (CONN_GONE);
 	}
+	return (want);
+}
+
+/*
+ * Run the current state's step once, then arm the watchers it waits for:
+ * the one place they are started (conn_set_state() stops them).
+ */
+static void
+conn_step(struct conn *c)
+{
+	int	 want = 0;
+
+	switch (c->state) {
+	case CONN_ACCEPTED:
+		break;
+	case CONN_SOCKS_GREETING:
+	case CONN_SOCKS_AUTH:
+	case CONN_SOCKS_REQUEST:
+		want = conn_socks_step(c);
+		break;
+	case CONN_RESOLVING:
+	case CONN_CONNECTING:
+		/* the dialer has its own watcher; it calls conn_dial_cb() */
+		break;
+	case CONN_TLS_HANDSHAKE:
+		want = conn_handshake_step(c);
+		break;
+	case CONN_PEER_STATUS:
+		want = conn_peer_status_step(c);
+		break;
+	case CONN_RELAY:
+	case CONN_DRAINING:
+		want = conn_relay_step(c);
+		break;
+	}
+	if (want == CONN_GONE)
+		return;
 	conn_watch(c, want);
 	if (want & RELAY_WANT_AGAIN) {
 		/* give others a turn, then continue where we stopped */
 		ev_feed_event(c->env->loop, &c->plain_r, EV_CUSTOM);
-	}
-}
-
-/* Run the current state's step once. */
-static void
-conn_step(struct conn *c)
-{
-	switch (c->state) {
-	case CONN_SOCKS_GREETING:
-	case CONN_SOCKS_AUTH:
-	case CONN_SOCKS_REQUEST:
-		conn_socks_step(c);
-		break;
-	case CONN_RESOLVING:
-	case CONN_CONNECTING:
-		/* the dialer calls conn_dial_cb() */
-		break;
-	case CONN_TLS_HANDSHAKE:
-		conn_handshake_step(c);
-		break;
-	case CONN_PEER_STATUS:
-		conn_peer_status_step(c);
-		break;
-	case CONN_RELAY:
-	case CONN_DRAINING:
-		conn_relay_step(c);
-		break;
 	}
 }
 
@@ -784,6 +792,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)revents;
 	switch (c->state) {
+	case CONN_ACCEPTED:
+		break;
 	case CONN_SOCKS_GREETING:
 	case CONN_SOCKS_AUTH:
 	case CONN_SOCKS_REQUEST:
@@ -877,7 +887,8 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->started = ev_now(env->loop);
 	addr_format(sa, c->client, sizeof(c->client));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	relay_init(&c->relay, -1, NULL);
+	/* in socks mode the negotiation reads through the relay */
+	relay_init(&c->relay, c->socks ? fd : -1, NULL);
 	ev_io_init(&c->plain_r, conn_io_cb, -1, EV_READ);
 	ev_io_init(&c->plain_w, conn_io_cb, -1, EV_WRITE);
 	ev_io_init(&c->tls_r, conn_io_cb, -1, EV_READ);
@@ -888,11 +899,12 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 	ev_periodic_init(&c->expiry, conn_expiry_cb, 0., 0., NULL);
 	c->expiry.data = c;
 	conn_bind_watchers(c);
+	c->state = CONN_ACCEPTED;
 	conn_report(c, CONN_EV_OPEN, 0, 0);
 
 	conn_timer(c, env->tc->handshake_timeout);
 	if (c->socks) {
-		c->state = CONN_SOCKS_GREETING;
+		conn_set_state(c, CONN_SOCKS_GREETING);
 		conn_step(c);
 		return (0);
 	}
@@ -906,6 +918,7 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 	if (env->tc->loopback_per_peer &&
 	    addr_loopback_for(sa, &c->source) != 0)
 		c->source.sin_family = 0;
+	conn_set_state(c, CONN_TLS_HANDSHAKE);
 	memset(&pol, 0, sizeof(pol));
 	pol.allow = env->tc->allow;
 	pol.nallow = env->tc->nallow;
@@ -914,7 +927,6 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 		conn_close(c, "cannot create TLS session");
 		return (0);
 	}
-	c->state = CONN_TLS_HANDSHAKE;
 	conn_step(c);
 	return (0);
 }

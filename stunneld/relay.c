@@ -109,6 +109,24 @@ relay_read_plain(struct relay *r, int *want)
 	return (-1);
 }
 
+/**
+ * relay_read(r): read what the plain side has now into p2t, as
+ * relay_pump() would, without passing it on: a protocol spoken before the
+ * relay starts (SOCKS) parses it there.  Return 1 if bytes came or the
+ * side ended (r->plain_eof), 0 if none are there now (or p2t is full),
+ * -1 on an error (r->error).
+ */
+int
+relay_read(struct relay *r)
+{
+	int	 want = 0, rc;
+
+	/* an empty buffer goes back while waiting for more */
+	if ((rc = relay_read_plain(r, &want)) == 0)
+		buf_settle(&r->p2t);
+	return (rc);
+}
+
 /* p2t -> TLS, then close_notify once plain has ended. */
 static int
 relay_write_tls(struct relay *r, int *want)

@@ -54,6 +54,15 @@ void	relay_init(struct relay *r, int plain_fd, struct tls *tls);
  */
 void	relay_plain_ready(struct relay *r);
 
+/**
+ * relay_read(r): read what the plain side has now into p2t, as
+ * relay_pump() would, without passing it on: a protocol spoken before the
+ * relay starts (SOCKS) parses it there.  Return 1 if bytes came or the
+ * side ended (r->plain_eof), 0 if none are there now (or p2t is full),
+ * -1 on an error (r->error).
+ */
+int	relay_read(struct relay *r);
+
 /** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
 void	relay_free(struct relay *r);
 
