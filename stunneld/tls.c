@@ -24,9 +24,11 @@
 
 #include "buf.h"
 #include "creds.h"
+#include "creds_gnutls.h"
 #include "log.h"
 #include "tls.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define TLS_CACHE_MAX	64	/* destinations a worker resumes sessions with */
 
