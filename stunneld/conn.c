@@ -160,12 +160,12 @@ conn_watch(struct conn *c, int want)
 	conn_io_set(c, &c->tls_w, want & RELAY_WANT_TLS_WRITE);
 }
 
-/* The TLS socket's direction the session waits for, as RELAY_WANT bits. */
+/* The watcher for TLS_AGAIN_IN or TLS_AGAIN_OUT ${n}, as a RELAY_WANT bit. */
 static int
-conn_want_tls(struct conn *c)
+conn_want_tls(int n)
 {
-	return (tls_unsent(c->tls) || tls_want_write(c->tls) ?
-	    RELAY_WANT_TLS_WRITE : RELAY_WANT_TLS_READ);
+	return (n == TLS_AGAIN_OUT ? RELAY_WANT_TLS_WRITE :
+	    RELAY_WANT_TLS_READ);
 }
 
 /* The fd the plain side uses: the client in socks mode, the dial in tls. */
@@ -232,13 +232,10 @@ conn_drain(struct conn *c)
 	dial_cancel(c->dialer);
 	c->dialer = NULL;
 	if (c->socks) {
-		buf_drop(&r->p2t);
 		/* the answer sits in t2p for the SOCKS client */
+		relay_drain_plain(r, c->client_fd);
 		tls_free(c->tls);
 		c->tls = NULL;
-		r->tls = NULL;
-		r->plain_fd = c->client_fd;
-		r->plain_discard = 1;
 		if (c->dial_fd >= 0) {
 			conn_watch(c, 0);
 			close(c->dial_fd);
@@ -247,10 +244,7 @@ conn_drain(struct conn *c)
 		}
 	} else {
 		/* the answer, if any, goes to the TLS peer in p2t */
-		r->plain_fd = -1;
-		r->plain_eof = r->plain_shut = 1;
-		r->tls_eof = 1;
-		r->tls = c->tls;
+		relay_drain_tls(r, c->tls);
 	}
 	conn_timer(c, CONN_LINGER);
 	conn_step(c);
@@ -341,8 +335,7 @@ conn_established(struct conn *c)
 		log_info("%s (%s) -> %s: connected", c->client,
 		    tls_peer(c->tls), c->dest);
 	}
-	c->relay.plain_fd = conn_plain_fd(c);
-	c->relay.tls = c->tls;
+	relay_attach(&c->relay, conn_plain_fd(c), c->tls);
 	c->last_active = ev_now(c->env->loop);
 	if (c->env->tc->idle_timeout > 0)
 		conn_timer(c, c->env->tc->idle_timeout);
@@ -618,8 +611,8 @@ conn_handshake_step(struct conn *c)
 	int	 ret;
 
 	ret = tls_handshake(c->tls);
-	if (ret == TLS_AGAIN)
-		return (conn_want_tls(c));
+	if (ret == TLS_AGAIN_IN || ret == TLS_AGAIN_OUT)
+		return (conn_want_tls(ret));
 	if (ret == TLS_FAILED) {
 		conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
@@ -658,8 +651,11 @@ conn_peer_status_step(struct conn *c)
 	/* what a read may have written (a key update answer) goes first */
 	if ((n = tls_flush(c->tls)) == TLS_OK)
 		n = tls_recv(c->tls, &status, 1);
-	if (n == TLS_AGAIN)
-		return (conn_want_tls(c));
+	/* an answer the read left unsent is waited for first */
+	if (n == TLS_AGAIN_IN && tls_unsent(c->tls))
+		n = TLS_AGAIN_OUT;
+	if (n == TLS_AGAIN_IN || n == TLS_AGAIN_OUT)
+		return (conn_want_tls((int)n));
 	if (n != 1) {
 		snprintf(why, sizeof(why), "%s (%s) closed before reporting "
 		    "its target: %s", c->dest, tls_peer(c->tls),

@@ -49,6 +49,26 @@ enum relay_status {
 void	relay_init(struct relay *r, int plain_fd, struct tls *tls);
 
 /**
+ * relay_attach(r, plain_fd, tls): both sides are up: relay between
+ * ${plain_fd} and ${tls}, after what is already in the buffers.
+ */
+void	relay_attach(struct relay *r, int plain_fd, struct tls *tls);
+
+/**
+ * relay_drain_plain(r, plain_fd): a refusal (a SOCKS reply): send what is
+ * in t2p to ${plain_fd}, then FIN; read and drop what it sends until it
+ * ends.  Nothing goes to a TLS side (any is forgotten, not freed).
+ */
+void	relay_drain_plain(struct relay *r, int plain_fd);
+
+/**
+ * relay_drain_tls(r, tls): a refusal (a status byte): send what is in p2t
+ * to ${tls}, then close_notify; the plain side is gone and nothing more is
+ * read from either.
+ */
+void	relay_drain_tls(struct relay *r, struct tls *tls);
+
+/**
  * relay_plain_ready(r): the caller's loop saw the plain socket readable.
  * After a read finds it empty, it is read again only after this.
  */
