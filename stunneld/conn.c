@@ -5,22 +5,21 @@
  *              -> CONNECTING -> TLS_HANDSHAKE -> PEER_STATUS -> RELAY
  * tls mode:    TLS_HANDSHAKE -> RESOLVING -> CONNECTING -> RELAY
  *
- * Any refusal goes to DRAINING: the answer (SOCKS reply or status byte)
- * is flushed, the socket half-closed and the rest read and dropped, so
- * the answer is not destroyed by a reset.  Every watcher calls
- * conn_io_cb(), which dispatches on the state; only conn_set_state()
- * changes it.
+ * Both start in ACCEPTED, inside conn_start().  RESOLVING and CONNECTING
+ * wait for dial.c.  Any refusal goes to DRAINING: the answer (SOCKS reply
+ * or status byte) is flushed, the socket half-closed and the rest read
+ * and dropped, so the answer is not destroyed by a reset.  Every watcher
+ * calls conn_io_cb(), which runs the state's step in conn_step(); only
+ * conn_set_state() changes the state and only conn_step() arms watchers.
+ * What happens is reported to the owner (worker.c) through its callback.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
