@@ -47,6 +47,7 @@
 
 #include "cert.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define CERT_EXIT_FAIL		1
 #define CERT_EXIT_USAGE		2

@@ -5,22 +5,21 @@
  *              -> CONNECTING -> TLS_HANDSHAKE -> PEER_STATUS -> RELAY
  * tls mode:    TLS_HANDSHAKE -> RESOLVING -> CONNECTING -> RELAY
  *
- * Any refusal goes to DRAINING: the answer (SOCKS reply or status byte)
- * is flushed, the socket half-closed and the rest read and dropped, so
- * the answer is not destroyed by a reset.  Every watcher calls
- * conn_io_cb(), which dispatches on the state; only conn_set_state()
- * changes it.
+ * Both start in ACCEPTED, inside conn_start().  RESOLVING and CONNECTING
+ * wait for dial.c.  Any refusal goes to DRAINING: the answer (SOCKS reply
+ * or status byte) is flushed, the socket half-closed and the rest read
+ * and dropped, so the answer is not destroyed by a reset.  Every watcher
+ * calls conn_io_cb(), which runs the state's step in conn_step(); only
+ * conn_set_state() changes the state and only conn_step() arms watchers.
+ * What happens is reported to the owner (worker.c) through its callback.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +27,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "addr.h"
 #include "conn.h"
 #include "creds.h"
+#include "dial.h"
 #include "log.h"
 #include "proto.h"
 #include "relay.h"
-#include "resolve.h"
 #include "route.h"
 #include "socks5.h"
 #include "throttle.h"
 #include "tls.h"
 #include "verify.h"
-#include "worker.h"
 
 #define CONN_LINGER	5.0	/* seconds to wait for a refused client to go */
 #define STATUS_OK	0x00	/* the far stunneld reached its target */
 
+#define CONN_GONE	(-1)	/* a step's result: the connection moved on
+				 * (another step armed it) or is freed */
+
 enum conn_state {
+	CONN_ACCEPTED,		/* in conn_start(), before its first state */
 	CONN_SOCKS_GREETING,
 	CONN_SOCKS_AUTH,
 	CONN_SOCKS_REQUEST,
@@ -58,13 +62,14 @@ enum conn_state {
 };
 
 static const char *const conn_state_names[] = {
-	"SOCKS_GREETING", "SOCKS_AUTH", "SOCKS_REQUEST", "RESOLVING",
+	"ACCEPTED", "SOCKS_GREETING", "SOCKS_AUTH", "SOCKS_REQUEST", "RESOLVING",
 	"CONNECTING", "TLS_HANDSHAKE", "PEER_STATUS", "RELAY", "DRAINING"
 };
 
 struct conn {
-	struct conn		*prev, *next;
-	struct worker		*w;
+	const struct conn_env	*env;		/* the owner's, for its lifetime */
+	conn_event_cb		*cb;		/* reports to the owner */
+	void			*cookie;
 	enum conn_state		 state;
 	int			 socks;		/* socks mode, else tls mode */
 	int			 over_limit;
@@ -79,9 +84,8 @@ struct conn {
 	ev_tstamp		 deadline;	/* end of connect + handshake */
 	ev_tstamp		 last_active;
 	uint64_t		 last_bytes;
-	struct resolve_req	*rq;
-	struct addrinfo		*ai_list, *ai_next;
-	struct hostport		 dial;
+	struct dial		*dialer;	/* RESOLVING, CONNECTING */
+	struct hostport		 dial;		/* where it goes */
 	char			*allow_one[1];	/* a route's peer as a policy */
 	char			 client[ADDR_STRLEN];
 	char			 dest[ADDR_STRLEN];
@@ -89,27 +93,39 @@ struct conn {
 	size_t			 proto_p2t;	/* our own bytes (SOCKS reply, */
 	size_t			 proto_t2p;	/* status byte) in the relay counts */
 	struct throttle_key	 tkey;		/* tls mode: the client's address */
-	int			 throttled;	/* counted in w->throttle until the
+	int			 throttled;	/* counted in env->throttle until the
 						 * handshake ends */
 	struct sockaddr_in	 source;	/* tls mode: to a loopback target,
 						 * connect from here (family 0:
 						 * from the default address) */
-	struct throttle_hs	 ths;		/* its place in w->throttle */
+	struct throttle_hs	 ths;		/* its place in env->throttle */
 };
 
 static void	conn_io_cb(struct ev_loop *, ev_io *, int);
 static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
-static void	conn_connect_next(struct conn *, int);
+static void	conn_watch(struct conn *, int);
 
-/* The one place the state changes. */
+/* Tell the owner ${ev}. */
+static void
+conn_report(struct conn *c, enum conn_event ev, uint64_t in, uint64_t out)
+{
+	c->cb(c->cookie, c, ev, in, out);
+}
+
+/*
+ * The one place the state changes (chrony's change_state()).  What the
+ * old state waited for is stopped here; the next conn_step() arms what
+ * the new one waits for.
+ */
 static void
 conn_set_state(struct conn *c, enum conn_state state)
 {
 	log_debug("%s: %s -> %s", c->client, conn_state_names[c->state],
 	    conn_state_names[state]);
 	c->state = state;
+	conn_watch(c, 0);
 }
 
 /* A tls-mode handshake has ended: the worker's throttle counts it. */
@@ -120,7 +136,7 @@ conn_throttle_end(struct conn *c, int failed)
 		return;
 	c->throttled = 0;
 	throttle_untrack(&c->ths);
-	throttle_done(c->w->throttle, &c->tkey, failed, ev_now(c->w->loop));
+	throttle_done(c->env->throttle, &c->tkey, failed, ev_now(c->env->loop));
 }
 
 /* Start or stop ${io} so that it is active exactly when ${on}. */
@@ -128,9 +144,9 @@ static void
 conn_io_set(struct conn *c, ev_io *io, int on)
 {
 	if (on && !ev_is_active(io) && io->fd >= 0)
-		ev_io_start(c->w->loop, io);
+		ev_io_start(c->env->loop, io);
 	else if (!on && ev_is_active(io))
-		ev_io_stop(c->w->loop, io);
+		ev_io_stop(c->env->loop, io);
 }
 
 /* Arm the watchers for RELAY_WANT_* bits ${want}. */
@@ -143,12 +159,12 @@ conn_watch(struct conn *c, int want)
 	conn_io_set(c, &c->tls_w, want & RELAY_WANT_TLS_WRITE);
 }
 
-/* Wait for the TLS socket in the direction the session needs. */
-static void
-conn_watch_tls(struct conn *c)
+/* The watcher for TLS_AGAIN_IN or TLS_AGAIN_OUT ${n}, as a RELAY_WANT bit. */
+static int
+conn_want_tls(int n)
 {
-	conn_watch(c, tls_unsent(c->tls) || tls_want_write(c->tls) ?
-	    RELAY_WANT_TLS_WRITE : RELAY_WANT_TLS_READ);
+	return (n == TLS_AGAIN_OUT ? RELAY_WANT_TLS_WRITE :
+	    RELAY_WANT_TLS_READ);
 }
 
 /* The fd the plain side uses: the client in socks mode, the dial in tls. */
@@ -176,11 +192,11 @@ conn_bind_watchers(struct conn *c)
 static void
 conn_timer(struct conn *c, ev_tstamp after)
 {
-	ev_timer_stop(c->w->loop, &c->timer);
+	ev_timer_stop(c->env->loop, &c->timer);
 	if (after <= 0)
 		after = 0.001;
 	ev_timer_set(&c->timer, after, 0.);
-	ev_timer_start(c->w->loop, &c->timer);
+	ev_timer_start(c->env->loop, &c->timer);
 }
 
 /*
@@ -195,30 +211,11 @@ conn_expiry_arm(struct conn *c)
 {
 	time_t	 t = tls_peer_not_after(c->tls);
 
-	ev_periodic_stop(c->w->loop, &c->expiry);
+	ev_periodic_stop(c->env->loop, &c->expiry);
 	if (t == 0)
 		return;
 	ev_periodic_set(&c->expiry, (ev_tstamp)t + 1., 0., NULL);
-	ev_periodic_start(c->w->loop, &c->expiry);
-}
-
-/* Map a connect errno to the SOCKS reply RFC 1928 has for it. */
-static uint8_t
-conn_errno_rep(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return (SOCKS5_REP_CONN_REFUSED);
-	case ENETUNREACH:
-		return (SOCKS5_REP_NET_UNREACHABLE);
-	case EHOSTUNREACH:
-	case EADDRNOTAVAIL:
-		return (SOCKS5_REP_HOST_UNREACHABLE);
-	case ETIMEDOUT:
-		return (SOCKS5_REP_TTL_EXPIRED);
-	default:
-		return (SOCKS5_REP_GENERAL_FAILURE);
-	}
+	ev_periodic_start(c->env->loop, &c->expiry);
 }
 
 /* Drop the answer already queued and wait for the client to leave. */
@@ -229,20 +226,15 @@ conn_drain(struct conn *c)
 
 	conn_set_state(c, CONN_DRAINING);
 	/* a refused link ends within CONN_LINGER whatever the certificate */
-	ev_periodic_stop(c->w->loop, &c->expiry);
-	/* a lookup still running must not bring the connection back */
-	if (c->rq != NULL) {
-		resolve_cancel(c->rq);
-		c->rq = NULL;
-	}
+	ev_periodic_stop(c->env->loop, &c->expiry);
+	/* a dial still running must not bring the connection back */
+	dial_cancel(c->dialer);
+	c->dialer = NULL;
 	if (c->socks) {
-		buf_drop(&r->p2t);
 		/* the answer sits in t2p for the SOCKS client */
+		relay_drain_plain(r, c->client_fd);
 		tls_free(c->tls);
 		c->tls = NULL;
-		r->tls = NULL;
-		r->plain_fd = c->client_fd;
-		r->plain_discard = 1;
 		if (c->dial_fd >= 0) {
 			conn_watch(c, 0);
 			close(c->dial_fd);
@@ -251,10 +243,7 @@ conn_drain(struct conn *c)
 		}
 	} else {
 		/* the answer, if any, goes to the TLS peer in p2t */
-		r->plain_fd = -1;
-		r->plain_eof = r->plain_shut = 1;
-		r->tls_eof = 1;
-		r->tls = c->tls;
+		relay_drain_tls(r, c->tls);
 	}
 	conn_timer(c, CONN_LINGER);
 	conn_step(c);
@@ -269,7 +258,7 @@ conn_refuse(struct conn *c, uint8_t rep, const char *why)
 
 	log_info("%s -> %s: refused (SOCKS reply 0x%02x): %s", c->client,
 	    c->dest[0] ? c->dest : "?", rep, why);
-	c->w->socks_refused++;
+	conn_report(c, CONN_EV_REFUSED, 0, 0);
 	len = socks5_encode_reply(msg, rep, NULL);
 	buf_put(&c->relay.t2p, msg, len);
 	c->proto_t2p += len;
@@ -281,7 +270,7 @@ static void
 conn_refuse_early(struct conn *c, const char *why)
 {
 	log_info("%s: refused: %s", c->client, why);
-	c->w->socks_refused++;
+	conn_report(c, CONN_EV_REFUSED, 0, 0);
 	conn_drain(c);
 }
 
@@ -345,13 +334,12 @@ conn_established(struct conn *c)
 		log_info("%s (%s) -> %s: connected", c->client,
 		    tls_peer(c->tls), c->dest);
 	}
-	c->relay.plain_fd = conn_plain_fd(c);
-	c->relay.tls = c->tls;
-	c->last_active = ev_now(c->w->loop);
-	if (c->w->tc->idle_timeout > 0)
-		conn_timer(c, c->w->tc->idle_timeout);
+	relay_attach(&c->relay, conn_plain_fd(c), c->tls);
+	c->last_active = ev_now(c->env->loop);
+	if (c->env->tc->idle_timeout > 0)
+		conn_timer(c, c->env->tc->idle_timeout);
 	else
-		ev_timer_stop(c->w->loop, &c->timer);
+		ev_timer_stop(c->env->loop, &c->timer);
 	conn_set_state(c, CONN_RELAY);
 }
 
@@ -374,28 +362,26 @@ conn_start_tls_client(struct conn *c)
 	/* a resumed session must be good for the same destination and proof */
 	snprintf(key, sizeof(key), "%s|%s", c->dest,
 	    c->allow_one[0] != NULL ? c->allow_one[0] : c->dial.host);
-	if ((c->tls = tls_new(c->w->creds, c->w->tls_cache, c->dial_fd, 0,
+	if ((c->tls = tls_new(c->env->creds, c->env->tls_cache, c->dial_fd, 0,
 	    &pol, sni, key)) == NULL) {
 		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot create TLS session");
 		return;
 	}
 	conn_set_state(c, CONN_TLS_HANDSHAKE);
-	conn_timer(c, c->deadline - ev_now(c->w->loop));
+	conn_timer(c, c->deadline - ev_now(c->env->loop));
 	conn_step(c);
 }
 
-/* The dialled socket is connected. */
+/* The dialled socket ${fd} is connected: it is ours now. */
 static void
-conn_connected(struct conn *c)
+conn_connected(struct conn *c, int fd)
 {
 	int	 one = 1;
 
+	c->dial_fd = fd;
+	conn_bind_watchers(c);
 	setsockopt(c->dial_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (c->ai_list != NULL) {
-		freeaddrinfo(c->ai_list);
-		c->ai_list = c->ai_next = NULL;
-	}
 	if (c->socks)
 		conn_start_tls_client(c);
 	else {
@@ -404,136 +390,43 @@ conn_connected(struct conn *c)
 	}
 }
 
-/*
- * A peer's connection to a loopback target comes from its own loopback
- * address (addr_loopback_for()): a node such as multichaind that tells
- * peers apart by address:port would otherwise see every peer as
- * 127.0.0.1 and drop all but one as duplicates.  If that address cannot
- * be had, the connection goes on from the default one.
- */
+/* What the dialer reports. */
 static void
-conn_bind_source(struct conn *c, const struct sockaddr *to)
+conn_dial_cb(void *cookie, enum dial_status st, int fd, uint8_t rep,
+    const char *why)
 {
-	const struct sockaddr_in *to4 = (const struct sockaddr_in *)to;
-	int	 one = 1;
+	struct conn	*c = cookie;
 
-	if (c->source.sin_family != AF_INET || to->sa_family != AF_INET ||
-	    (ntohl(to4->sin_addr.s_addr) >> 24) != 127)
-		return;
-	/* the port is chosen at connect(), per destination: no shortage */
-	(void)setsockopt(c->dial_fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
-	    &one, sizeof(one));
-	if (bind(c->dial_fd, (const struct sockaddr *)&c->source,
-	    sizeof(c->source)) != 0)
-		log_limited(&c->w->log_source, LOG_WARNING, errno,
-		    "%s: cannot connect from its loopback address %s",
-		    c->client, inet_ntoa(c->source.sin_addr));
-}
-
-/* Try the next address; ${last_err} is why the previous one failed. */
-static void
-conn_connect_next(struct conn *c, int last_err)
-{
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
-	const struct sockaddr	*sa;
-
-	for (;;) {
-		if (c->dial_fd >= 0) {
-			conn_watch(c, 0);
-			close(c->dial_fd);
-			c->dial_fd = -1;
-		}
-		if (c->ai_list == NULL) {
-			if (last_err != 0) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			if (addr_numeric(c->dial.host, c->dial.port, &ss,
-			    &sslen) != 0) {
-				conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
-				    "not an address");
-				return;
-			}
-			sa = (struct sockaddr *)&ss;
-		} else {
-			if (c->ai_next == NULL) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			sa = c->ai_next->ai_addr;
-			sslen = c->ai_next->ai_addrlen;
-			c->ai_next = c->ai_next->ai_next;
-		}
-		c->dial_fd = socket(sa->sa_family,
-		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->dial_fd < 0) {
-			last_err = errno;
-			if (c->ai_list == NULL) {
-				conn_dial_failed(c, conn_errno_rep(last_err),
-				    strerror(last_err));
-				return;
-			}
-			continue;
-		}
-		conn_bind_watchers(c);
-		conn_bind_source(c, sa);
-		if (connect(c->dial_fd, sa, sslen) == 0) {
-			conn_connected(c);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			conn_set_state(c, CONN_CONNECTING);
-			conn_step(c);
-			return;
-		}
-		last_err = errno;
-		if (c->ai_list == NULL) {
-			close(c->dial_fd);
-			c->dial_fd = -1;
-			conn_dial_failed(c, conn_errno_rep(last_err),
-			    strerror(last_err));
-			return;
-		}
+	switch (st) {
+	case DIAL_CONNECTING:
+		conn_set_state(c, CONN_CONNECTING);
+		break;
+	case DIAL_CONNECTED:
+		c->dialer = NULL;
+		conn_connected(c, fd);
+		break;
+	case DIAL_FAILED:
+		c->dialer = NULL;
+		conn_dial_failed(c, rep, why);
+		break;
 	}
-}
-
-/* Name resolution finished (in loop context). */
-static void
-conn_resolved(void *arg, int gai_err, struct addrinfo *res)
-{
-	struct conn	*c = arg;
-
-	c->rq = NULL;
-	if (gai_err != 0) {
-		conn_dial_failed(c, SOCKS5_REP_HOST_UNREACHABLE,
-		    gai_strerror(gai_err));
-		return;
-	}
-	c->ai_list = c->ai_next = res;
-	conn_connect_next(c, EHOSTUNREACH);
 }
 
 /* Open the outbound TCP connection to c->dial. */
 static void
 conn_dial(struct conn *c)
 {
-	ev_tstamp	 now = ev_now(c->w->loop);
+	const struct conn_env	*env = c->env;
 
 	addr_format_hp(&c->dial, c->dest, sizeof(c->dest));
-	c->deadline = now + c->w->tc->connect_timeout +
-	    (c->socks ? c->w->tc->handshake_timeout : 0);
-	conn_timer(c, c->w->tc->connect_timeout);
-	if (addr_is_numeric(c->dial.host)) {
-		conn_connect_next(c, 0);
-		return;
-	}
-	conn_set_state(c, CONN_RESOLVING);
-	c->rq = resolve_start(c->w->resolver, c->dial.host, c->dial.port,
-	    conn_resolved, c);
-	if (c->rq == NULL)
+	c->deadline = ev_now(env->loop) + env->tc->connect_timeout +
+	    (c->socks ? env->tc->handshake_timeout : 0);
+	conn_timer(c, env->tc->connect_timeout);
+	conn_set_state(c, addr_is_numeric(c->dial.host) ? CONN_CONNECTING :
+	    CONN_RESOLVING);
+	if ((c->dialer = dial_start(env->loop, env->resolver, &c->dial,
+	    c->socks ? NULL : &c->source, env->log_source, c->client,
+	    conn_dial_cb, c)) == NULL)
 		conn_dial_failed(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot start name resolution");
 }
@@ -542,7 +435,7 @@ conn_dial(struct conn *c)
 static void
 conn_socks_request(struct conn *c)
 {
-	const struct tunnel_conf	*tc = c->w->tc;
+	const struct tunnel_conf	*tc = c->env->tc;
 	struct route_result		 rr;
 	struct hostport			 asked;
 	char				 why[128];
@@ -578,22 +471,6 @@ conn_socks_request(struct conn *c)
 	conn_dial(c);
 }
 
-/* Check RFC 1929 credentials without leaking where they differ. */
-static int
-conn_auth_ok(const struct tunnel_conf *tc, const char *user, const char *pass)
-{
-	size_t		 i, ul = strlen(user), pl = strlen(pass);
-	unsigned char	 diff = 0;
-
-	diff |= (unsigned char)(ul != strlen(tc->socks_user));
-	diff |= (unsigned char)(pl != strlen(tc->socks_pass));
-	for (i = 0; i < ul && tc->socks_user[i] != '\0'; i++)
-		diff |= (unsigned char)(user[i] ^ tc->socks_user[i]);
-	for (i = 0; i < pl && tc->socks_pass[i] != '\0'; i++)
-		diff |= (unsigned char)(pass[i] ^ tc->socks_pass[i]);
-	return (diff == 0);
-}
-
 /* Queue a short reply for the SOCKS client. */
 static void
 conn_reply(struct conn *c, const uint8_t *msg, size_t len)
@@ -610,7 +487,7 @@ conn_reply(struct conn *c, const uint8_t *msg, size_t len)
 static int
 conn_socks_parse(struct conn *c)
 {
-	const struct tunnel_conf	*tc = c->w->tc;
+	const struct tunnel_conf	*tc = c->env->tc;
 	struct buf			*b = &c->relay.p2t;
 	const uint8_t			*p;
 	struct socks5_greeting		 g;
@@ -657,7 +534,8 @@ conn_socks_parse(struct conn *c)
 		    sizeof(pass), &used);
 		if (st == SOCKS5_NEED_MORE)
 			return (0);
-		if (st == SOCKS5_OK && conn_auth_ok(tc, user, pass)) {
+		if (st == SOCKS5_OK && socks5_auth_match(user, pass,
+		    tc->socks_user, tc->socks_pass)) {
 			buf_consume(b, used);
 			conn_reply(c, out, socks5_encode_auth_reply(out, 1));
 			conn_set_state(c, CONN_SOCKS_REQUEST);
@@ -678,7 +556,6 @@ conn_socks_parse(struct conn *c)
 			return (-1);
 		}
 		buf_consume(b, used);
-		conn_watch(c, 0);
 		conn_socks_request(c);
 		return (-1);
 	default:
@@ -687,92 +564,83 @@ conn_socks_parse(struct conn *c)
 }
 
 /* SOCKS negotiation: read, parse, flush the replies. */
-static void
+static int
 conn_socks_step(struct conn *c)
 {
-	struct buf		*in = &c->relay.p2t, *out = &c->relay.t2p;
-	size_t			 room;
+	struct relay		*r = &c->relay;
+	struct buf		*in = &r->p2t, *out = &r->t2p;
 	ssize_t			 n;
 	int			 rc;
 
-	if ((room = buf_room(in)) == 0) {
+	if (buf_room(in) == 0) {
 		conn_close(c, "SOCKS negotiation too long");
-		return;
+		return (CONN_GONE);
 	}
-	n = read(c->client_fd, in->data + in->off + in->len, room);
-	if (n <= 0)
-		buf_settle(in);
-	if (n == 0) {
+	if (relay_read(r) < 0) {
+		conn_close(c, r->error);
+		return (CONN_GONE);
+	}
+	if (r->plain_eof) {
 		conn_close(c, "client closed during SOCKS negotiation");
-		return;
+		return (CONN_GONE);
 	}
-	if (n < 0 && errno != EAGAIN && errno != EINTR) {
-		conn_close(c, strerror(errno));
-		return;
-	}
-	if (n > 0)
-		in->len += (size_t)n;
 	while ((rc = conn_socks_parse(c)) == 1)
 		;
 	if (rc < 0)
-		return;
+		return (CONN_GONE);
 	if (out->len > 0) {
 		n = send(c->client_fd, out->data + out->off, out->len,
 		    MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			conn_close(c, strerror(errno));
-			return;
+			return (CONN_GONE);
 		}
 		if (n > 0)
 			buf_consume(out, (size_t)n);
 	}
-	conn_watch(c, RELAY_WANT_PLAIN_READ |
+	return (RELAY_WANT_PLAIN_READ |
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
 }
 
 /* Drive the TLS handshake; on success move to the next phase. */
-static void
+static int
 conn_handshake_step(struct conn *c)
 {
 	char	 why[1024];
 	int	 ret;
 
 	ret = tls_handshake(c->tls);
-	if (ret == TLS_AGAIN) {
-		conn_watch_tls(c);
-		return;
-	}
+	if (ret == TLS_AGAIN_IN || ret == TLS_AGAIN_OUT)
+		return (conn_want_tls(ret));
 	if (ret == TLS_FAILED) {
-		c->w->handshakes_failed++;
+		conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
 		    c->socks ? c->dest : "client", tls_error(c->tls));
 		if (c->socks)
 			conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
 		else
 			conn_close(c, why);
-		return;
+		return (CONN_GONE);
 	}
-	conn_watch(c, 0);
 	conn_expiry_arm(c);
 	if (c->socks) {
-		if (tls_peer_is_stunneld(c->tls)) {
+		if (tls_peer_is_stunneld(c->tls))
 			conn_set_state(c, CONN_PEER_STATUS);
-			conn_step(c);
-		} else {
+		else
 			conn_established(c);
-			conn_step(c);
-		}
-		return;
+		conn_step(c);
+		return (CONN_GONE);
 	}
 	conn_throttle_end(c, 0);
 	log_debug("%s: authenticated %s", c->client, tls_peer(c->tls));
-	c->dial = c->w->tc->connect;
+	c->dial = c->env->tc->connect;
 	c->allow_one[0] = NULL;
 	conn_dial(c);
+	return (CONN_GONE);
 }
 
 /* Read the far stunneld's one status byte. */
-static void
+static int
 conn_peer_status_step(struct conn *c)
 {
 	uint8_t	 status;
@@ -782,27 +650,28 @@ conn_peer_status_step(struct conn *c)
 	/* what a read may have written (a key update answer) goes first */
 	if ((n = tls_flush(c->tls)) == TLS_OK)
 		n = tls_recv(c->tls, &status, 1);
-	if (n == TLS_AGAIN) {
-		conn_watch_tls(c);
-		return;
-	}
+	/* an answer the read left unsent is waited for first */
+	if (n == TLS_AGAIN_IN && tls_unsent(c->tls))
+		n = TLS_AGAIN_OUT;
+	if (n == TLS_AGAIN_IN || n == TLS_AGAIN_OUT)
+		return (conn_want_tls((int)n));
 	if (n != 1) {
 		snprintf(why, sizeof(why), "%s (%s) closed before reporting "
 		    "its target: %s", c->dest, tls_peer(c->tls),
 		    n == TLS_CLOSED ? "connection closed" : tls_error(c->tls));
 		conn_refuse(c, SOCKS5_REP_GENERAL_FAILURE, why);
-		return;
+		return (CONN_GONE);
 	}
 	if (status != STATUS_OK) {
 		snprintf(why, sizeof(why), "far end %s could not reach its "
 		    "target (0x%02x)", tls_peer(c->tls), status);
 		conn_refuse(c, status > SOCKS5_REP_ATYP_UNSUPPORTED ?
 		    SOCKS5_REP_GENERAL_FAILURE : status, why);
-		return;
+		return (CONN_GONE);
 	}
-	conn_watch(c, 0);
 	conn_established(c);
 	conn_step(c);
+	return (CONN_GONE);
 }
 
 /* Payload bytes relayed so far, our own protocol bytes left out. */
@@ -816,7 +685,7 @@ conn_payload(const struct conn *c, uint64_t *in, uint64_t *out)
 }
 
 /* Pump the relay (also used while draining a refusal). */
-static void
+static int
 conn_relay_step(struct conn *c)
 {
 	struct relay		*r = &c->relay;
@@ -827,13 +696,13 @@ conn_relay_step(struct conn *c)
 	conn_payload(c, &in0, &out0);
 	st = relay_pump(r, &want);
 	conn_payload(c, &in1, &out1);
-	c->w->bytes_in += in1 - in0;
-	c->w->bytes_out += out1 - out0;
-	if (in1 != in0 || out1 != out0)
-		c->last_active = ev_now(c->w->loop);
+	if (in1 != in0 || out1 != out0) {
+		conn_report(c, CONN_EV_BYTES, in1 - in0, out1 - out0);
+		c->last_active = ev_now(c->env->loop);
+	}
 	if (st == RELAY_DONE) {
 		conn_close(c, c->state == CONN_DRAINING ? "refused" : "done");
-		return;
+		return (CONN_GONE);
 	}
 	if (st == RELAY_ERROR) {
 		if (c->state == CONN_RELAY) {
@@ -845,41 +714,49 @@ conn_relay_step(struct conn *c)
 			    &lg, sizeof(lg));
 		}
 		conn_close(c, r->error);
-		return;
+		return (CONN_GONE);
 	}
-	conn_watch(c, want);
-	if (want & RELAY_WANT_AGAIN) {
-		/* give others a turn, then continue where we stopped */
-		ev_feed_event(c->w->loop, &c->plain_r, EV_CUSTOM);
-	}
+	return (want);
 }
 
-/* Run the current state's step once. */
+/*
+ * Run the current state's step once, then arm the watchers it waits for:
+ * the one place they are started (conn_set_state() stops them).
+ */
 static void
 conn_step(struct conn *c)
 {
+	int	 want = 0;
+
 	switch (c->state) {
+	case CONN_ACCEPTED:
+		break;
 	case CONN_SOCKS_GREETING:
 	case CONN_SOCKS_AUTH:
 	case CONN_SOCKS_REQUEST:
-		conn_socks_step(c);
+		want = conn_socks_step(c);
 		break;
 	case CONN_RESOLVING:
-		break;
 	case CONN_CONNECTING:
-		conn_watch(c, c->socks ? RELAY_WANT_TLS_WRITE :
-		    RELAY_WANT_PLAIN_WRITE);
+		/* the dialer has its own watcher; it calls conn_dial_cb() */
 		break;
 	case CONN_TLS_HANDSHAKE:
-		conn_handshake_step(c);
+		want = conn_handshake_step(c);
 		break;
 	case CONN_PEER_STATUS:
-		conn_peer_status_step(c);
+		want = conn_peer_status_step(c);
 		break;
 	case CONN_RELAY:
 	case CONN_DRAINING:
-		conn_relay_step(c);
+		want = conn_relay_step(c);
 		break;
+	}
+	if (want == CONN_GONE)
+		return;
+	conn_watch(c, want);
+	if (want & RELAY_WANT_AGAIN) {
+		/* give others a turn, then continue where we stopped */
+		ev_feed_event(c->env->loop, &c->plain_r, EV_CUSTOM);
 	}
 }
 
@@ -888,8 +765,6 @@ static void
 conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct conn	*c = io->data;
-	int		 err = 0;
-	socklen_t	 len = sizeof(err);
 
 	(void)loop;
 	/* a socket seen empty is read again only once it is reported
@@ -899,16 +774,6 @@ conn_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			tls_rx_ready(c->tls);
 		else if (io == &c->plain_r)
 			relay_plain_ready(&c->relay);
-	}
-	if (c->state == CONN_CONNECTING) {
-		if (getsockopt(c->dial_fd, SOL_SOCKET, SO_ERROR, &err,
-		    &len) != 0)
-			err = errno;
-		if (err != 0)
-			conn_connect_next(c, err);
-		else
-			conn_connected(c);
-		return;
 	}
 	conn_step(c);
 }
@@ -922,6 +787,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)revents;
 	switch (c->state) {
+	case CONN_ACCEPTED:
+		break;
 	case CONN_SOCKS_GREETING:
 	case CONN_SOCKS_AUTH:
 	case CONN_SOCKS_REQUEST:
@@ -938,12 +805,12 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			conn_refuse(c, SOCKS5_REP_TTL_EXPIRED,
 			    "TLS handshake timed out");
 		else {
-			c->w->handshakes_failed++;
+			conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 			conn_close(c, "TLS handshake timed out");
 		}
 		break;
 	case CONN_RELAY:
-		idle = c->w->tc->idle_timeout;
+		idle = c->env->tc->idle_timeout;
 		left = c->last_active + idle - ev_now(loop);
 		if (idle > 0 && left <= 0)
 			conn_close(c, "idle timeout");
@@ -984,38 +851,39 @@ conn_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 }
 
 /**
- * conn_start(w, fd, sa, over_limit): take ownership of the accepted,
- * non-blocking ${fd} from ${sa} and start serving it in ${w}'s mode.  A
- * connection ${over_limit} is refused as cheaply as the protocol allows.
+ * conn_start(env, fd, sa, over_limit, cb, cookie): take ownership of the
+ * accepted, non-blocking ${fd} from ${sa} and start serving it in the
+ * mode of env->tc.  A connection ${over_limit} is refused as cheaply as
+ * the protocol allows.  What happens to it is reported as
+ * ${cb}(${cookie}, c, event, in, out): CONN_EV_OPEN first (perhaps
+ * followed by CONN_EV_CLOSED before conn_start() returns), CONN_EV_CLOSED
+ * last.  Return 0, or -1 if out of memory: ${fd} is closed and nothing is
+ * reported.
  */
-void
-conn_start(struct worker *w, int fd, const struct sockaddr *sa,
-    int over_limit)
+int
+conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
+    int over_limit, conn_event_cb *cb, void *cookie)
 {
 	struct conn	*c;
 	struct verify_policy pol;
 	int		 one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_limited(&w->log_nomem, LOG_WARNING, errno, "conn_start");
-		if (w->throttle != NULL) {
-			struct throttle_key	 key;
-
-			throttle_key(sa, &key);
-			throttle_done(w->throttle, &key, 0, ev_now(w->loop));
-		}
 		close(fd);
-		return;
+		return (-1);
 	}
-	c->w = w;
-	c->socks = w->tc->mode == TUNNEL_SOCKS;
+	c->env = env;
+	c->cb = cb;
+	c->cookie = cookie;
+	c->socks = env->tc->mode == TUNNEL_SOCKS;
 	c->over_limit = over_limit;
 	c->client_fd = fd;
 	c->dial_fd = -1;
-	c->started = ev_now(w->loop);
+	c->started = ev_now(env->loop);
 	addr_format(sa, c->client, sizeof(c->client));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	relay_init(&c->relay, -1, NULL);
+	/* in socks mode the negotiation reads through the relay */
+	relay_init(&c->relay, c->socks ? fd : -1, NULL);
 	ev_io_init(&c->plain_r, conn_io_cb, -1, EV_READ);
 	ev_io_init(&c->plain_w, conn_io_cb, -1, EV_WRITE);
 	ev_io_init(&c->tls_r, conn_io_cb, -1, EV_READ);
@@ -1026,71 +894,60 @@ conn_start(struct worker *w, int fd, const struct sockaddr *sa,
 	ev_periodic_init(&c->expiry, conn_expiry_cb, 0., 0., NULL);
 	c->expiry.data = c;
 	conn_bind_watchers(c);
+	c->state = CONN_ACCEPTED;
+	conn_report(c, CONN_EV_OPEN, 0, 0);
 
-	if ((c->next = w->conns) != NULL)
-		c->next->prev = c;
-	w->conns = c;
-	w->nconns++;
-	w->conns_total++;
-
-	conn_timer(c, w->tc->handshake_timeout);
+	conn_timer(c, env->tc->handshake_timeout);
 	if (c->socks) {
-		c->state = CONN_SOCKS_GREETING;
+		conn_set_state(c, CONN_SOCKS_GREETING);
 		conn_step(c);
-		return;
+		return (0);
 	}
 	/* tls mode: the worker closes connections over the limit, or from
 	 * a throttled address, itself; this one is counted in progress */
-	if (w->throttle != NULL) {
+	if (env->throttle != NULL) {
 		throttle_key(sa, &c->tkey);
 		c->throttled = 1;
-		throttle_track(w->throttle, &c->tkey, &c->ths);
+		throttle_track(env->throttle, &c->tkey, &c->ths);
 	}
-	if (w->tc->loopback_per_peer && addr_loopback_for(sa, &c->source) != 0)
+	if (env->tc->loopback_per_peer &&
+	    addr_loopback_for(sa, &c->source) != 0)
 		c->source.sin_family = 0;
+	conn_set_state(c, CONN_TLS_HANDSHAKE);
 	memset(&pol, 0, sizeof(pol));
-	pol.allow = w->tc->allow;
-	pol.nallow = w->tc->nallow;
-	if ((c->tls = tls_new(w->creds, NULL, fd, 1, &pol, NULL, NULL)) ==
+	pol.allow = env->tc->allow;
+	pol.nallow = env->tc->nallow;
+	if ((c->tls = tls_new(env->creds, NULL, fd, 1, &pol, NULL, NULL)) ==
 	    NULL) {
 		conn_close(c, "cannot create TLS session");
-		return;
+		return (0);
 	}
-	c->state = CONN_TLS_HANDSHAKE;
 	conn_step(c);
+	return (0);
 }
 
 /* Stop everything of ${c} and free it (conn_close() without the log). */
 static void
 conn_free(struct conn *c)
 {
-	struct worker	*w = c->w;
+	struct ev_loop	*loop = c->env->loop;
 
 	conn_throttle_end(c, 1);
 	/* stop even inactive watchers: that also clears fed events */
-	ev_io_stop(w->loop, &c->plain_r);
-	ev_io_stop(w->loop, &c->plain_w);
-	ev_io_stop(w->loop, &c->tls_r);
-	ev_io_stop(w->loop, &c->tls_w);
-	ev_timer_stop(w->loop, &c->timer);
-	ev_periodic_stop(w->loop, &c->expiry);
-	if (c->rq != NULL)
-		resolve_cancel(c->rq);
-	if (c->ai_list != NULL)
-		freeaddrinfo(c->ai_list);
+	ev_io_stop(loop, &c->plain_r);
+	ev_io_stop(loop, &c->plain_w);
+	ev_io_stop(loop, &c->tls_r);
+	ev_io_stop(loop, &c->tls_w);
+	ev_timer_stop(loop, &c->timer);
+	ev_periodic_stop(loop, &c->expiry);
+	dial_cancel(c->dialer);
 	tls_free(c->tls);
 	relay_free(&c->relay);
 	if (c->dial_fd >= 0)
 		close(c->dial_fd);
 	close(c->client_fd);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	conn_report(c, CONN_EV_CLOSED, 0, 0);
 	free(c);
-	worker_conn_done(w);
 }
 
 /** conn_close(c, why): log ${why}, stop everything of ${c} and free it. */
@@ -1104,7 +961,7 @@ conn_close(struct conn *c, const char *why)
 		log_info("%s -> %s: closed: %s (%llu bytes in, %llu out, "
 		    "%.1fs)", c->client, c->dest, why,
 		    (unsigned long long)in, (unsigned long long)out,
-		    ev_now(c->w->loop) - c->started);
+		    ev_now(c->env->loop) - c->started);
 	else if (c->state != CONN_DRAINING)
 		log_info("%s%s%s: closed in %s: %s", c->client,
 		    c->dest[0] ? " -> " : "", c->dest,
@@ -1115,20 +972,20 @@ conn_close(struct conn *c, const char *why)
 }
 
 /**
- * conn_evict(w, key, victim, len): ${w}'s tls tunnel is full and a
- * connection from ${key} has been admitted by the throttle: close the
+ * conn_evict(env, key, victim, len): the tls tunnel of ${env} is full and
+ * a connection from ${key} has been admitted by the throttle: close the
  * handshake throttle_victim() names for it, if any, and put its client
  * address in ${victim} (${len} bytes).  Return 1 if one was closed.
  */
 int
-conn_evict(struct worker *w, const struct throttle_key *key, char *victim,
-    size_t len)
+conn_evict(const struct conn_env *env, const struct throttle_key *key,
+    char *victim, size_t len)
 {
 	struct throttle_hs	*hs;
 	struct conn		*c;
 
-	if (w->throttle == NULL ||
-	    (hs = throttle_victim(w->throttle, key, ev_now(w->loop))) == NULL)
+	if (env->throttle == NULL || (hs = throttle_victim(env->throttle, key,
+	    ev_now(env->loop))) == NULL)
 		return (0);
 	c = (struct conn *)(void *)((char *)hs - offsetof(struct conn, ths));
 	snprintf(victim, len, "%s", c->client);
@@ -1136,7 +993,7 @@ conn_evict(struct worker *w, const struct throttle_key *key, char *victim,
 	 * make one line per connection here */
 	log_debug("%s: closed in %s: evicted for a new connection at "
 	    "max_connections", c->client, conn_state_names[c->state]);
-	w->handshakes_failed++;
+	conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
 	conn_free(c);
 	return (1);
 }
@@ -1148,7 +1005,7 @@ conn_describe(struct conn *c, struct proto_conn *pc)
 	size_t	 i;
 
 	memset(pc, 0, sizeof(*pc));
-	snprintf(pc->tunnel, sizeof(pc->tunnel), "%s", c->w->tc->name);
+	snprintf(pc->tunnel, sizeof(pc->tunnel), "%s", c->env->tc->name);
 	snprintf(pc->client, sizeof(pc->client), "%s", c->client);
 	snprintf(pc->destination, sizeof(pc->destination), "%s", c->dest);
 	if (c->tls != NULL)
@@ -1160,7 +1017,7 @@ conn_describe(struct conn *c, struct proto_conn *pc)
 		pc->state[i] = pc->state[i] == '_' ? '-' :
 		    (char)tolower((unsigned char)pc->state[i]);
 	conn_payload(c, &pc->bytes_in, &pc->bytes_out);
-	pc->started = (int64_t)(time(NULL) - (ev_now(c->w->loop) - c->started));
+	pc->started = (int64_t)(time(NULL) - (ev_now(c->env->loop) - c->started));
 }
 
 /**
@@ -1189,9 +1046,3 @@ conn_recheck(struct conn *c, struct creds *creds)
 	return (1);
 }
 
-/** conn_next(c): the connection after ${c} in its worker's list. */
-struct conn *
-conn_next(struct conn *c)
-{
-	return (c->next);
-}

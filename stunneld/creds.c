@@ -21,7 +21,9 @@
 #include <gnutls/x509.h>
 
 #include "creds.h"
+#include "creds_gnutls.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define CREDS_FILE_MAX	(16 * 1024 * 1024) /* no PEM file is larger */
 
@@ -158,31 +160,6 @@ creds_crt_list_free(gnutls_x509_crt_t *list, unsigned int n)
 	for (i = 0; i < n; i++)
 		gnutls_x509_crt_deinit(list[i]);
 	gnutls_free(list);
-}
-
-/* Why ${status} (from verifying our own chain) is bad, in words. */
-static void
-creds_chain_reason(unsigned int status, char *buf, size_t len)
-{
-	gnutls_datum_t	 out;
-
-	if (status & GNUTLS_CERT_REVOKED)
-		snprintf(buf, len, "certificate revoked by the CRL");
-	else if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND |
-	    GNUTLS_CERT_SIGNER_NOT_CA | GNUTLS_CERT_SIGNATURE_FAILURE))
-		snprintf(buf, len, "certificate not signed by the CA");
-	else if (status & GNUTLS_CERT_EXPIRED)
-		snprintf(buf, len, "certificate chain has an expired "
-		    "certificate");
-	else if (status & GNUTLS_CERT_NOT_ACTIVATED)
-		snprintf(buf, len, "certificate chain has a certificate "
-		    "not yet valid");
-	else if (gnutls_certificate_verification_status_print(status,
-	    GNUTLS_CRT_X509, &out, 0) == 0) {
-		snprintf(buf, len, "%s", (const char *)out.data);
-		gnutls_free(out.data);
-	} else
-		snprintf(buf, len, "certificate does not verify");
 }
 
 /* Load the CA file into ${c}; keep its certificates in ${cas} for the CRL. */
@@ -445,7 +422,7 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
 		goto err0;
 	}
 	if (status != 0) {
-		creds_chain_reason(status, why, sizeof(why));
+		verify_status_words(status, why, sizeof(why));
 		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
 		    "%s (%s)", why, tc->ca);
 		goto err0;

@@ -2,14 +2,14 @@
  * creds.h: one immutable, reference-counted bundle of TLS credentials
  * (certificate chain, key, CA, CRL, priority).  A reload builds a new
  * bundle and swaps the pointer; sessions keep the bundle they began with.
+ * What hands GnuTLS objects out is in creds_gnutls.h.
  */
 #ifndef CREDS_H
 #define CREDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
-
-#include <gnutls/gnutls.h>
 
 #include "stunneld.h"
 
@@ -50,15 +50,6 @@ struct verify_cache;
  */
 struct verify_cache *creds_verify_cache(struct creds *c);
 
-/** creds_ticket_key(c): the session ticket master key of ${c}. */
-const gnutls_datum_t *creds_ticket_key(const struct creds *c);
-
-/** creds_gnutls(c): the GnuTLS certificate credentials of ${c}. */
-gnutls_certificate_credentials_t creds_gnutls(const struct creds *c);
-
-/** creds_priority(c): the parsed priority cache of ${c}. */
-gnutls_priority_t creds_priority(const struct creds *c);
-
 /** creds_not_after(c): expiry time of ${c}'s own certificate. */
 time_t		 creds_not_after(const struct creds *c);
 
@@ -82,16 +73,5 @@ time_t		 creds_crl_next_update(const struct creds *c);
 
 /** creds_crl_strict(c): 1 if ${c} refuses peers covered by a CRL past its next update. */
 int		 creds_crl_strict(const struct creds *c);
-
-/**
- * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
- * a certificate the peer of ${session} sent was issued by a CA whose CRL
- * in ${c} is past its next update at ${now}, with the reason in
- * ${reason}; else 0.  Without crl_strict, or before the earliest next
- * update, no certificate is looked at.
- */
-int		 creds_crl_refuses(const struct creds *c,
-		    gnutls_session_t session, time_t now, char *reason,
-		    size_t len);
 
 #endif /* !CREDS_H */

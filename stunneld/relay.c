@@ -42,6 +42,45 @@ relay_free(struct relay *r)
 	buf_drop(&r->t2p);
 }
 
+/**
+ * relay_attach(r, plain_fd, tls): both sides are up: relay between
+ * ${plain_fd} and ${tls}, after what is already in the buffers.
+ */
+void
+relay_attach(struct relay *r, int plain_fd, struct tls *tls)
+{
+	r->plain_fd = plain_fd;
+	r->tls = tls;
+}
+
+/**
+ * relay_drain_plain(r, plain_fd): a refusal (a SOCKS reply): send what is
+ * in t2p to ${plain_fd}, then FIN; read and drop what it sends until it
+ * ends.  Nothing goes to a TLS side (any is forgotten, not freed).
+ */
+void
+relay_drain_plain(struct relay *r, int plain_fd)
+{
+	buf_drop(&r->p2t);
+	r->tls = NULL;
+	r->plain_fd = plain_fd;
+	r->plain_discard = 1;
+}
+
+/**
+ * relay_drain_tls(r, tls): a refusal (a status byte): send what is in p2t
+ * to ${tls}, then close_notify; the plain side is gone and nothing more is
+ * read from either.
+ */
+void
+relay_drain_tls(struct relay *r, struct tls *tls)
+{
+	r->plain_fd = -1;
+	r->plain_eof = r->plain_shut = 1;
+	r->tls_eof = 1;
+	r->tls = tls;
+}
+
 /** relay_plain_ready(r): the caller's loop saw the plain socket readable. */
 void
 relay_plain_ready(struct relay *r)
@@ -49,12 +88,15 @@ relay_plain_ready(struct relay *r)
 	r->plain_drained = 0;
 }
 
-/* The TLS direction GnuTLS is waiting for, as a RELAY_WANT bit. */
+/* The RELAY_WANT bit for tls_*() result ${n}: 0 unless TLS_AGAIN_IN/OUT. */
 static int
-relay_tls_want(struct relay *r)
+relay_tls_want(ssize_t n)
 {
-	return (tls_want_write(r->tls) ? RELAY_WANT_TLS_WRITE :
-	    RELAY_WANT_TLS_READ);
+	if (n == TLS_AGAIN_OUT)
+		return (RELAY_WANT_TLS_WRITE);
+	if (n == TLS_AGAIN_IN)
+		return (RELAY_WANT_TLS_READ);
+	return (0);
 }
 
 /* plain -> p2t.  Return 1 on progress, 0 if blocked, -1 on error. */
@@ -109,6 +151,24 @@ relay_read_plain(struct relay *r, int *want)
 	return (-1);
 }
 
+/**
+ * relay_read(r): read what the plain side has now into p2t, as
+ * relay_pump() would, without passing it on: a protocol spoken before the
+ * relay starts (SOCKS) parses it there.  Return 1 if bytes came or the
+ * side ended (r->plain_eof), 0 if none are there now (or p2t is full),
+ * -1 on an error (r->error).
+ */
+int
+relay_read(struct relay *r)
+{
+	int	 want = 0, rc;
+
+	/* an empty buffer goes back while waiting for more */
+	if ((rc = relay_read_plain(r, &want)) == 0)
+		buf_settle(&r->p2t);
+	return (rc);
+}
+
 /* p2t -> TLS, then close_notify once plain has ended. */
 static int
 relay_write_tls(struct relay *r, int *want)
@@ -123,8 +183,8 @@ relay_write_tls(struct relay *r, int *want)
 		/* one record per call; they collect until the flush */
 		while (b->len > 0) {
 			n = tls_send(r->tls, b->data + b->off, b->len);
-			if (n == TLS_AGAIN) {
-				*want |= relay_tls_want(r);
+			if (relay_tls_want(n) != 0) {
+				*want |= relay_tls_want(n);
 				break;
 			}
 			if (n <= 0) {
@@ -144,8 +204,8 @@ relay_write_tls(struct relay *r, int *want)
 		r->tls_shut = 1;
 		return (1);
 	}
-	if (ret == TLS_AGAIN) {
-		*want |= relay_tls_want(r);
+	if (relay_tls_want(ret) != 0) {
+		*want |= relay_tls_want(ret);
 		return (0);
 	}
 	r->error = tls_error(r->tls);
@@ -177,8 +237,8 @@ relay_read_tls(struct relay *r, int *want)
 			r->tls_eof = 1;
 			return (1);
 		}
-		if (n == TLS_AGAIN) {
-			*want |= relay_tls_want(r);
+		if (relay_tls_want(n) != 0) {
+			*want |= relay_tls_want(n);
 			return (progress);
 		}
 		r->error = tls_error(r->tls);
@@ -255,7 +315,7 @@ relay_pump(struct relay *r, int *want)
 		*want |= RELAY_WANT_AGAIN;
 	/* the records of this call go out together */
 	if (r->tls != NULL && (rc = tls_flush(r->tls)) != TLS_OK) {
-		if (rc == TLS_AGAIN) {
+		if (rc == TLS_AGAIN_OUT) {
 			*want |= RELAY_WANT_TLS_WRITE;
 			return (RELAY_CONTINUE);
 		}

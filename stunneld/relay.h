@@ -49,10 +49,39 @@ enum relay_status {
 void	relay_init(struct relay *r, int plain_fd, struct tls *tls);
 
 /**
+ * relay_attach(r, plain_fd, tls): both sides are up: relay between
+ * ${plain_fd} and ${tls}, after what is already in the buffers.
+ */
+void	relay_attach(struct relay *r, int plain_fd, struct tls *tls);
+
+/**
+ * relay_drain_plain(r, plain_fd): a refusal (a SOCKS reply): send what is
+ * in t2p to ${plain_fd}, then FIN; read and drop what it sends until it
+ * ends.  Nothing goes to a TLS side (any is forgotten, not freed).
+ */
+void	relay_drain_plain(struct relay *r, int plain_fd);
+
+/**
+ * relay_drain_tls(r, tls): a refusal (a status byte): send what is in p2t
+ * to ${tls}, then close_notify; the plain side is gone and nothing more is
+ * read from either.
+ */
+void	relay_drain_tls(struct relay *r, struct tls *tls);
+
+/**
  * relay_plain_ready(r): the caller's loop saw the plain socket readable.
  * After a read finds it empty, it is read again only after this.
  */
 void	relay_plain_ready(struct relay *r);
+
+/**
+ * relay_read(r): read what the plain side has now into p2t, as
+ * relay_pump() would, without passing it on: a protocol spoken before the
+ * relay starts (SOCKS) parses it there.  Return 1 if bytes came or the
+ * side ended (r->plain_eof), 0 if none are there now (or p2t is full),
+ * -1 on an error (r->error).
+ */
+int	relay_read(struct relay *r);
 
 /** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
 void	relay_free(struct relay *r);

@@ -179,6 +179,32 @@ socks5_parse_auth(const uint8_t *buf, size_t len, char *user, size_t userlen,
 	return (SOCKS5_OK);
 }
 
+/* XOR of ${a} and ${b} over the length of ${a}, ORed together: 0 if equal. */
+static unsigned char
+socks5_diff(const char *a, const char *b)
+{
+	size_t		 i, al = strlen(a), bl = strlen(b);
+	unsigned char	 diff = (unsigned char)(al != bl);
+
+	for (i = 0; i < al && i < bl; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return (diff);
+}
+
+/**
+ * socks5_auth_match(user, pass, want_user, want_pass): 1 if ${user} and
+ * ${pass} (from socks5_parse_auth()) equal ${want_user} and ${want_pass},
+ * else 0.  The time taken does not depend on where they differ.
+ */
+int
+socks5_auth_match(const char *user, const char *pass, const char *want_user,
+    const char *want_pass)
+{
+	/* both compared whatever the first gives: no early exit */
+	return ((socks5_diff(user, want_user) | socks5_diff(pass,
+	    want_pass)) == 0);
+}
+
 /**
  * socks5_parse_request(buf, len, req, consumed, rep): decode a request.
  * On SOCKS5_OK fill ${req} (any command: the caller refuses BIND and UDP

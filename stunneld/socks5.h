@@ -86,6 +86,14 @@ enum socks5_status socks5_parse_auth(const uint8_t *buf, size_t len,
 	    size_t *consumed);
 
 /**
+ * socks5_auth_match(user, pass, want_user, want_pass): 1 if ${user} and
+ * ${pass} (from socks5_parse_auth()) equal ${want_user} and ${want_pass},
+ * else 0.  The time taken does not depend on where they differ.
+ */
+int	socks5_auth_match(const char *user, const char *pass,
+	    const char *want_user, const char *want_pass);
+
+/**
  * socks5_parse_request(buf, len, req, consumed, rep): decode a request.
  * On SOCKS5_OK fill ${req} (any command: the caller refuses BIND and UDP
  * ASSOCIATE).  On SOCKS5_ERR set ${rep} to the reply code to send: 0x08 for

@@ -24,9 +24,11 @@
 
 #include "buf.h"
 #include "creds.h"
+#include "creds_gnutls.h"
 #include "log.h"
 #include "tls.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define TLS_CACHE_MAX	64	/* destinations a worker resumes sessions with */
 
@@ -168,14 +170,14 @@ tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 	}
 }
 
-/** tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN or TLS_FAILED. */
+/** tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN_OUT or TLS_FAILED. */
 int
 tls_flush(struct tls *t)
 {
 	if (tls_tx_send(t) == 0)
 		return (TLS_OK);
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-		return (TLS_AGAIN);
+		return (TLS_AGAIN_OUT);
 	if (t->error[0] == '\0')
 		snprintf(t->error, sizeof(t->error),
 		    "connection closed by peer during TLS (%s)",
@@ -477,7 +479,15 @@ err0:
 
 static int	tls_handshake_step(struct tls *);
 
-/** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or TLS_FAILED. */
+/* GNUTLS_E_AGAIN from the last call: the direction it waits for. */
+static int
+tls_again(struct tls *t)
+{
+	return (gnutls_record_get_direction(t->session) ? TLS_AGAIN_OUT :
+	    TLS_AGAIN_IN);
+}
+
+/** tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN_IN/OUT or TLS_FAILED. */
 int
 tls_handshake(struct tls *t)
 {
@@ -497,8 +507,11 @@ tls_handshake(struct tls *t)
 	}
 	/* what the step wrote goes out now, even if the handshake failed
 	 * (the alert that says why); it is done once the peer has it all */
-	if (tls_flush(t) == TLS_AGAIN && ret == TLS_OK)
-		ret = TLS_AGAIN;
+	if (tls_flush(t) == TLS_AGAIN_OUT && ret == TLS_OK)
+		ret = TLS_AGAIN_OUT;
+	/* records left unsent are waited for before anything else */
+	if (ret == TLS_AGAIN_IN && tls_unsent(t))
+		ret = TLS_AGAIN_OUT;
 	return (ret);
 }
 
@@ -518,7 +531,7 @@ tls_handshake_step(struct tls *t)
 			ret = gnutls_session_ticket_send(t->session, 1, 0);
 		} while (ret == GNUTLS_E_INTERRUPTED);
 		if (ret == GNUTLS_E_AGAIN)
-			return (TLS_AGAIN);
+			return (tls_again(t));
 		t->ticket_alone = ret >= 0 && before == 0;
 		if (ret < 0)
 			log_debug("session ticket not sent: %s",
@@ -562,23 +575,17 @@ tls_handshake_step(struct tls *t)
 		return (TLS_OK);
 	}
 	if (ret == GNUTLS_E_AGAIN)
-		return (TLS_AGAIN);
+		return (tls_again(t));
 	if (!gnutls_error_is_fatal(ret) && ret != GNUTLS_E_WARNING_ALERT_RECEIVED)
-		return (TLS_AGAIN);
+		return (tls_again(t));
 	tls_set_error(t, ret);
 	return (TLS_FAILED);
 }
 
-/** tls_want_write(t): after TLS_AGAIN, 1 if the session waits to write, 0 to read. */
-int
-tls_want_write(struct tls *t)
-{
-	return (gnutls_record_get_direction(t->session));
-}
-
 /**
  * tls_recv(t, buf, len): read application data.  Return the byte count,
- * TLS_AGAIN, TLS_CLOSED or TLS_FAILED.
+ * TLS_AGAIN_IN or TLS_AGAIN_OUT (the direction GnuTLS waits for),
+ * TLS_CLOSED or TLS_FAILED.
  */
 ssize_t
 tls_recv(struct tls *t, void *buf, size_t len)
@@ -595,7 +602,7 @@ tls_recv(struct tls *t, void *buf, size_t len)
 		if (n == GNUTLS_E_AGAIN && tls_rx_pending(t))
 			continue;
 		if (n == GNUTLS_E_AGAIN)
-			return (TLS_AGAIN);
+			return (tls_again(t));
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
 		if (n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -614,8 +621,9 @@ tls_recv(struct tls *t, void *buf, size_t len)
 
 /**
  * tls_send(t, buf, len): write application data.  Return the byte count
- * taken (at most one record), TLS_AGAIN or TLS_FAILED.  After TLS_AGAIN
- * the next call must pass the same unsent bytes at the same place.
+ * taken (at most one record), TLS_AGAIN_IN or TLS_AGAIN_OUT, or
+ * TLS_FAILED.  After TLS_AGAIN_* the next call must pass the same unsent
+ * bytes at the same place.
  */
 ssize_t
 tls_send(struct tls *t, const void *buf, size_t len)
@@ -637,14 +645,14 @@ tls_send(struct tls *t, const void *buf, size_t len)
 			/* GnuTLS keeps the record; resume it with NULL, 0. */
 			if (t->send_pending == 0)
 				t->send_pending = len;
-			return (TLS_AGAIN);
+			return (tls_again(t));
 		}
 		tls_set_error(t, (int)n);
 		return (TLS_FAILED);
 	}
 }
 
-/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN or TLS_FAILED. */
+/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN_IN/OUT or TLS_FAILED. */
 int
 tls_shutdown(struct tls *t)
 {
@@ -656,7 +664,7 @@ tls_shutdown(struct tls *t)
 	if (ret == GNUTLS_E_SUCCESS)
 		return (TLS_OK);
 	if (ret == GNUTLS_E_AGAIN)
-		return (TLS_AGAIN);
+		return (tls_again(t));
 	tls_set_error(t, ret);
 	return (TLS_FAILED);
 }

@@ -1,8 +1,9 @@
 /*
  * tls.h: a GnuTLS session behind an opaque handle, for non-blocking
- * sockets.  Callers see TLS_AGAIN plus a direction and turn that into
- * starting or stopping their read/write watchers; nothing else in the
- * daemon includes GnuTLS.
+ * sockets.  Callers see TLS_AGAIN_IN or TLS_AGAIN_OUT and turn that into
+ * starting or stopping their read/write watchers (chrony's tls.h).  Only
+ * tls.c, creds.c and verify.c include GnuTLS (creds_gnutls.h,
+ * verify_gnutls.h); tests/integration/11-layout.sh checks it.
  */
 #ifndef TLS_H
 #define TLS_H
@@ -11,16 +12,16 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "verify.h"
-
 struct creds;
 struct tls;
+struct verify_policy;
 
 enum tls_status {
 	TLS_OK = 0,
-	TLS_AGAIN = -1,		/* retry when tls_want_write() says which way */
+	TLS_AGAIN_IN = -1,	/* retry once the socket is readable */
 	TLS_CLOSED = -2,	/* the peer ended its side (close_notify or EOF) */
-	TLS_FAILED = -3		/* see tls_error() */
+	TLS_FAILED = -3,	/* see tls_error() */
+	TLS_AGAIN_OUT = -4	/* retry once the socket is writable */
 };
 
 struct tls_cache;
@@ -53,36 +54,34 @@ struct tls	*tls_new(struct creds *creds, struct tls_cache *cache, int fd,
 		    const char *sni, const char *cache_key);
 
 /**
- * tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN or
- * TLS_FAILED.  It flushes what it writes, except a server's session
- * ticket: that goes out with the caller's first tls_flush().  After
- * TLS_AGAIN wait to write if tls_unsent() or tls_want_write() says so,
- * else to read.
+ * tls_handshake(t): advance the handshake: TLS_OK, TLS_AGAIN_IN,
+ * TLS_AGAIN_OUT or TLS_FAILED.  It flushes what it writes, except a
+ * server's session ticket: that goes out with the caller's first
+ * tls_flush().  TLS_AGAIN_OUT also when records wait unsent.
  */
 int		 tls_handshake(struct tls *t);
 
-/** tls_want_write(t): after TLS_AGAIN, 1 if the session waits to write, 0 to read. */
-int		 tls_want_write(struct tls *t);
-
 /**
  * tls_recv(t, buf, len): read application data.  Return the byte count,
- * TLS_AGAIN, TLS_CLOSED or TLS_FAILED.
+ * TLS_AGAIN_IN or TLS_AGAIN_OUT (the direction GnuTLS waits for),
+ * TLS_CLOSED or TLS_FAILED.
  */
 ssize_t		 tls_recv(struct tls *t, void *buf, size_t len);
 
 /**
  * tls_send(t, buf, len): write application data.  Return the byte count
- * taken (at most one record), TLS_AGAIN or TLS_FAILED.  After TLS_AGAIN
- * the next call must pass the same unsent bytes at the same place.
+ * taken (at most one record), TLS_AGAIN_IN or TLS_AGAIN_OUT, or
+ * TLS_FAILED.  After TLS_AGAIN_* the next call must pass the same unsent
+ * bytes at the same place.
  */
 ssize_t		 tls_send(struct tls *t, const void *buf, size_t len);
 
-/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN or TLS_FAILED. */
+/** tls_shutdown(t): send close_notify (half-close): TLS_OK, TLS_AGAIN_IN/OUT or TLS_FAILED. */
 int		 tls_shutdown(struct tls *t);
 
 /**
- * tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN or
- * TLS_FAILED.  tls_send() and tls_shutdown() only collect them; the
+ * tls_flush(t): send the records collected so far: TLS_OK, TLS_AGAIN_OUT
+ * or TLS_FAILED.  tls_send() and tls_shutdown() only collect them; the
  * caller flushes once it has nothing more to write for now.
  */
 int		 tls_flush(struct tls *t);

@@ -23,6 +23,7 @@
 
 #include "addr.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define VERIFY_PIN_PREFIX	"sha256:"
 #define VERIFY_PIN_PREFIXLEN	(sizeof(VERIFY_PIN_PREFIX) - 1)
@@ -370,9 +371,15 @@ verify_ident_str(const struct cert_ident *id, char *buf, size_t len)
 	return (buf);
 }
 
-/* Why a peer with verification ${status} is refused, in words. */
-static void
-verify_status_reason(unsigned int status, char *reason, size_t reasonlen)
+/**
+ * verify_status_words(status, reason, reasonlen): GnuTLS verification
+ * ${status} bits (not 0) in words, the worst first, in ${reason}:
+ * "certificate revoked", "certificate expired", "certificate not yet
+ * valid", "not signed by the CA", "CRL out of date", or GnuTLS's own;
+ * return ${reason}.  The same words for a peer's chain and for our own.
+ */
+char *
+verify_status_words(unsigned int status, char *reason, size_t reasonlen)
 {
 	gnutls_datum_t	 out;
 
@@ -394,6 +401,7 @@ verify_status_reason(unsigned int status, char *reason, size_t reasonlen)
 		gnutls_free(out.data);
 	} else
 		snprintf(reason, reasonlen, "certificate invalid");
+	return (reason);
 }
 
 /**
@@ -542,7 +550,7 @@ verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
 		goto err0;
 	}
 	if (status != 0) {
-		verify_status_reason(status, reason, reasonlen);
+		verify_status_words(status, reason, reasonlen);
 		goto err0;
 	}
 	if (!have_id) {
@@ -634,7 +642,7 @@ verify_peer_again(gnutls_session_t session,
 		goto out;
 	}
 	if (status != 0) {
-		verify_status_reason(status, reason, reasonlen);
+		verify_status_words(status, reason, reasonlen);
 		goto out;
 	}
 	id->not_after = verify_earlier(id->not_after,

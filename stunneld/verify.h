@@ -2,6 +2,7 @@
  * verify.h: who the peer is.  A certificate's identity is its DNS and IP
  * subject-alternative names or, lacking both, its common name; the
  * matching rules on those lists are pure so they can be unit-tested.
+ * What reads certificates and sessions is in verify_gnutls.h.
  */
 #ifndef VERIFY_H
 #define VERIFY_H
@@ -9,9 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
-
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
 #include "stunneld.h"
 
@@ -51,13 +49,6 @@ struct verify_policy {
 };
 
 /**
- * verify_ident_from_crt(crt, id): fill ${id} from ${crt} (its not_after is
- * that of ${crt}).  Return 0, or -1 if the certificate has no usable name
- * and no key.
- */
-int	verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id);
-
-/**
  * verify_pattern_match(pattern, name): 1 if ${name} matches ${pattern},
  * case-insensitively; a leading "*." in ${pattern} stands for exactly one
  * label ("*.example" matches "a.example", not "example" or "a.b.example").
@@ -85,43 +76,7 @@ int	verify_ident_proves_host(const struct cert_ident *id, const char *host);
  */
 char	*verify_ident_str(const struct cert_ident *id, char *buf, size_t len);
 
-/**
- * verify_peer(session, pol, id, reason, reasonlen): check the peer of
- * ${session}: a certificate was sent, it chains to the trusted CA of the
- * session's credentials, is in its validity period and not revoked by the
- * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
- * on success id->not_after is the earliest expiry of the verified chain:
- * from the leaf, issuer by issuer, to the trust anchor it ends at.
- * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
- * "certificate expired", "not signed by the CA", "no certificate",
- * "certificate does not name 127.0.0.2", "node-x not in allow list").
- */
-int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
-	    struct cert_ident *id, char *reason, size_t reasonlen);
-
-/**
- * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
- * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
- * is not verified again; a chain that verifies is added to it.  The
- * cache belongs to one set of credentials (same CA and CRL).
- */
-int	verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
-	    const struct verify_policy *pol, struct cert_ident *id,
-	    char *reason, size_t reasonlen);
-
 /** verify_cache_clear(cache): forget every chain in ${cache}. */
 void	verify_cache_clear(struct verify_cache *cache);
-
-/**
- * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
- * peer of the established ${session} as verify_peer() does, but against
- * the CA and CRL of ${cred} (newly loaded credentials) instead of those
- * the session began with; id->not_after as verify_peer() sets it, with
- * the trust anchor of ${cred}.
- */
-int	verify_peer_again(gnutls_session_t session,
-	    gnutls_certificate_credentials_t cred,
-	    const struct verify_policy *pol, struct cert_ident *id,
-	    char *reason, size_t reasonlen);
 
 #endif /* !VERIFY_H */

@@ -16,9 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
+
 #include "addr.h"
 #include "conn.h"
 #include "creds.h"
+#include "expiry.h"
 #include "ipc.h"
 #include "log.h"
 #include "resolve.h"
@@ -27,6 +30,54 @@
 #include "throttle.h"
 #include "tls.h"
 #include "worker.h"
+
+/* One open connection, in its worker's list (spiped's conn_list_node). */
+struct worker_conn {
+	struct worker_conn	*prev, *next;
+	struct worker		*w;
+	struct conn		*conn;		/* set by CONN_EV_OPEN */
+};
+
+struct worker {
+	struct conn_env		 env;		/* loop, tc, creds, ... lent to
+						 * the connections */
+	const struct sd_conf	*conf;
+	unsigned int		 index;		/* 0 .. tc->workers - 1 */
+	struct room		*room;		/* which siblings have room */
+	int			 listen_fd;
+	const uint8_t		*ticket_key;	/* the tunnel's, for creds_load() */
+	unsigned int		 shutdown_timeout;	/* conf's, or a reload's */
+	struct ipc		*ipc;		/* to the supervisor */
+	ev_io			 accept_w;
+	ev_timer		 accept_pause;
+	ev_timer		 drain_timer;
+	ev_signal		 sig_term;
+	ev_signal		 sig_int;
+	ev_signal		 sig_usr1;
+	ev_signal		 sig_hup;
+	ev_periodic		 crl_timer;	/* worker 0: the next CRL warning */
+	int			 crl_warned;	/* since the credentials were loaded */
+	time_t			 certs_loaded_at;
+	struct expiry		 expiry;	/* which of those warnings are given */
+	ev_periodic		 expiry_w;	/* the next one */
+	struct worker_conn	*conns;
+	unsigned int		 nconns;
+	int			 draining;
+	unsigned int		 yield_queued;	/* waiting when we last yielded */
+	uint64_t		 conns_total;
+	uint64_t		 handshakes_failed;
+	uint64_t		 socks_refused;
+	/* the lines a flood of connections could repeat */
+	struct log_limit	 log_accept;
+	struct log_limit	 log_pause;	/* accept, out of descriptors */
+	struct log_limit	 log_overflow;
+	struct log_limit	 log_nomem;
+	struct log_limit	 log_throttled;
+	struct log_limit	 log_source;
+	struct log_limit	 log_evicted;
+	uint64_t		 bytes_in;	/* from the plaintext side */
+	uint64_t		 bytes_out;	/* to the plaintext side */
+};
 
 #define WORKER_ACCEPT_BATCH	32
 #define WORKER_OVER_LIMIT_SLACK	64	/* refused-but-answered SOCKS clients */
@@ -50,20 +101,20 @@ worker_expiry_check(struct worker *w, time_t now)
 	/* one warning per tunnel, not one per worker */
 	if (w->index != 0)
 		return;
-	ev_periodic_stop(w->loop, &w->expiry_w);
+	ev_periodic_stop(w->env.loop, &w->expiry_w);
 	creds_time(w->expiry.not_after, when, sizeof(when));
 	if ((days = expiry_due(&w->expiry, now)) == EXPIRY_EXPIRED)
 		log_warnx("certificate %s is past its end (valid until %s): "
 		    "peers refuse new connections until reload-certs loads a "
-		    "renewed one", creds_subject(w->creds), when);
+		    "renewed one", creds_subject(w->env.creds), when);
 	else if (days > 0)
 		log_warnx("certificate %s expires within %d day%s, at %s: "
-		    "renew it and run reload-certs", creds_subject(w->creds),
+		    "renew it and run reload-certs", creds_subject(w->env.creds),
 		    days, days == 1 ? "" : "s", when);
 	if ((at = expiry_next(&w->expiry)) == 0 || w->draining)
 		return;
 	ev_periodic_set(&w->expiry_w, (ev_tstamp)at, 0., NULL);
-	ev_periodic_start(w->loop, &w->expiry_w);
+	ev_periodic_start(w->env.loop, &w->expiry_w);
 }
 
 /* The next warning about our own certificate is due. */
@@ -84,9 +135,9 @@ worker_expiry_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 static void
 worker_expiry_start(struct worker *w, const struct creds *old)
 {
-	if (old == NULL || creds_not_after(old) != creds_not_after(w->creds) ||
-	    strcmp(creds_subject(old), creds_subject(w->creds)) != 0)
-		expiry_init(&w->expiry, creds_not_after(w->creds));
+	if (old == NULL || creds_not_after(old) != creds_not_after(w->env.creds) ||
+	    strcmp(creds_subject(old), creds_subject(w->env.creds)) != 0)
+		expiry_init(&w->expiry, creds_not_after(w->env.creds));
 	worker_expiry_check(w, time(NULL));
 }
 
@@ -98,21 +149,21 @@ worker_drain(struct worker *w)
 		return;
 	w->draining = 1;
 	/* a new worker, if any, takes over the warnings */
-	ev_periodic_stop(w->loop, &w->expiry_w);
-	ev_periodic_stop(w->loop, &w->crl_timer);
+	ev_periodic_stop(w->env.loop, &w->expiry_w);
+	ev_periodic_stop(w->env.loop, &w->crl_timer);
 	room_set(w->room, w->index, 0);
-	ev_io_stop(w->loop, &w->accept_w);
-	ev_timer_stop(w->loop, &w->accept_pause);
+	ev_io_stop(w->env.loop, &w->accept_w);
+	ev_timer_stop(w->env.loop, &w->accept_pause);
 	close(w->listen_fd);
 	w->listen_fd = -1;
 	if (w->nconns == 0) {
-		ev_break(w->loop, EVBREAK_ALL);
+		ev_break(w->env.loop, EVBREAK_ALL);
 		return;
 	}
 	log_info("stopping: waiting up to %us for %u connection%s",
 	    w->shutdown_timeout, w->nconns, w->nconns == 1 ? "" : "s");
 	ev_timer_set(&w->drain_timer, w->shutdown_timeout, 0.);
-	ev_timer_start(w->loop, &w->drain_timer);
+	ev_timer_start(w->env.loop, &w->drain_timer);
 }
 
 /* shutdown_timeout passed: close what is left. */
@@ -125,7 +176,7 @@ worker_drain_timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	log_info("shutdown_timeout reached: closing %u connection%s",
 	    w->nconns, w->nconns == 1 ? "" : "s");
 	while (w->conns != NULL)
-		conn_close(w->conns, "daemon stopping");
+		conn_close(w->conns->conn, "daemon stopping");
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -139,17 +190,84 @@ static void
 worker_room_publish(struct worker *w)
 {
 	room_set(w->room, w->index,
-	    !w->draining && w->nconns < w->tc->max_connections);
+	    !w->draining && w->nconns < w->env.tc->max_connections);
 }
 
-/** worker_conn_done(w): a connection of ${w} has closed. */
-void
-worker_conn_done(struct worker *w)
+/* What connection ${c} of ${cookie} (its worker_conn) reports. */
+static void
+worker_conn_cb(void *cookie, struct conn *c, enum conn_event ev, uint64_t in,
+    uint64_t out)
 {
-	w->nconns--;
-	worker_room_publish(w);
-	if (w->draining && w->nconns == 0)
-		ev_break(w->loop, EVBREAK_ALL);
+	struct worker_conn	*wc = cookie;
+	struct worker		*w = wc->w;
+
+	switch (ev) {
+	case CONN_EV_OPEN:
+		wc->conn = c;
+		if ((wc->next = w->conns) != NULL)
+			wc->next->prev = wc;
+		w->conns = wc;
+		w->nconns++;
+		w->conns_total++;
+		break;
+	case CONN_EV_REFUSED:
+		w->socks_refused++;
+		break;
+	case CONN_EV_HANDSHAKE_FAILED:
+		w->handshakes_failed++;
+		break;
+	case CONN_EV_BYTES:
+		w->bytes_in += in;
+		w->bytes_out += out;
+		break;
+	case CONN_EV_CLOSED:
+		if (wc->prev != NULL)
+			wc->prev->next = wc->next;
+		else
+			w->conns = wc->next;
+		if (wc->next != NULL)
+			wc->next->prev = wc->prev;
+		free(wc);
+		w->nconns--;
+		worker_room_publish(w);
+		if (w->draining && w->nconns == 0)
+			ev_break(w->env.loop, EVBREAK_ALL);
+		break;
+	}
+}
+
+/*
+ * Serve the accepted ${fd} from ${sa}; ${over_limit} as for conn_start().
+ * Out of memory, the connection is closed: no TLS or SOCKS work was done,
+ * so it is not a failure of its address.
+ */
+static void
+worker_conn_start(struct worker *w, int fd, const struct sockaddr *sa,
+    int over_limit)
+{
+	struct worker_conn	*wc;
+	struct throttle_key	 key;
+
+	if ((wc = calloc(1, sizeof(*wc))) == NULL) {
+		close(fd);
+		goto err0;
+	}
+	wc->w = w;
+	if (conn_start(&w->env, fd, sa, over_limit, worker_conn_cb, wc) != 0)
+		goto err1;
+
+	/* Success! */
+	return;
+
+err1:
+	free(wc);
+err0:
+	/* Failure! */
+	log_limited(&w->log_nomem, LOG_WARNING, ENOMEM, "conn_start");
+	if (w->env.throttle != NULL) {
+		throttle_key(sa, &key);
+		throttle_done(w->env.throttle, &key, 0, ev_now(w->env.loop));
+	}
 }
 
 /* Connections waiting in the listener's accept queue (0 if unknown). */
@@ -191,7 +309,7 @@ worker_log_evicted(struct worker *w, char *victim)
 		*colon = '\0';
 	log_limited(&w->log_evicted, LOG_WARNING, -1, "max_connections (%u) "
 	    "reached: closed a handshake in progress from %s, the address "
-	    "with the most, to make room", w->tc->max_connections, victim);
+	    "with the most, to make room", w->env.tc->max_connections, victim);
 }
 
 /*
@@ -207,7 +325,7 @@ worker_accept(struct worker *w, int n)
 	struct sockaddr_storage	 ss;
 	struct throttle_key	 key;
 	socklen_t		 sslen;
-	unsigned int		 max = w->tc->max_connections;
+	unsigned int		 max = w->env.tc->max_connections;
 	char			 victim[ADDR_STRLEN];
 	int			 fd, i;
 
@@ -221,9 +339,9 @@ worker_accept(struct worker *w, int n)
 				/* pause, or libev calls us again at once */
 				log_limited(&w->log_pause, LOG_WARNING, errno,
 				    "accept paused");
-				ev_io_stop(w->loop, &w->accept_w);
+				ev_io_stop(w->env.loop, &w->accept_w);
 				ev_timer_set(&w->accept_pause, 1., 0.);
-				ev_timer_start(w->loop, &w->accept_pause);
+				ev_timer_start(w->env.loop, &w->accept_pause);
 				return (-1);
 			}
 			if (errno != EAGAIN && errno != EINTR &&
@@ -232,10 +350,10 @@ worker_accept(struct worker *w, int n)
 				    "accept");
 			return (0);
 		}
-		if (w->throttle != NULL) {
+		if (w->env.throttle != NULL) {
 			throttle_key((struct sockaddr *)&ss, &key);
-			if (!throttle_admit(w->throttle, &key,
-			    ev_now(w->loop))) {
+			if (!throttle_admit(w->env.throttle, &key,
+			    ev_now(w->env.loop))) {
 				/* Before any TLS work, as at the limit: its
 				 * handshakes would only keep us signing for
 				 * it while good peers wait. */
@@ -245,32 +363,33 @@ worker_accept(struct worker *w, int n)
 				continue;
 			}
 		}
-		if (w->nconns >= max + (w->tc->mode == TUNNEL_SOCKS ?
+		if (w->nconns >= max + (w->env.tc->mode == TUNNEL_SOCKS ?
 		    WORKER_OVER_LIMIT_SLACK : 0)) {
 			/* Before its failures limit it, one address could
 			 * hold every place, and all newcomers would be
 			 * closed here: one of its handshakes goes instead.
 			 * Never an established link. */
-			if (w->throttle != NULL &&
-			    conn_evict(w, &key, victim, sizeof(victim))) {
+			if (w->env.throttle != NULL &&
+			    conn_evict(&w->env, &key, victim, sizeof(victim))) {
 				worker_log_evicted(w, victim);
 			} else {
 				/* Closed before any TLS or SOCKS work costs
 				 * us CPU; not a failure of its address. */
-				if (w->throttle != NULL)
-					throttle_done(w->throttle, &key, 0,
-					    ev_now(w->loop));
+				if (w->env.throttle != NULL)
+					throttle_done(w->env.throttle, &key, 0,
+					    ev_now(w->env.loop));
 				close(fd);
 				w->handshakes_failed +=
-				    w->tc->mode == TUNNEL_TLS;
-				w->socks_refused += w->tc->mode == TUNNEL_SOCKS;
+				    w->env.tc->mode == TUNNEL_TLS;
+				w->socks_refused += w->env.tc->mode == TUNNEL_SOCKS;
 				log_limited(&w->log_overflow, LOG_WARNING, -1,
 				    "max_connections (%u) reached: closed a new "
 				    "connection", max);
 				continue;
 			}
 		}
-		conn_start(w, fd, (struct sockaddr *)&ss, w->nconns >= max);
+		worker_conn_start(w, fd, (struct sockaddr *)&ss,
+		    w->nconns >= max);
 		worker_room_publish(w);
 	}
 	return (0);
@@ -292,7 +411,7 @@ worker_accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	w->yield_queued = 0;
 	if (w->draining)
 		return;
-	if (w->tc->workers > 1 && w->nconns < w->tc->max_connections) {
+	if (w->env.tc->workers > 1 && w->nconns < w->env.tc->max_connections) {
 		room_set(w->room, w->index, 1);
 		n = 0;		/* room again: take them ourselves */
 	} else if (n > 0 && room_elsewhere(w->room, w->index)) {
@@ -317,17 +436,17 @@ static void
 worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct worker	*w = io->data;
-	unsigned int	 max = w->tc->max_connections;
+	unsigned int	 max = w->env.tc->max_connections;
 
 	(void)revents;
-	if (w->tc->workers > 1 && w->nconns < max) {
+	if (w->env.tc->workers > 1 && w->nconns < max) {
 		room_set(w->room, w->index, 1);
 		/* no more than we have room for: the rest may find some */
 		(void)worker_accept(w, max - w->nconns < WORKER_ACCEPT_BATCH ?
 		    (int)(max - w->nconns) : WORKER_ACCEPT_BATCH);
 		return;
 	}
-	if (w->tc->workers > 1) {
+	if (w->env.tc->workers > 1) {
 		/* Full, with other workers on the same socket: one of them
 		 * may have room (room.h).  What is still waiting when none
 		 * has is refused here (worker_accept_resume_cb). */
@@ -347,9 +466,9 @@ worker_crl_warn(struct worker *w, const char *how)
 {
 	char	 tbuf[32];
 
-	log_warnx("CRL %s %s past its next update (%s): %s", w->tc->tls.crl,
-	    how, creds_time(creds_crl_next_update(w->creds), tbuf,
-	    sizeof(tbuf)), creds_crl_strict(w->creds) ?
+	log_warnx("CRL %s %s past its next update (%s): %s", w->env.tc->tls.crl,
+	    how, creds_time(creds_crl_next_update(w->env.creds), tbuf,
+	    sizeof(tbuf)), creds_crl_strict(w->env.creds) ?
 	    "peers whose chain it covers are refused (crl_strict)" :
 	    "it still revokes, and peers are accepted (crl_strict is off)");
 	w->crl_warned = 1;
@@ -364,9 +483,9 @@ worker_crl_warn(struct worker *w, const char *how)
 static void
 worker_crl_watch(struct worker *w)
 {
-	time_t	 nu = creds_crl_next_update(w->creds), at;
+	time_t	 nu = creds_crl_next_update(w->env.creds), at;
 
-	ev_periodic_stop(w->loop, &w->crl_timer);
+	ev_periodic_stop(w->env.loop, &w->crl_timer);
 	w->crl_warned = 0;
 	if (w->index != 0 || nu == 0 || w->draining)
 		return;
@@ -377,7 +496,7 @@ worker_crl_watch(struct worker *w)
 		at = nu;
 	/* a wall-clock time: months ahead, monotonic time would drift */
 	ev_periodic_set(&w->crl_timer, (ev_tstamp)at, 0., 0);
-	ev_periodic_start(w->loop, &w->crl_timer);
+	ev_periodic_start(w->env.loop, &w->crl_timer);
 }
 
 /* The CRL timer: its next update has come, or another hour has passed. */
@@ -385,7 +504,7 @@ static void
 worker_crl_timer_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 {
 	struct worker	*w = p->data;
-	time_t		 nu = creds_crl_next_update(w->creds);
+	time_t		 nu = creds_crl_next_update(w->env.creds);
 	ev_tstamp	 at;
 
 	(void)revents;
@@ -410,11 +529,11 @@ static int
 worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 {
 	struct creds	*c, *old;
-	struct conn	*conn, *next;
-	char		 err[1024];
+	struct worker_conn *wc, *next;
+	char		 err[1024], what[512];
 	unsigned int	 closed = 0;
 
-	if ((c = creds_load(&w->tc->tls, w->conf->file, w->ticket_key, err,
+	if ((c = creds_load(&w->env.tc->tls, w->conf->file, w->ticket_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("reload-certs failed, keeping the current "
 		    "certificates: %s", err);
@@ -422,29 +541,27 @@ worker_reload_creds(struct worker *w, char *msg, size_t msglen)
 		    "in use)", err);
 		return (-1);
 	}
-	old = w->creds;
-	w->creds = c;
+	old = w->env.creds;
+	w->env.creds = c;
 	w->certs_loaded_at = time(NULL);
 	/* A session resumed from a ticket shows the peer the certificate
 	 * this node had when the session began, perhaps the one just
 	 * replaced (and after its end, a refusal): new links start afresh,
 	 * at the cost of one full handshake per destination. */
-	tls_cache_clear(w->tls_cache);
+	tls_cache_clear(w->env.tls_cache);
 	worker_crl_watch(w);
 	worker_expiry_start(w, old);
 	creds_unref(old);
-	for (conn = w->conns; conn != NULL; conn = next) {
-		next = conn_next(conn);
-		closed += conn_recheck(conn, c);
+	for (wc = w->conns; wc != NULL; wc = next) {
+		next = wc->next;
+		closed += conn_recheck(wc->conn, c);
 	}
-	log_info("certificates reloaded: %s, expires in %ld days; %u "
-	    "connection%s closed after the re-check", creds_subject(c),
-	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
-	    closed == 1 ? "" : "s");
-	snprintf(msg, msglen, "reloaded %s, expires in %ld days; %u "
+	snprintf(what, sizeof(what), "%s, expires in %ld days; %u "
 	    "connection%s closed", creds_subject(c),
 	    (long)((creds_not_after(c) - time(NULL)) / 86400), closed,
 	    closed == 1 ? "" : "s");
+	log_info("certificates reloaded: %s after the re-check", what);
+	snprintf(msg, msglen, "reloaded %s", what);
 	return (0);
 }
 
@@ -459,13 +576,13 @@ worker_stats(struct worker *w, struct proto_stats *st)
 	st->bytes_out = w->bytes_out;
 	st->handshakes_failed = w->handshakes_failed;
 	st->socks_refused = w->socks_refused;
-	st->cert_not_after = (int64_t)creds_not_after(w->creds);
+	st->cert_not_after = (int64_t)creds_not_after(w->env.creds);
 	st->certs_loaded_at = (int64_t)w->certs_loaded_at;
-	st->crl_next_update = (int64_t)creds_crl_next_update(w->creds);
-	st->crls = creds_crl_count(w->creds);
-	st->crl_flags = creds_crl_strict(w->creds) ? PROTO_CRL_STRICT : 0;
+	st->crl_next_update = (int64_t)creds_crl_next_update(w->env.creds);
+	st->crls = creds_crl_count(w->env.creds);
+	st->crl_flags = creds_crl_strict(w->env.creds) ? PROTO_CRL_STRICT : 0;
 	snprintf(st->cert_subject, sizeof(st->cert_subject), "%s",
-	    creds_subject(w->creds));
+	    creds_subject(w->env.creds));
 }
 
 /*
@@ -489,14 +606,14 @@ worker_settings(struct worker *w, const struct proto_settings *ps)
 	log_setlevel(level);
 	if (ev_is_active(&w->drain_timer) &&
 	    ps->shutdown_timeout != w->shutdown_timeout) {
-		left = ev_timer_remaining(w->loop, &w->drain_timer) +
+		left = ev_timer_remaining(w->env.loop, &w->drain_timer) +
 		    (ev_tstamp)ps->shutdown_timeout -
 		    (ev_tstamp)w->shutdown_timeout;
 		if (left < 0.)
 			left = 0.;
-		ev_timer_stop(w->loop, &w->drain_timer);
+		ev_timer_stop(w->env.loop, &w->drain_timer);
 		ev_timer_set(&w->drain_timer, left, 0.);
-		ev_timer_start(w->loop, &w->drain_timer);
+		ev_timer_start(w->env.loop, &w->drain_timer);
 		log_info("shutdown_timeout %us from the reload: closing what "
 		    "is left in %.0fs", ps->shutdown_timeout, left);
 	}
@@ -514,7 +631,7 @@ worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 	struct proto_stats	 st;
 	struct proto_conn	 pc;
 	struct proto_settings	 ps;
-	struct conn		*conn;
+	struct worker_conn	*wc;
 	char			 msg[2048];
 
 	switch (hdr->type) {
@@ -523,8 +640,8 @@ worker_ipc_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 		ipc_send(c, PROTO_IPC_STATS_REP, hdr->seq, &st, sizeof(st));
 		break;
 	case PROTO_IPC_CONNS:
-		for (conn = w->conns; conn != NULL; conn = conn_next(conn)) {
-			conn_describe(conn, &pc);
+		for (wc = w->conns; wc != NULL; wc = wc->next) {
+			conn_describe(wc->conn, &pc);
 			if (ipc_send(c, PROTO_REP_CONN, hdr->seq, &pc,
 			    sizeof(pc)) != 0)
 				break;
@@ -584,6 +701,18 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
+/*
+ * Free what worker_run() set up in ${w}, whatever of it there is.  The
+ * resolver's thread and the supervisor channel end with the process.
+ */
+static void
+worker_free(struct worker *w)
+{
+	throttle_free(w->env.throttle);
+	tls_cache_free(w->env.tls_cache);
+	creds_unref(w->env.creds);
+}
+
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key, room):
  * serve tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1;
@@ -606,32 +735,30 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	memset(&w, 0, sizeof(w));
 	snprintf(tag, sizeof(tag), "worker %s", tc->name);
 	log_procinit(tag);
-	w.loop = EV_DEFAULT;
+	w.env.loop = EV_DEFAULT;
 	w.conf = conf;
-	w.tc = tc;
+	w.env.tc = tc;
 	w.index = index;
 	w.room = room;
 	w.listen_fd = listen_fd;
+	w.env.log_source = &w.log_source;
 	w.ticket_key = ticket_key;
 	w.shutdown_timeout = conf->shutdown_timeout;
 	w.certs_loaded_at = time(NULL);
-	if ((w.creds = creds_load(&tc->tls, conf->file, ticket_key, err,
+	if ((w.env.creds = creds_load(&tc->tls, conf->file, ticket_key, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("cannot load certificates: %s", err);
-		return (1);
+		goto err0;
 	}
-	if ((w.resolver = resolve_new(w.loop)) == NULL ||
-	    (w.tls_cache = tls_cache_new()) == NULL ||
+	if ((w.env.resolver = resolve_new(w.env.loop)) == NULL ||
+	    (w.env.tls_cache = tls_cache_new()) == NULL ||
 	    (tc->mode == TUNNEL_TLS &&
-	    (w.throttle = throttle_new(tc->max_connections)) == NULL)) {
+	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL)) {
 		log_warnx("cannot create resolver, session cache or throttle");
-		return (1);
+		goto err1;
 	}
-	if (conf->sandbox && sandbox_enter() != 0) {
-		tls_cache_free(w.tls_cache);
-		creds_unref(w.creds);
-		return (1);
-	}
+	if (conf->sandbox && sandbox_enter() != 0)
+		goto err1;
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
@@ -648,16 +775,16 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.accept_pause.data = w.drain_timer.data = &w;
 	w.sig_term.data = w.sig_int.data = w.sig_usr1.data =
 	    w.sig_hup.data = &w;
-	ev_io_start(w.loop, &w.accept_w);
-	if ((w.ipc = ipc_new(w.loop, ipc_fd, worker_ipc_frame_cb,
+	ev_io_start(w.env.loop, &w.accept_w);
+	if ((w.ipc = ipc_new(w.env.loop, ipc_fd, worker_ipc_frame_cb,
 	    worker_ipc_close_cb, &w)) == NULL) {
 		log_warnx("cannot set up the supervisor channel");
-		return (1);
+		goto err1;
 	}
-	ev_signal_start(w.loop, &w.sig_term);
-	ev_signal_start(w.loop, &w.sig_int);
-	ev_signal_start(w.loop, &w.sig_usr1);
-	ev_signal_start(w.loop, &w.sig_hup);
+	ev_signal_start(w.env.loop, &w.sig_term);
+	ev_signal_start(w.env.loop, &w.sig_int);
+	ev_signal_start(w.env.loop, &w.sig_usr1);
+	ev_signal_start(w.env.loop, &w.sig_hup);
 	/* the supervisor forked us with these blocked; our handlers are in */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -667,18 +794,24 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 
 	log_debug("serving with %s, certificate expires in %ld days",
-	    creds_subject(w.creds),
-	    (long)((creds_not_after(w.creds) - time(NULL)) / 86400));
+	    creds_subject(w.env.creds),
+	    (long)((creds_not_after(w.env.creds) - time(NULL)) / 86400));
 	worker_crl_watch(&w);
 	worker_expiry_start(&w, NULL);
-	log_limit_attach(w.loop);
+	log_limit_attach(w.env.loop);
 	room_set(w.room, w.index, 1);
-	ev_run(w.loop, 0);
+	ev_run(w.env.loop, 0);
 
 	log_info("stopped");
 	log_limit_detach(1);
-	throttle_free(w.throttle);
-	tls_cache_free(w.tls_cache);
-	creds_unref(w.creds);
+	worker_free(&w);
+
+	/* Success! */
 	return (0);
+
+err1:
+	worker_free(&w);
+err0:
+	/* Failure! */
+	return (1);
 }

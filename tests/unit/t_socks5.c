@@ -464,12 +464,31 @@ test_encode(void)
 	CHECK(memcmp(out, "\x00\x5b\x00\x00\x00\x00\x00\x00\xee", 9) == 0);
 }
 
+static void
+test_auth_match(void)
+{
+	CHECK(socks5_auth_match("alice", "s3cret", "alice", "s3cret") == 1);
+	CHECK(socks5_auth_match("alice", "s3cret", "alice", "s3creT") == 0);
+	CHECK(socks5_auth_match("alice", "s3cret", "alicf", "s3cret") == 0);
+	/* a prefix, either way, is not a match */
+	CHECK(socks5_auth_match("alice", "s3cre", "alice", "s3cret") == 0);
+	CHECK(socks5_auth_match("alice", "s3crets", "alice", "s3cret") == 0);
+	CHECK(socks5_auth_match("al", "s3cret", "alice", "s3cret") == 0);
+	CHECK(socks5_auth_match("alice2", "s3cret", "alice", "s3cret") == 0);
+	/* user and password do not trade places */
+	CHECK(socks5_auth_match("s3cret", "alice", "alice", "s3cret") == 0);
+	CHECK(socks5_auth_match("alices3", "cret", "alice", "s3cret") == 0);
+	CHECK(socks5_auth_match("u", "", "u", "") == 1);
+	CHECK(socks5_auth_match("u", "", "u", "x") == 0);
+}
+
 int
 main(void)
 {
 	test_greeting();
 	test_choose_method();
 	test_auth();
+	test_auth_match();
 	test_request();
 	test_encode();
 	TEST_DONE();

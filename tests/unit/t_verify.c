@@ -26,9 +26,11 @@
 #include <gnutls/x509.h>
 
 #include "creds.h"
+#include "creds_gnutls.h"
 #include "stunneld.h"
 #include "test.h"
 #include "verify.h"
+#include "verify_gnutls.h"
 
 #define CONF		"test.conf"
 #define L_CERT		11
@@ -736,8 +738,7 @@ test_creds(const struct fx *f)
 
 	/* From another CA; revoked by our own CRL. */
 	tc = tls_conf(f->other_crt, f->other_key, f->ca_crt, NULL, NULL);
-	CHECK_FAIL(&tc, L_CERT, f->other_crt,
-	    "certificate not signed by the CA");
+	CHECK_FAIL(&tc, L_CERT, f->other_crt, "not signed by the CA");
 	tc = tls_conf(f->node_crt, f->node_key, f->ca_crt, f->crl_self, NULL);
 	CHECK_FAIL(&tc, L_CERT, f->node_crt, "certificate revoked");
 	tc = tls_conf(f->node_crt, f->node_key, f->ca_crt, f->crl2, NULL);
@@ -1120,6 +1121,33 @@ test_verify_peer(const struct fx *f)
 	creds_unref(sc);
 }
 
+/* One wording for verification status bits, the worst reason first. */
+static void
+test_status_words(void)
+{
+	char	 buf[256];
+	unsigned int inv = GNUTLS_CERT_INVALID;
+
+	CHECK_STR(verify_status_words(inv | GNUTLS_CERT_REVOKED |
+	    GNUTLS_CERT_EXPIRED | GNUTLS_CERT_SIGNER_NOT_FOUND, buf,
+	    sizeof(buf)), "certificate revoked");
+	CHECK_STR(verify_status_words(inv | GNUTLS_CERT_EXPIRED |
+	    GNUTLS_CERT_SIGNER_NOT_FOUND, buf, sizeof(buf)),
+	    "certificate expired");
+	CHECK_STR(verify_status_words(inv | GNUTLS_CERT_NOT_ACTIVATED, buf,
+	    sizeof(buf)), "certificate not yet valid");
+	CHECK_STR(verify_status_words(inv | GNUTLS_CERT_SIGNER_NOT_CA, buf,
+	    sizeof(buf)), "not signed by the CA");
+	CHECK_STR(verify_status_words(inv | GNUTLS_CERT_SIGNATURE_FAILURE, buf,
+	    sizeof(buf)), "not signed by the CA");
+	CHECK_STR(verify_status_words(inv |
+	    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, buf, sizeof(buf)),
+	    "CRL out of date");
+	/* anything else in GnuTLS's words, never an empty reason */
+	CHECK(verify_status_words(inv | GNUTLS_CERT_INSECURE_ALGORITHM, buf,
+	    sizeof(buf)) == buf && buf[0] != '\0');
+}
+
 int
 main(void)
 {
@@ -1135,6 +1163,7 @@ main(void)
 	test_allowed();
 	test_proves_host();
 	test_ident_str();
+	test_status_words();
 
 	make_pair(&ca, "Test CA", NULL, NULL, time(NULL) - 60,
 	    time(NULL) + 86400, 1, NULL);

@@ -1,0 +1,71 @@
+/*
+ * verify_gnutls.h: the GnuTLS half of verify.h (certificates and sessions
+ * in, identities and verdicts out).  Only tls.c, creds.c and verify.c in
+ * the daemon include it, so that nothing else compiles against GnuTLS
+ * types (tests/integration/11-layout.sh checks it); stunnelctl's cert
+ * command and the unit tests use it too.
+ */
+#ifndef VERIFY_GNUTLS_H
+#define VERIFY_GNUTLS_H
+
+#include <stddef.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "verify.h"
+
+/**
+ * verify_ident_from_crt(crt, id): fill ${id} from ${crt} (its not_after is
+ * that of ${crt}).  Return 0, or -1 if the certificate has no usable name
+ * and no key.
+ */
+int	verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id);
+
+/**
+ * verify_peer(session, pol, id, reason, reasonlen): check the peer of
+ * ${session}: a certificate was sent, it chains to the trusted CA of the
+ * session's credentials, is in its validity period and not revoked by the
+ * CRL, and satisfies ${pol}.  Fill ${id} (when a certificate was there);
+ * on success id->not_after is the earliest expiry of the verified chain:
+ * from the leaf, issuer by issuer, to the trust anchor it ends at.
+ * Return 0, or -1 with a human reason in ${reason} ("certificate revoked",
+ * "certificate expired", "not signed by the CA", "no certificate",
+ * "certificate does not name 127.0.0.2", "node-x not in allow list").
+ */
+int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
+	    struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
+ * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
+ * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
+ * is not verified again; a chain that verifies is added to it.  The
+ * cache belongs to one set of credentials (same CA and CRL).
+ */
+int	verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
+	    const struct verify_policy *pol, struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
+/**
+ * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
+ * peer of the established ${session} as verify_peer() does, but against
+ * the CA and CRL of ${cred} (newly loaded credentials) instead of those
+ * the session began with; id->not_after as verify_peer() sets it, with
+ * the trust anchor of ${cred}.
+ */
+int	verify_peer_again(gnutls_session_t session,
+	    gnutls_certificate_credentials_t cred,
+	    const struct verify_policy *pol, struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
+/**
+ * verify_status_words(status, reason, reasonlen): GnuTLS verification
+ * ${status} bits (not 0) in words, the worst first, in ${reason}:
+ * "certificate revoked", "certificate expired", "certificate not yet
+ * valid", "not signed by the CA", "CRL out of date", or GnuTLS's own;
+ * return ${reason}.  The same words for a peer's chain and for our own.
+ */
+char	*verify_status_words(unsigned int status, char *reason,
+	    size_t reasonlen);
+
+#endif /* !VERIFY_GNUTLS_H */

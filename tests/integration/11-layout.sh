@@ -1,0 +1,97 @@
+#!/bin/sh
+# The boundaries between modules hold (issue 13), read from the sources:
+#
+#  - GnuTLS stays behind its headers: in stunneld/, only tls.c, creds.c
+#    and verify.c reach <gnutls/...>, directly or through any header they
+#    include (creds_gnutls.h and verify_gnutls.h are theirs); everything
+#    else sees opaque handles.
+#  - The worker owns its connections: struct worker is defined in worker.c
+#    only, and conn.c does not include worker.h.
+#  - conn.c does one job: the dialer (resolve, connect) is in dial.c.
+#
+# Needs no daemon, no network and no build, so it does not use lib.sh.
+# Exit codes follow automake: 0 pass, 1 fail.
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+TEST_NAME=$(basename "$0" .sh)
+SRC=$top_srcdir/stunneld
+FAILED=0
+
+ok() { printf '%s: ok: %s\n' "$TEST_NAME" "$*"; }
+fail() { printf '%s: FAIL: %s\n' "$TEST_NAME" "$*"; FAILED=1; }
+
+# local_includes FILE: the stunneld/ headers FILE includes with "...".
+local_includes() {
+	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"
+}
+
+# gnutls_path FILE [SEEN]: print the include chain by which FILE reaches
+# <gnutls/...> (nothing if it does not).
+gnutls_path() {
+	if grep -q '^[[:space:]]*#[[:space:]]*include[[:space:]]*<gnutls/' "$1"; then
+		printf '%s' "$(basename "$1")"
+		return 0
+	fi
+	for h in $(local_includes "$1"); do
+		case " ${2:-} " in *" $h "*) continue ;; esac
+		[ -f "$SRC/$h" ] || continue
+		sub=$(gnutls_path "$SRC/$h" "${2:-} $h")
+		if [ -n "$sub" ]; then
+			printf '%s -> %s' "$(basename "$1")" "$sub"
+			return 0
+		fi
+	done
+	return 0
+}
+
+n=0
+for f in "$SRC"/*.c "$SRC"/*.h; do
+	b=$(basename "$f")
+	n=$((n + 1))
+	path=$(gnutls_path "$f")
+	case $b in
+	tls.c|creds.c|verify.c|creds_gnutls.h|verify_gnutls.h)
+		[ -n "$path" ] || fail "$b is expected to use GnuTLS (is this check reading the right files?)"
+		continue ;;
+	esac
+	[ -z "$path" ] || fail "$b reaches GnuTLS: $path (only tls.c, creds.c and verify.c may)"
+done
+# a move of the sources must not make this pass with nothing checked
+[ "$n" -ge 40 ] || fail "only $n files in $SRC"
+[ "$FAILED" = 0 ] && ok "GnuTLS only in tls.c, creds.c, verify.c ($n files read)"
+
+# every header that includes GnuTLS is one of the two internal ones
+for f in "$SRC"/*.c; do
+	b=$(basename "$f")
+	case $b in tls.c|creds.c|verify.c) continue ;; esac
+	for h in $(local_includes "$f"); do
+		case $h in *_gnutls.h) fail "$b includes $h" ;; esac
+	done
+done
+
+if grep -q '^struct worker[[:space:]]*{' "$SRC/worker.h"; then
+	fail "struct worker is defined in worker.h (worker.c owns it)"
+elif ! grep -q '^struct worker[[:space:]]*{' "$SRC/worker.c"; then
+	fail "struct worker is not defined in worker.c"
+else
+	ok "struct worker is private to worker.c"
+fi
+if local_includes "$SRC/conn.c" | grep -qx 'worker.h'; then
+	fail "conn.c includes worker.h (connections report through their callback)"
+else
+	ok "conn.c does not include worker.h"
+fi
+
+if grep -nE '\<(connect|getaddrinfo|resolve_start)\(' "$SRC/conn.c"; then
+	fail "conn.c dials by itself (the dialer is dial.c)"
+elif ! grep -qE '\<connect\(' "$SRC/dial.c"; then
+	fail "dial.c does not connect (is this check reading the right files?)"
+else
+	ok "the dialer is in dial.c"
+fi
+
+exit $FAILED
