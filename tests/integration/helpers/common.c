@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -36,6 +37,16 @@ diex(const char *what)
 {
 	fprintf(stderr, "%s: %s\n", helper_name, what);
 	exit(1);
+}
+
+/** now_ms(): milliseconds on the monotonic clock, since an arbitrary point. */
+long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /** parse_num(s): the decimal number ${s}; exit on anything else. */

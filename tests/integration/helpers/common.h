@@ -21,6 +21,9 @@ void		 die(const char *what) __attribute__((noreturn));
 /** diex(what): print ${what} and exit 1. */
 void		 diex(const char *what) __attribute__((noreturn));
 
+/** now_ms(): milliseconds on the monotonic clock, since an arbitrary point. */
+long long	 now_ms(void);
+
 /** parse_num(s): the decimal number ${s}; exit on anything else. */
 uint64_t	 parse_num(const char *s);
 

@@ -74,16 +74,6 @@
 static long long	 deadline;	/* ms, CLOCK_MONOTONIC */
 static int		 timeout_s = 60;
 
-/* Milliseconds since an arbitrary point. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Milliseconds left before the deadline, at least 0. */
 static int
 left_ms(void)

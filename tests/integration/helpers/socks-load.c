@@ -78,16 +78,6 @@ static size_t		 request_len;
 static struct addrinfo	*proxy;
 static int		 reported;
 
-/* Milliseconds since an arbitrary point. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Close connection ${i} as failed, saying why (the first few only). */
 static void
 conn_fail(size_t i, const char *why, int err)

@@ -79,16 +79,6 @@ static size_t			 hello_len;
 static uint64_t			 answered, refused, errors;
 static unsigned int		 held, held_max;	/* --stall */
 
-/* Milliseconds since an arbitrary point. */
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Resolve the numeric "HOST:PORT" (or HOST alone, port 0) ${s} into ${ss}. */
 static void
 resolve(const char *s, int need_port, struct sockaddr_storage *ss,
