@@ -61,6 +61,26 @@ good() {
 }
 [ "$(good 0)" = ok ] || die "the good peer does not connect before the flood"
 
+# good_during COUNT FLOOD_PID PREFIX [PORT]: COUNT good connections, one
+# per 100 ms (to node B, or PORT); each failure is reported after PREFIX.
+# Sets bad (how many failed) and during (how many ended while FLOOD_PID
+# was still running).
+good_during() {
+	i=1
+	bad=0
+	during=0
+	while [ "$i" -le "$1" ]; do
+		r=$(good "$i" ${4:-})
+		if [ "$r" != ok ]; then
+			fail "$3$r"
+			bad=$((bad + 1))
+		fi
+		kill -0 "$2" 2>/dev/null && during=$((during + 1))
+		sleep 0.1	# pacing, not a wait for an outcome
+		i=$((i + 1))
+	done
+}
+
 # The flood, bounded by count and time (it stops by itself), and told to
 # stop once the good peer is done.
 start_bg flood "$HELPERS/tls-flood" -t 127.0.0.2:$PB -b 127.0.0.3 -c 200 \
@@ -69,19 +89,7 @@ flood_pid=$(cat "$T/flood.pid")
 # 100 handshakes answered: the flood is on.
 wait_log flood '^flooding' 300 || die "the flood did not get going"
 
-i=1
-bad=0
-during=0
-while [ "$i" -le "$NGOOD" ]; do
-	r=$(good "$i")
-	if [ "$r" != ok ]; then
-		fail "$r"
-		bad=$((bad + 1))
-	fi
-	kill -0 "$flood_pid" 2>/dev/null && during=$((during + 1))
-	sleep 0.1	# pacing, not a wait for an outcome
-	i=$((i + 1))
-done
+good_during "$NGOOD" "$flood_pid" ""
 touch "$T/stop-flood"
 wait "$flood_pid"
 note "$(grep '^flood:' "$T/flood.log")"
@@ -126,19 +134,7 @@ stall_pid=$(cat "$T/stall.pid")
 wait_log c 'max_connections \(32\) reached' 300 ||
     die "the stalled flood did not fill node C's tunnel"
 
-i=1
-bad=0
-during=0
-while [ "$i" -le "$NGOOD2" ]; do
-	r=$(good "$i" $PC)
-	if [ "$r" != ok ]; then
-		fail "node C: $r"
-		bad=$((bad + 1))
-	fi
-	kill -0 "$stall_pid" 2>/dev/null && during=$((during + 1))
-	sleep 0.1	# pacing, not a wait for an outcome
-	i=$((i + 1))
-done
+good_during "$NGOOD2" "$stall_pid" "node C: " $PC
 touch "$T/stop-flood"
 wait "$stall_pid"
 note "stalled: $(grep '^flood:' "$T/stall.log")"
