@@ -62,7 +62,8 @@ struct cf {
 
 static const char *const cf_global_keys[] = {
 	"control_socket", "pid_file", "log_level", "user", "group",
-	"shutdown_timeout", "sandbox", "tls", "tunnels", NULL
+	"shutdown_timeout", "sandbox", "reload_on_change", "tls", "tunnels",
+	NULL
 };
 static const char *const cf_tls_keys[] = {
 	"cert", "key", "ca", "crl", "crl_strict", "priority", NULL
@@ -935,6 +936,8 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 	cf_uint(cf, root, "shutdown_timeout", 0, 3600, &conf->shutdown_timeout);
 	conf->sandbox = 1;
 	cf_bool(cf, root, "sandbox", &conf->sandbox);
+	conf->reload_on_change = 1;
+	cf_bool(cf, root, "reload_on_change", &conf->reload_on_change);
 
 	if (cf_group(cf, root, "tls", &g) == 1)
 		cf_tls(cf, g, &gtls);

@@ -625,12 +625,16 @@ again:
 		}
 }
 
-/** control_reload_certs(ctl): SIGUSR1: reload certificates in every worker and log the outcome. */
+/**
+ * control_reload_certs(ctl, name): SIGUSR1, SIGHUP, or a changed file:
+ * reload the certificates of tunnel ${name} ("": every tunnel) in its
+ * workers and log the outcome.
+ */
 void
-control_reload_certs(struct control *ctl)
+control_reload_certs(struct control *ctl, const char *name)
 {
 	if (ctl != NULL)
-		control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0, "");
+		control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0, name);
 }
 
 /* A request from a client. */

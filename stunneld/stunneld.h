@@ -91,6 +91,7 @@ struct sd_conf {
 	int			 log_level;	/* LOG_ERR .. LOG_DEBUG from syslog.h */
 	unsigned int		 shutdown_timeout;
 	int			 sandbox;	/* workers run under seccomp */
+	int			 reload_on_change;	/* watch the TLS files (watch.c) */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };
