@@ -144,6 +144,7 @@ test_good(void)
 	CHECK_STR(conf->user, "stunneld");
 	CHECK_STR(conf->group, "nogroup");
 	CHECK(conf->shutdown_timeout == 0);
+	CHECK(conf->reload_on_change == 0);
 	CHECK(conf->ntunnels == 4);
 	if (conf->ntunnels != 4)
 		goto out;
@@ -285,6 +286,7 @@ test_defaults(void)
 	CHECK(conf->user == NULL && conf->group == NULL);
 	CHECK(conf->log_level == LOG_INFO);
 	CHECK(conf->shutdown_timeout == 10);
+	CHECK(conf->reload_on_change == 1);
 	CHECK(conf->ntunnels == 1);
 	t = &conf->tunnels[0];
 	CHECK_STR(t->name, "only");
