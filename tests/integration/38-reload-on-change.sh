@@ -15,7 +15,8 @@
 # The ping link loses nothing.  Node C has reload_on_change = false: it
 # holds no inotify descriptor and does not reload when its file changes,
 # but SIGHUP, with the configuration text unchanged, loads the new
-# certificate, in the same worker, with its open link alive.
+# certificate, in the same worker, with its open link alive; a reload
+# that turns reload_on_change on makes it watch.
 . "$(dirname "$0")/lib.sh"
 need openssl
 CTL=$top_builddir/ctl/stunnelctl
@@ -223,6 +224,20 @@ case $(tail -n 1 "$T/live-c.log") in
 esac
 grep -q "changed: reloading the certificates" "$T/c.log" &&
     fail "node C reloaded on a change: $(grep "changed: reloading" "$T/c.log")"
+
+# 9. reload_on_change turned on by a reload: node C watches from then on.
+sed -i 's/^reload_on_change = false;$/reload_on_change = true;/' "$T/c.conf"
+out=$("$CTL" -s "$T/c.sock" reload 2>&1) || fail "reload of node C: $out"
+[ "$(inotify_fds "$(cat "$T/c.pid")")" -eq 1 ] &&
+    ok "reload_on_change turned on by a reload: node C watches" ||
+    fail "node C holds $(inotify_fds "$(cat "$T/c.pid")") inotify descriptors after the reload"
+renew node-b "$T/c/node-b.key" 4002 "$T/r9.crt"
+cat "$T/r9.crt" >"$T/c/node-b.crt"
+wait_serial $PC 4002 "reload_on_change turned on by a reload"
+# one trigger; two reload-certs lines, the first SIGHUP's
+r=$(reloads c c_in)
+[ "$r" = 1/2 ] && ok "reload_on_change turned on by a reload: one reload" ||
+    fail "reload_on_change turned on by a reload: c_in reloads $r, wanted 1/2"
 
 stop_stunneld b || fail "node B exited with status $?"
 stop_stunneld c || fail "node C exited with status $?"
