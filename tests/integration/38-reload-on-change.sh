@@ -10,7 +10,8 @@
 #      stays, the file and the reason are logged), the second taken;
 #   4. a Kubernetes secret's "..data" link swapped to a new directory,
 #      then 5. the file in that new directory written in place (the
-#      links were followed again after the swap);
+#      links were followed again after the swap), in both workers of
+#      the tunnel k8s_in;
 #   6. a tunnel added by a reload: its file is watched too.
 # The ping link loses nothing.  Node C has reload_on_change = false: it
 # holds no inotify descriptor and does not reload when its file changes,
@@ -54,11 +55,12 @@ wait_serial() {
 	    "[ \"\$(serial $1)\" = $2 ]" && ok "$3: serial $2 served"
 }
 # reloads NODE TUNNEL: how many reloads of TUNNEL the file changes made,
-# as "TRIGGERS/OUTCOMES" (the watcher's line, reload-certs' line).
+# as "TRIGGERS/OUTCOMES" (the watcher's line, reload-certs' line: of its
+# first worker when it has several).
 reloads() {
 	printf '%s/%s' \
 	    "$(grep -c "changed: reloading the certificates of tunnel $2\$" "$T/$1.log")" \
-	    "$(grep -c "reload-certs: tunnel $2: " "$T/$1.log")"
+	    "$(grep -cE "reload-certs: tunnel $2(#1)?: " "$T/$1.log")"
 }
 # expect_reloads NODE TUNNEL N WHAT: exactly N of each so far.
 expect_reloads() {
@@ -94,7 +96,7 @@ tunnels = {
 	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE";
 	    tls = { cert = "$T/plain/node-b.crt"; key = "$T/plain/node-b.key"; }; };
 	k8s_in = { mode = "tls"; listen = "127.0.0.2:$PK"; connect = "127.0.0.1:$PE";
-	    tls = { cert = "$T/k8s/tls.crt"; key = "$T/k8s/tls.key"; }; };
+	    workers = 2; tls = { cert = "$T/k8s/tls.crt"; key = "$T/k8s/tls.key"; }; };
 };
 EOF
 cat "$T/b.global" "$T/b.tunnels" >"$T/b.conf"
@@ -158,6 +160,9 @@ renew node-b "$T/k8s/..v2/tls.key" 2002 "$T/r5.crt"
 cat "$T/r5.crt" >"$T/k8s/..v2/tls.crt"
 wait_serial $PK 2002 "the swapped-in file written in place"
 expect_reloads b k8s_in 2 "the swapped-in file written in place"
+n2=$(grep -c "reload-certs: tunnel k8s_in#2: reloaded" "$T/b.log")
+[ "$n2" -eq 2 ] && ok "k8s_in's second worker reloaded with the first" ||
+    fail "k8s_in's second worker reloaded $n2 times, not 2"
 expect_reloads b p2p_in 4 "k8s_in's files"
 
 # 6. A reload adds new_in: its file is watched from then on.
@@ -166,7 +171,7 @@ tunnels = {
 	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE";
 	    tls = { cert = "$T/plain/node-b.crt"; key = "$T/plain/node-b.key"; }; };
 	k8s_in = { mode = "tls"; listen = "127.0.0.2:$PK"; connect = "127.0.0.1:$PE";
-	    tls = { cert = "$T/k8s/tls.crt"; key = "$T/k8s/tls.key"; }; };
+	    workers = 2; tls = { cert = "$T/k8s/tls.crt"; key = "$T/k8s/tls.key"; }; };
 	new_in = { mode = "tls"; listen = "127.0.0.2:$PN"; connect = "127.0.0.1:$PE";
 	    tls = { cert = "$T/new/node-b.crt"; key = "$T/new/node-b.key"; }; };
 };
