@@ -457,9 +457,10 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		log_info("SIGHUP: reloading %s and every tunnel's "
 		    "certificates", sv->conf_path);
 		(void)supervisor_reload(sv, msg, sizeof(msg));
-		/* renewers send SIGHUP after rewriting the files a text
-		 * that did not change names; a tunnel just started loads
-		 * them twice, which is harmless */
+		/* a renewer sends SIGHUP after rewriting files whose
+		 * names, and so the configuration text, stay the same; a
+		 * tunnel the reload just started loads them twice, which
+		 * is harmless */
 		if (!sv->stopping)
 			control_reload_certs(sv->control, "");
 		break;
