@@ -12,8 +12,9 @@
 #      then 5. the file in that new directory written in place (the
 #      links were followed again after the swap), in both workers of
 #      the tunnel k8s_in;
-#   6. a tunnel added by a reload: its file is watched too.
-# The ping link loses nothing.  Node C has reload_on_change = false: it
+#   6. a tunnel added by a reload: its file is watched too;
+#  10. the CRL of every tunnel renamed over: each reloads once.
+# The ping link (node A to node B) loses nothing.  Node C has reload_on_change = false: it
 # holds no inotify descriptor and does not reload when its file changes,
 # but SIGHUP, with the configuration text unchanged, loads the new
 # certificate, in the same worker, with its open link alive; a reload
@@ -23,6 +24,7 @@ need openssl
 CTL=$top_builddir/ctl/stunnelctl
 
 pki_pair
+pki_crl ca	# every node's tls block gets crl = ca.crl
 PA=$(port_free); PB=$(port_free); PK=$(port_free); PN=$(port_free)
 PC=$(port_free); PE=$(port_free)
 start_echo $PE
@@ -192,7 +194,6 @@ expect_reloads b k8s_in 2 "new_in's file"
 [ "$(worker_pid b p2p_in)" = "$p2p_pid" ] && kill -0 "$p2p_pid" &&
     ok "p2p_in kept its worker $p2p_pid through all of it" ||
     fail "p2p_in's worker was replaced"
-ping_check
 
 # 7. Node C: reload_on_change = false.
 [ "$(inotify_fds "$(cat "$T/b.pid")")" -eq 1 ] &&
@@ -243,6 +244,25 @@ wait_serial $PC 4002 "reload_on_change turned on by a reload"
 r=$(reloads c c_in)
 [ "$r" = 1/2 ] && ok "reload_on_change turned on by a reload: one reload" ||
     fail "reload_on_change turned on by a reload: c_in reloads $r, wanted 1/2"
+
+# 10. The CRL every tunnel of every node uses, renamed over: each of them
+# reloads once, node A's socks tunnel too, and the ping link through both
+# node A and node B lives on (node B is not revoked).
+pki_crl ca
+# wait_reloads NODE TUNNEL N: wait until TUNNEL's reload-certs lines are N.
+wait_reloads() {
+	wait_until "$1: $2 reloaded $(reloads "$1" "$2"), not $3 times" \
+	    "[ \"\$(reloads $1 $2 | cut -d/ -f2)\" -ge $3 ]"
+}
+wait_reloads b p2p_in 5 && expect_reloads b p2p_in 5 "the CRL renamed over"
+wait_reloads b k8s_in 3 && expect_reloads b k8s_in 3 "the CRL renamed over"
+wait_reloads b new_in 2 && expect_reloads b new_in 2 "the CRL renamed over"
+wait_reloads a out 1 && expect_reloads a out 1 "the CRL renamed over"
+wait_reloads c c_in 3
+r=$(reloads c c_in)
+[ "$r" = 2/3 ] && ok "the CRL renamed over: c_in reloaded once more" ||
+    fail "the CRL renamed over: c_in reloads $r, wanted 2/3"
+ping_check
 
 stop_stunneld b || fail "node B exited with status $?"
 stop_stunneld c || fail "node C exited with status $?"
