@@ -7,7 +7,9 @@
 #    else sees opaque handles.
 #  - The worker owns its connections: struct worker is defined in worker.c
 #    only, and conn.c does not include worker.h.
-#  - conn.c does one job: the dialer (resolve, connect) is in dial.c.
+#  - conn.c does one job: the dialer (resolve, connect) is in dial.c, and
+#    the bytes of a connection, the SOCKS exchange too, move through
+#    relay.c's read and write paths.
 #
 # Needs no daemon, no network and no build, so it does not use lib.sh.
 # Exit codes follow automake: 0 pass, 1 fail.
@@ -92,6 +94,14 @@ elif ! grep -qE '\<connect\(' "$SRC/dial.c"; then
 	fail "dial.c does not connect (is this check reading the right files?)"
 else
 	ok "the dialer is in dial.c"
+fi
+
+if grep -nE '\<(read|write|recv|send|recvmsg|sendmsg|readv|writev)\(' "$SRC/conn.c"; then
+	fail "conn.c moves bytes by itself (the relay's read and write paths do)"
+elif ! grep -qE '\<relay_(read|write)\(' "$SRC/conn.c"; then
+	fail "conn.c does not use relay_read/relay_write (is this check reading the right files?)"
+else
+	ok "conn.c moves no bytes itself: the SOCKS exchange goes through relay.c"
 fi
 
 exit $FAILED
