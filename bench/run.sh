@@ -8,9 +8,11 @@
 # $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
 # the work directory with configs, certificates and logs), BENCH_WORKERS
 # (the "workers" of both stunneld tunnels, default 1), BENCH_ONLY=flood
-# (only the handshake-flood figures) or BENCH_ONLY=multichain (only the
+# (only the handshake-flood figures), BENCH_ONLY=multichain (only the
 # real-MultiChain figures, bench/multichain.sh; MULTICHAIN_BIN: where its
-# binaries are, default $top_srcdir/../shared/multichain/bin).
+# binaries are, default $top_srcdir/../shared/multichain/bin) or
+# BENCH_ONLY=callgrind (only instructions per connection, this binary or
+# BENCH_NEW against BENCH_OLD, bench/callgrind.sh).
 set -u
 
 QUICK=0
@@ -29,7 +31,7 @@ LOADGEN=$top_builddir/bench/loadgen
 SINK=$top_builddir/bench/sink
 FLOODER=$top_builddir/tests/integration/helpers/tls-flood
 ONLY=${BENCH_ONLY:-}
-case $ONLY in ""|flood|multichain) ;; *) echo "BENCH_ONLY: \"flood\" or \"multichain\"" >&2; exit 2 ;; esac
+case $ONLY in ""|flood|multichain|callgrind) ;; *) echo "BENCH_ONLY: \"flood\", \"multichain\" or \"callgrind\"" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
 
 if [ "$QUICK" = 1 ]; then
@@ -51,7 +53,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 for c in stunnel4 certtool gnutls-cli ss; do
-	[ "$c:$ONLY" = stunnel4:multichain ] && continue
+	case $c:$ONLY in stunnel4:multichain|stunnel4:callgrind) continue ;; esac
 	command -v $c >/dev/null 2>&1 || die "$c is not installed (Debian: stunnel4 gnutls-bin iproute2)"
 done
 for f in "$STUNNELD" "$LOADGEN" "$SINK" "$FLOODER"; do
@@ -411,14 +413,16 @@ flood_rep() {
 }
 
 . "$top_srcdir/bench/multichain.sh"
+. "$top_srcdir/bench/callgrind.sh"
 
 # --- run -------------------------------------------------------------------
 
 T_START=$(date +%s)
-say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
+[ "$ONLY" = callgrind ] ||
+    say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-if [ "$ONLY" != multichain ]; then
+case $ONLY in multichain|callgrind) ;; *)
 # The raw limits first, on a quiet system as far as we are concerned.
 say "gnutls-cli --benchmark-ciphers (AES-128-GCM)"
 gnutls-cli --benchmark-ciphers >"$W/gnutls-bench.out" 2>&1 &
@@ -491,7 +495,10 @@ for rep in $(seq "$REPS"); do
 	flood_rep
 done
 stop_tunnels
-fi
+;; esac
+
+# Instructions per connection, old and new binary.
+[ "$ONLY" = callgrind ] && cg_bench
 
 # Real MultiChain: directly and through stunneld.
 case $ONLY in ""|multichain) mc_bench ;; esac
@@ -596,11 +603,14 @@ flood_table() {
 
 {
 	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)
-	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $( [ $QUICK = 1 ] && echo QUICK || echo full ) run, source $rev"
+	kind=$( [ $QUICK = 1 ] && echo QUICK || echo full )
+	[ "$ONLY" = callgrind ] && kind=callgrind
+	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $kind run, source $rev"
 	echo "$(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
 	gnutls="GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
-	if [ "$ONLY" = multichain ]; then
+	if [ "$ONLY" = multichain ] || [ "$ONLY" = callgrind ]; then
 		echo "stunneld: $gnutls; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+		[ "$ONLY" = callgrind ] && echo "$(valgrind --version); TLS 1.3, AES-128-GCM, ECDSA P-256, mutual verification"
 	else
 		echo "stunnel4: $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p' | head -1), $(stunnel4 -version 2>&1 | sed -n 's/^Compiled with \(.*\)/\1/p' | head -1);" \
 		    "stunneld: $gnutls"
@@ -616,7 +626,7 @@ flood_table() {
 		fi
 		flood_table
 	fi
-	case $ONLY in ""|multichain) echo; mc_table ;; esac
+	case $ONLY in ""|multichain) echo; mc_table ;; callgrind) echo; cg_table ;; esac
 } >"$W/table.txt"
 
 mkdir -p "$(dirname "$OUT")"

@@ -569,7 +569,6 @@ conn_socks_step(struct conn *c)
 {
 	struct relay		*r = &c->relay;
 	struct buf		*in = &r->p2t, *out = &r->t2p;
-	ssize_t			 n;
 	int			 rc;
 
 	if (buf_room(in) == 0) {
@@ -588,15 +587,9 @@ conn_socks_step(struct conn *c)
 		;
 	if (rc < 0)
 		return (CONN_GONE);
-	if (out->len > 0) {
-		n = send(c->client_fd, out->data + out->off, out->len,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c, strerror(errno));
-			return (CONN_GONE);
-		}
-		if (n > 0)
-			buf_consume(out, (size_t)n);
+	if (relay_write(r) < 0) {
+		conn_close(c, r->error);
+		return (CONN_GONE);
 	}
 	return (RELAY_WANT_PLAIN_READ |
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));

@@ -701,18 +701,6 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
-/*
- * Free what worker_run() set up in ${w}, whatever of it there is.  The
- * resolver's thread and the supervisor channel end with the process.
- */
-static void
-worker_free(struct worker *w)
-{
-	throttle_free(w->env.throttle);
-	tls_cache_free(w->env.tls_cache);
-	creds_unref(w->env.creds);
-}
-
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key, room):
  * serve tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1;
@@ -750,15 +738,22 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot load certificates: %s", err);
 		goto err0;
 	}
-	if ((w.env.resolver = resolve_new(w.env.loop)) == NULL ||
-	    (w.env.tls_cache = tls_cache_new()) == NULL ||
-	    (tc->mode == TUNNEL_TLS &&
-	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL)) {
-		log_warnx("cannot create resolver, session cache or throttle");
+	if ((w.env.resolver = resolve_new(w.env.loop)) == NULL) {
+		log_warnx("cannot create the resolver");
 		goto err1;
 	}
+	if ((w.env.tls_cache = tls_cache_new()) == NULL) {
+		log_warnx("cannot create the session cache");
+		goto err2;
+	}
+	if (tc->mode == TUNNEL_TLS &&
+	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL) {
+		log_warnx("cannot create the handshake throttle");
+		goto err3;
+	}
+	/* sandbox_enter() logs why it failed */
 	if (conf->sandbox && sandbox_enter() != 0)
-		goto err1;
+		goto err4;
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
@@ -775,12 +770,12 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.accept_pause.data = w.drain_timer.data = &w;
 	w.sig_term.data = w.sig_int.data = w.sig_usr1.data =
 	    w.sig_hup.data = &w;
-	ev_io_start(w.env.loop, &w.accept_w);
 	if ((w.ipc = ipc_new(w.env.loop, ipc_fd, worker_ipc_frame_cb,
 	    worker_ipc_close_cb, &w)) == NULL) {
 		log_warnx("cannot set up the supervisor channel");
-		goto err1;
+		goto err4;
 	}
+	ev_io_start(w.env.loop, &w.accept_w);
 	ev_signal_start(w.env.loop, &w.sig_term);
 	ev_signal_start(w.env.loop, &w.sig_int);
 	ev_signal_start(w.env.loop, &w.sig_usr1);
@@ -804,13 +799,23 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 
 	log_info("stopped");
 	log_limit_detach(1);
-	worker_free(&w);
 
 	/* Success! */
+	ipc_free(w.ipc);
+	throttle_free(w.env.throttle);
+	tls_cache_free(w.env.tls_cache);
+	resolve_free(w.env.resolver);
+	creds_unref(w.env.creds);
 	return (0);
 
+err4:
+	throttle_free(w.env.throttle);
+err3:
+	tls_cache_free(w.env.tls_cache);
+err2:
+	resolve_free(w.env.resolver);
 err1:
-	worker_free(&w);
+	creds_unref(w.env.creds);
 err0:
 	/* Failure! */
 	return (1);
