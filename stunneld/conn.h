@@ -36,6 +36,10 @@ struct conn_env {
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
 	struct throttle		*throttle;	/* tls mode: handshakes per address */
 	struct log_limit	*log_source;	/* "cannot connect from its loopback address" */
+	uint32_t		 mark;		/* SO_MARK of dialled sockets, 0: none */
+	int			 mark_required;	/* a socket that cannot be marked
+						 * is not used (redirect rules
+						 * would loop it) */
 };
 
 /* What a connection reports to its owner. */
