@@ -6,11 +6,13 @@
 # without -x, listens on every address at port 7447 (IPv4 and IPv6, one
 # process each) and dials its peers' addresses directly, as multichaind
 # started by a wrapper that cannot add -proxy.  stunneld runs beside it
-# with redirect tunnels (127.0.0.1:7440, [::1]:7440) and tls tunnels
-# (10.78.0.N:7448 and [::]:7448 -> the node on loopback), and the
-# nftables rules of stunneld(8) send the node's outgoing P2P connections
-# to the redirect tunnels and the incoming ones to the tls tunnels.  eve
-# runs p2p-node only: no certificate, no stunneld.
+# with the configuration of etc/examples/transparent/stunneld.conf
+# (redirect tunnels on 127.0.0.1:7440 and [::1]:7440, tls tunnels on
+# 0.0.0.0:7448 and [::]:7448 -> the node on loopback; only its paths
+# changed), and the rules of etc/examples/transparent/stunneld.nft (those
+# of stunneld(8); only the table's name changed) send the node's outgoing
+# P2P connections to the redirect tunnels and the incoming ones to the
+# tls tunnels.  eve runs p2p-node only: no certificate, no stunneld.
 #
 # Checked: all twelve directed links (six per family) carry acked
 # messages, each through both stunnelds; on the bridge every byte between
@@ -25,6 +27,9 @@ need ip nft tcpdump python3
 [ "$(id -u)" -eq 0 ] || skip "needs root for ip netns and nft"
 P2P=$HELPERS/p2p-node
 [ -x "$P2P" ] || die "$P2P not built"
+EX=$top_srcdir/etc/examples/transparent
+[ -f "$EX/stunneld.nft" ] && [ -f "$EX/stunneld.conf" ] ||
+    die "no example in $EX"
 
 NODES="alpha beta gamma"
 BR=stunneld-t87-$$-br
@@ -61,27 +66,15 @@ for n in $NODES eve; do
 	ip -n "$(ns $n)" link set eth0 up || die "eth0 up in $n"
 done
 
-# The rules of stunneld(8), section TRANSPARENT MODE, for port 7447.
+# The rules of the example (and of stunneld(8)), for port 7447.
+grep -q '^table inet stunneld {' "$EX/stunneld.nft" ||
+    die "$EX/stunneld.nft: no table inet stunneld"
+sed "s/^table inet stunneld {/table inet $TABLE {/" "$EX/stunneld.nft" \
+    >"$T/rules.nft"
+grep -q "meta mark $MARK return" "$T/rules.nft" ||
+    die "$EX/stunneld.nft does not leave mark $MARK alone"
 rules_add() {
-	ip netns exec "$(ns $1)" nft -f - <<EOF
-table inet $TABLE {
-	chain track {
-		type filter hook prerouting priority -150; policy accept;
-		ct state established,related accept
-	}
-	chain out {
-		type nat hook output priority -100; policy accept;
-		meta mark $MARK return
-		fib daddr type local return
-		tcp dport 7447 redirect to :7440
-	}
-	chain in {
-		type nat hook prerouting priority -100; policy accept;
-		iifname "lo" return
-		tcp dport 7447 redirect to :7448
-	}
-}
-EOF
+	ip netns exec "$(ns $1)" nft -f "$T/rules.nft"
 }
 ip netns exec "$(ns alpha)" nft list ruleset >/dev/null 2>&1 ||
     skip "nft does not work in a network namespace"
@@ -93,16 +86,16 @@ ok "nftables rules installed in alpha, beta and gamma"
 pki_ca ca
 for n in $NODES; do
 	pki_cert ca "node-$n" --ip "10.78.0.$(num $n)" --ip "fd78::$(num $n)"
-	conf_global "$n" "node-$n" ca
-	cat >>"$T/$n.conf" <<EOF
-mark = $MARK;
-tunnels = {
-	out4 = { mode = "redirect"; listen = "127.0.0.1:7440"; };
-	out6 = { mode = "redirect"; listen = "[::1]:7440"; };
-	in4 = { mode = "tls"; listen = "10.78.0.$(num $n):7448"; connect = "127.0.0.1:7447"; };
-	in6 = { mode = "tls"; listen = "[::]:7448"; connect = "[::1]:7447"; };
-};
-EOF
+	mkdir -p "$T/$n" &&
+	cp "$T/node-$n.crt" "$T/$n/node.crt" &&
+	cp "$T/node-$n.key" "$T/$n/node.key" &&
+	cp "$T/ca.crt" "$T/$n/ca.crt" || die "certificates of $n"
+	sed -e "s|/etc/stunneld/|$T/$n/|" \
+	    -e "s|/run/stunneld/control.sock|$T/$n.sock|" \
+	    -e '/^user = /d' -e '/^group = /d' \
+	    "$EX/stunneld.conf" >"$T/$n.conf"
+	grep -q "^mark = $MARK;" "$T/$n.conf" ||
+	    die "$EX/stunneld.conf does not set mark $MARK"
 	out=$("$STUNNELD" -t -c "$T/$n.conf" 2>&1) ||
 	    die "stunneld -t $n.conf: $out"
 done
