@@ -90,9 +90,20 @@ for n in $NODES; do
 	cp "$T/node-$n.crt" "$T/$n/node.crt" &&
 	cp "$T/node-$n.key" "$T/$n/node.key" &&
 	cp "$T/ca.crt" "$T/$n/ca.crt" || die "certificates of $n"
+	# gamma drops to nobody as the example drops to stunneld: only
+	# CAP_NET_ADMIN, kept for the mark, lets its connections out
+	if [ "$n" = gamma ]; then
+		user='s/^user = .*/user = "nobody";/'
+		group='s/^group = .*/group = "nogroup";/'
+		chmod 755 "$T/$n" && chmod 644 "$T/$n"/* && chmod o+x "$T" ||
+		    die "cannot make gamma's files readable by nobody"
+	else
+		user='/^user = /d'
+		group='/^group = /d'
+	fi
 	sed -e "s|/etc/stunneld/|$T/$n/|" \
 	    -e "s|/run/stunneld/control.sock|$T/$n.sock|" \
-	    -e '/^user = /d' -e '/^group = /d' \
+	    -e "$user" -e "$group" \
 	    "$EX/stunneld.conf" >"$T/$n.conf"
 	grep -q "^mark = $MARK;" "$T/$n.conf" ||
 	    die "$EX/stunneld.conf does not set mark $MARK"
@@ -113,6 +124,17 @@ done
 for n in $NODES; do
 	wait_log "$n" 'started with' || die "stunneld on $n did not start"
 done
+# gamma runs as nobody with CAP_NET_ADMIN alone (bit 12), and so do its workers
+gpid=$(bg_pid gamma)
+caps=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$gpid/status")
+uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$gpid/status")
+for w in $(sed -n 's/.*worker .* started, pid \([0-9]*\).*/\1/p' "$T/gamma.log"); do
+	wc=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$w/status")
+	[ "$wc" = "$caps" ] || fail "gamma's worker $w: CapEff $wc, its supervisor $caps"
+done
+[ "$uid" = 65534 ] && [ "$caps" = 0000000000001000 ] &&
+    ok "gamma's stunneld and its workers run as nobody with CAP_NET_ADMIN only (CapEff $caps)" ||
+    fail "gamma's stunneld: uid $uid, CapEff $caps (want 65534, 0000000000001000)"
 
 # p2p-node NAME FAMILY: the node's peer program of one family (4 or 6),
 # its name NAME (NAME6 for IPv6), dialling the other nodes directly.
