@@ -113,6 +113,16 @@ done
 case $out in
 *warning*) fail "stunneld -t warns with mark set: $out" ;;
 esac
+# mark = 0 with a redirect tunnel: valid, but -t says what it takes
+sed "s/^mark = .*/mark = 0;/" "$T/alpha.conf" >"$T/nomark.conf"
+out=$("$STUNNELD" -t -c "$T/nomark.conf" 2>&1)
+st=$?
+line=$(grep -n '^mark = 0;' "$T/nomark.conf" | cut -d: -f1)
+case $st:$out in
+0:*"$T/nomark.conf:$line: warning: redirect tunnel \"p2p_out4\" and mark = 0"*"configuration OK"*)
+	ok "stunneld -t warns about a redirect tunnel with mark = 0 (and exits 0)" ;;
+*)	fail "stunneld -t with mark = 0: exit $st: $out" ;;
+esac
 
 # The bridge sees everything between the namespaces from here on.
 start_bg tcpdump ip netns exec "$BR" tcpdump -i br0 -U -s 0 -w "$T/br.pcap" tcp
