@@ -45,7 +45,7 @@ struct conn_env {
 /* What a connection reports to its owner. */
 enum conn_event {
 	CONN_EV_OPEN,		/* first event, before any I/O */
-	CONN_EV_REFUSED,	/* a SOCKS client was refused */
+	CONN_EV_REFUSED,	/* a SOCKS or redirected client was refused */
 	CONN_EV_HANDSHAKE_FAILED, /* a TLS handshake failed, timed out or
 				 * was evicted */
 	CONN_EV_BYTES,		/* payload moved: ${in} from and ${out} to
