@@ -62,8 +62,8 @@ struct cf {
 
 static const char *const cf_global_keys[] = {
 	"control_socket", "pid_file", "log_level", "user", "group",
-	"shutdown_timeout", "sandbox", "reload_on_change", "tls", "tunnels",
-	NULL
+	"shutdown_timeout", "sandbox", "reload_on_change", "mark", "tls",
+	"tunnels", NULL
 };
 static const char *const cf_tls_keys[] = {
 	"cert", "key", "ca", "crl", "crl_strict", "priority", NULL
@@ -741,9 +741,11 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			tc->mode = TUNNEL_SOCKS;
 		else if (strcmp(val, "tls") == 0)
 			tc->mode = TUNNEL_TLS;
+		else if (strcmp(val, "redirect") == 0)
+			tc->mode = TUNNEL_REDIRECT;
 		else {
-			cf_err(cf, ms, "bad mode \"%s\": must be \"socks\" or "
-			    "\"tls\"", val);
+			cf_err(cf, ms, "bad mode \"%s\": must be \"socks\", "
+			    "\"tls\" or \"redirect\"", val);
 			rc = -1;
 		}
 	}
@@ -763,7 +765,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 		if ((s = config_setting_get_member(g, "allow")) != NULL)
 			cf_allow(cf, s, tc);
 		cf_bool(cf, g, "loopback_per_peer", &tc->loopback_per_peer);
-	} else if (rc == 1 && tc->mode == TUNNEL_SOCKS) {
+	} else if (rc == 1 && tunnel_dials_tls(tc->mode)) {
 		if ((s = config_setting_get_member(g, "connect")) != NULL)
 			cf_err(cf, s, "\"connect\" is only for tls tunnels "
 			    "(use \"routes\")");
@@ -772,7 +774,12 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			    "(use a route's \"peer\")");
 		if ((s = config_setting_get_member(g, "routes")) != NULL)
 			cf_routes(cf, s, tc);
-		if (cf_group(cf, g, "socks_auth", &s) == 1)
+		if (tc->mode == TUNNEL_REDIRECT &&
+		    (s = config_setting_get_member(g, "socks_auth")) != NULL)
+			cf_err(cf, s, "\"socks_auth\" is only for socks "
+			    "tunnels (a redirected connection has no SOCKS "
+			    "exchange to carry it)");
+		else if (cf_group(cf, g, "socks_auth", &s) == 1)
 			cf_socks_auth(cf, s, tc);
 		if ((s = config_setting_get_member(g, "loopback_per_peer")) !=
 		    NULL)
@@ -938,6 +945,11 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 	cf_bool(cf, root, "sandbox", &conf->sandbox);
 	conf->reload_on_change = 1;
 	cf_bool(cf, root, "reload_on_change", &conf->reload_on_change);
+	conf->mark = SD_DEFAULT_MARK;
+	if ((s = config_setting_get_member(root, "mark")) != NULL)
+		conf->mark_line = (int)config_setting_source_line(s);
+	/* 4294967295 is UINT32_MAX, written out so 10-man-pages finds it */
+	cf_uint(cf, root, "mark", 0, 4294967295LL, &conf->mark);
 
 	if (cf_group(cf, root, "tls", &g) == 1)
 		cf_tls(cf, g, &gtls);
@@ -1082,6 +1094,21 @@ conf_find_tunnel(struct sd_conf *conf, const char *name)
 
 	for (i = 0; i < conf->ntunnels; i++)
 		if (strcmp(conf->tunnels[i].name, name) == 0)
+			return (&conf->tunnels[i]);
+	return (NULL);
+}
+
+/**
+ * conf_redirect_tunnel(conf): the first redirect tunnel of ${conf}, or
+ * NULL if it has none (then SO_MARK is a courtesy, not a need).
+ */
+const struct tunnel_conf *
+conf_redirect_tunnel(const struct sd_conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->ntunnels; i++)
+		if (conf->tunnels[i].mode == TUNNEL_REDIRECT)
 			return (&conf->tunnels[i]);
 	return (NULL);
 }

@@ -361,7 +361,8 @@ control_tunnel_base(struct tunnel_rt *t, struct proto_tunnel *pt)
 	snprintf(pt->name, sizeof(pt->name), "%s", t->name);
 	if (t->tc != NULL) {
 		snprintf(pt->mode, sizeof(pt->mode), "%s",
-		    t->tc->mode == TUNNEL_SOCKS ? "socks" : "tls");
+		    t->tc->mode == TUNNEL_SOCKS ? "socks" :
+		    t->tc->mode == TUNNEL_REDIRECT ? "redirect" : "tls");
 		addr_format_hp(&t->tc->listen, pt->listen, sizeof(pt->listen));
 		pt->max_connections = t->tc->max_connections;
 	}

@@ -14,11 +14,22 @@
 #define SD_DEFAULT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
 #define SD_DEFAULT_CONTROL	"/run/stunneld/control.sock"
 #define SD_ALPN			"stunneld/1"
+#define SD_DEFAULT_MARK		0x5354	/* "ST": SO_MARK of stunneld's own sockets */
 
 enum tunnel_mode {
 	TUNNEL_SOCKS,		/* SOCKS5 in, TLS out */
-	TUNNEL_TLS		/* TLS in, TCP out */
+	TUNNEL_TLS,		/* TLS in, TCP out */
+	TUNNEL_REDIRECT		/* NAT-redirected TCP in, TLS out: a socks
+				 * tunnel whose request is the original
+				 * destination */
 };
+
+/* 1 if a tunnel of ${mode} dials TLS for a plaintext client (socks, redirect). */
+static inline int
+tunnel_dials_tls(enum tunnel_mode mode)
+{
+	return (mode == TUNNEL_SOCKS || mode == TUNNEL_REDIRECT);
+}
 
 /* "host:port" as written; host is unbracketed, "*" and port 0 are wildcards. */
 struct hostport {
@@ -92,6 +103,8 @@ struct sd_conf {
 	unsigned int		 shutdown_timeout;
 	int			 sandbox;	/* workers run under seccomp */
 	int			 reload_on_change;	/* watch the TLS files (watch.c) */
+	uint32_t		 mark;		/* SO_MARK of outgoing sockets, 0: none */
+	int			 mark_line;	/* 0: the default */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };

@@ -474,9 +474,10 @@ supervisor_log_tunnel(const struct tunnel_conf *tc)
 	char	 where[ADDR_STRLEN], to[ADDR_STRLEN];
 
 	addr_format_hp(&tc->listen, where, sizeof(where));
-	if (tc->mode == TUNNEL_SOCKS)
-		log_info("tunnel %s: socks on %s, %zu route%s%s%s", tc->name,
-		    where, tc->nroutes, tc->nroutes == 1 ? "" : "s",
+	if (tunnel_dials_tls(tc->mode))
+		log_info("tunnel %s: %s on %s, %zu route%s%s%s", tc->name,
+		    tc->mode == TUNNEL_SOCKS ? "socks" : "redirect", where,
+		    tc->nroutes, tc->nroutes == 1 ? "" : "s",
 		    tc->nroutes == 0 ? " (peers must prove the destination)" :
 		    "", tc->socks_user != NULL ? ", RFC 1929 auth" : "");
 	else

@@ -19,6 +19,7 @@
 #include <ev.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "conn.h"
 #include "creds.h"
 #include "expiry.h"
@@ -363,7 +364,7 @@ worker_accept(struct worker *w, int n)
 				continue;
 			}
 		}
-		if (w->nconns >= max + (w->env.tc->mode == TUNNEL_SOCKS ?
+		if (w->nconns >= max + (tunnel_dials_tls(w->env.tc->mode) ?
 		    WORKER_OVER_LIMIT_SLACK : 0)) {
 			/* Before its failures limit it, one address could
 			 * hold every place, and all newcomers would be
@@ -381,7 +382,8 @@ worker_accept(struct worker *w, int n)
 				close(fd);
 				w->handshakes_failed +=
 				    w->env.tc->mode == TUNNEL_TLS;
-				w->socks_refused += w->env.tc->mode == TUNNEL_SOCKS;
+				w->socks_refused +=
+				    tunnel_dials_tls(w->env.tc->mode);
 				log_limited(&w->log_overflow, LOG_WARNING, -1,
 				    "max_connections (%u) reached: closed a new "
 				    "connection", max);
@@ -730,6 +732,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.room = room;
 	w.listen_fd = listen_fd;
 	w.env.log_source = &w.log_source;
+	w.env.mark = conf->mark;
+	w.env.mark_required = conf_redirect_tunnel(conf) != NULL;
 	w.ticket_key = ticket_key;
 	w.shutdown_timeout = conf->shutdown_timeout;
 	w.certs_loaded_at = time(NULL);

@@ -396,9 +396,9 @@ test_bad(void)
 		NULL
 	};
 	static const char *const mode[] = {
-		"4: bad mode \"http\": must be \"socks\" or \"tls\"",
+		"4: bad mode \"http\": must be \"socks\", \"tls\" or \"redirect\"",
 		"5: tunnel \"b\": missing \"mode\"",
-		"6: bad mode \"SOCKS\": must be \"socks\" or \"tls\"",
+		"6: bad mode \"SOCKS\": must be \"socks\", \"tls\" or \"redirect\"",
 		"7: tunnel \"d\": missing \"listen\"",
 		"8: \"mode\" must not be empty",
 		NULL
@@ -536,6 +536,63 @@ test_bad(void)
 	expect_bad("bad-crlstrict.conf", crlstrict);
 }
 
+/* Redirect tunnels: socks tunnels without SOCKS; the global mark. */
+static void
+test_redirect(void)
+{
+	static const char *const bad[] = {
+		"3: \"mark\" must be between 0 and 4294967295",
+		"8: \"connect\" is only for tls tunnels (use \"routes\")",
+		"9: \"allow\" is only for tls tunnels (use a route's \"peer\")",
+		"10: \"socks_auth\" is only for socks tunnels (a redirected "
+		    "connection has no SOCKS exchange to carry it)",
+		"11: \"loopback_per_peer\" is only for tls tunnels",
+		NULL
+	};
+	static const char *const badmark[] = {
+		"3: \"mark\" must be between 0 and 4294967295",
+		NULL
+	};
+	struct sd_conf		*conf;
+	struct tunnel_conf	*t;
+	char			 path[PATH_MAX + 64], *errs;
+
+	conf = load("redirect.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	CHECK_STR(errs, "");
+	free(errs);
+	if (conf != NULL) {
+		CHECK(conf->mark == 0x1234);
+		CHECK(conf->mark_line == 3);
+		CHECK(conf->ntunnels == 2);
+		t = &conf->tunnels[0];
+		CHECK(t->mode == TUNNEL_REDIRECT);
+		CHECK(tunnel_dials_tls(t->mode));
+		CHECK(t->nroutes == 2);
+		CHECK(t->max_connections == 32);
+		CHECK(t->socks_user == NULL);
+		CHECK(conf_redirect_tunnel(conf) == t);
+		CHECK(conf->tunnels[1].mode == TUNNEL_REDIRECT);
+		CHECK_STR(conf->tunnels[1].listen.host, "::1");
+	}
+	conf_free(conf);
+
+	/* the default mark, and no redirect tunnel */
+	conf = load("min.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	free(errs);
+	if (conf != NULL) {
+		CHECK(conf->mark == SD_DEFAULT_MARK && SD_DEFAULT_MARK == 0x5354);
+		CHECK(conf->mark_line == 0);
+		CHECK(conf_redirect_tunnel(conf) == NULL);
+		CHECK(!tunnel_dials_tls(TUNNEL_TLS));
+	}
+	conf_free(conf);
+
+	expect_bad("bad-redirect.conf", bad);
+	expect_bad("bad-mark.conf", badmark);
+}
+
 /* A configuration file that cannot be opened: "FILE: reason". */
 static void
 test_missing(void)
@@ -564,6 +621,7 @@ main(void)
 	test_defaults();
 	test_crl_strict();
 	test_bad();
+	test_redirect();
 	test_missing();
 	TEST_DONE();
 }
