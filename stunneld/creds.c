@@ -537,19 +537,26 @@ static int
 creds_crl_signed(gnutls_x509_crl_t crl, gnutls_x509_crt_t *cas,
     unsigned int n)
 {
-	unsigned int	 status = 0;
+	unsigned int	 status, k;
 	int		 ret;
 
-	/* Only the signature matters here: a CRL past its next update is
-	 * still the best list of revoked certificates. */
-	ret = gnutls_x509_crl_verify(crl, cas, n, 0, &status);
-	status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
-	    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
-	    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
-	    GNUTLS_CERT_NOT_ACTIVATED);
-	if ((status & ~(unsigned int)GNUTLS_CERT_INVALID) == 0)
+	/* One CA at a time: GnuTLS picks a CRL's issuer by name, and the
+	 * old and new CA of a rotation usually share theirs. */
+	for (k = 0; k < n; k++) {
 		status = 0;
-	return (ret >= 0 && status == 0);
+		/* Only the signature matters here: a CRL past its next
+		 * update is still the best list of revoked certificates. */
+		ret = gnutls_x509_crl_verify(crl, &cas[k], 1, 0, &status);
+		status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
+		    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+		    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
+		    GNUTLS_CERT_NOT_ACTIVATED);
+		if ((status & ~(unsigned int)GNUTLS_CERT_INVALID) == 0)
+			status = 0;
+		if (ret >= 0 && status == 0)
+			return (1);
+	}
+	return (0);
 }
 
 /*
