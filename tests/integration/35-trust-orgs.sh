@@ -20,7 +20,9 @@
 #  - org A cannot revoke org C's certificates: its own CRL listing c1's
 #    serial leaves c1 alone; org C's CRL, or one forged with org C's name
 #    and org A's key, as org A's crl is refused by reload-certs and by
-#    stunneld -t with the file and why, and the running credentials stay.
+#    stunneld -t with the file and why, and the running credentials stay;
+#  - the worked example etc/examples/three-orgs checks out as its README
+#    says.
 . "$(dirname "$0")/lib.sh"
 need certtool openssl gnutls-cli
 CTL=$top_builddir/ctl/stunnelctl
@@ -245,6 +247,25 @@ out=$(link a1 127.3.0.1:$PT)
 printf '%s\n' "$out" | grep -q -x 'sent 4096 received 4096 match' ||
     fail "a1 -> c1 after the refused reloads: $out"
 cp "$T/orga.crl.good" "$T/orga.crl"
+
+# --- the worked example, etc/examples/three-orgs, as its README says -----
+EX=$T/ex
+cp -R "$top_srcdir/etc/examples/three-orgs" "$EX" && chmod -R u+w "$EX" ||
+    die "cannot copy the example"
+for b in pki trust check; do
+	awk -v name="$b" '
+	    $0 == "<!-- test: " name " -->" { want = 1; next }
+	    want && /^```sh$/ { on = 1; want = 0; next }
+	    on && /^```$/ { exit }
+	    on { print }' "$EX/README.md" >"$T/block-$b.sh"
+	[ -s "$T/block-$b.sh" ] || fail "example README: no block $b"
+	(cd "$EX" && PATH=$top_builddir/stunneld:$top_builddir/ctl:$PATH &&
+	    export PATH && sh -e "$T/block-$b.sh") >"$T/block-$b.out" 2>&1 ||
+	    fail "example block $b: $(tail -3 "$T/block-$b.out")"
+done
+[ "$(grep -c ': configuration OK$' "$T/block-check.out")" -eq 3 ] &&
+    ok "etc/examples/three-orgs: its README's steps make three valid nodes" ||
+    fail "example check: $(cat "$T/block-check.out")"
 
 touch "$T/stop-l1"
 wait_bg l1
