@@ -56,7 +56,6 @@ struct worker {
 	ev_signal		 sig_usr1;
 	ev_signal		 sig_hup;
 	ev_periodic		 crl_timer;	/* worker 0: the next CRL warning */
-	int			 crl_warned;	/* since the credentials were loaded */
 	time_t			 crl_checked;	/* when CRLs were last looked at */
 	time_t			 certs_loaded_at;
 	struct expiry		 expiry;	/* which of those warnings are given */
@@ -482,7 +481,6 @@ worker_crl_warn(struct worker *w, time_t now, time_t since, const char *how)
 		    "peers whose chain it covers are refused (crl_strict)" :
 		    "it still revokes, and peers are accepted (crl_strict is "
 		    "off)");
-		w->crl_warned = 1;
 	}
 }
 
@@ -511,7 +509,6 @@ worker_crl_watch(struct worker *w)
 	time_t	 now = time(NULL), at;
 
 	ev_periodic_stop(w->env.loop, &w->crl_timer);
-	w->crl_warned = 0;
 	if (w->index != 0 || w->draining ||
 	    (at = worker_crl_due(w, now)) == 0)
 		return;

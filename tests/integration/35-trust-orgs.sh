@@ -21,6 +21,8 @@
 #    serial leaves c1 alone; org C's CRL, or one forged with org C's name
 #    and org A's key, as org A's crl is refused by reload-certs and by
 #    stunneld -t with the file and why, and the running credentials stay;
+#  - org C's CRL past its next update on a node with crl_strict: that
+#    file alone is warned about, org C's peers alone are refused;
 #  - the worked example etc/examples/three-orgs checks out as its README
 #    says.
 . "$(dirname "$0")/lib.sh"
@@ -247,6 +249,36 @@ out=$(link a1 127.3.0.1:$PT)
 printf '%s\n' "$out" | grep -q -x 'sent 4096 received 4096 match' ||
     fail "a1 -> c1 after the refused reloads: $out"
 cp "$T/orga.crl.good" "$T/orga.crl"
+
+# --- one organisation's CRL out of date: warned and, strict, refused alone --
+# a8 (org A, 127.1.0.8) has crl_strict on, and org C's CRL in its list is
+# past its next update: it warns about that file only, refuses c1 and
+# still links to b1, whose CRL is in date.
+printf 'crl_this_update_date = "@1577836800"\ncrl_next_update_date = "@1577923200"\ncrl_number = 5\n' \
+    >"$T/old.tmpl"
+certtool --generate-crl --load-ca-certificate "$T/orgc.pki/ca.crt" \
+    --load-ca-privkey "$T/orgc.pki/ca.key" --template "$T/old.tmpl" \
+    --outfile "$T/orgc-old.crl" >"$T/certtool.out" 2>&1 ||
+    die "certtool: $(tail -3 "$T/certtool.out")"
+pki_cert orga a8 --cn a8.org-a.example --ip 127.1.0.8
+IP_a8=127.1.0.8
+node_conf a8 $IP_a8 "$(printf '%s' "$CA_LIST" | sed "s|$T/orgc.crl|$T/orgc-old.crl|")
+  crl_strict = true;"
+start_stunneld a8 "$T/a8.conf" || die "a8 did not start"
+wait_log a8 "CRL $T/orgc-old.crl is past its next update \(2020-01-02T00:00:00Z\): peers whose chain it covers are refused \(crl_strict\)" 300 &&
+    ok "a8 warns about org C's CRL: $(grep 'past its next update' "$T/a8.log" | head -1 | sed 's/.*warning: //')"
+grep 'past its next update' "$T/a8.log" | grep -q -v orgc-old.crl &&
+    fail "a8 warns about another CRL: $(grep 'past its next update' "$T/a8.log")"
+out=$(link a8 127.3.0.1:$PT)
+printf '%s\n' "$out" | grep -q -x 'reply 0x01' &&
+    wait_log a8 "the CRL of CN=orgc is past its next update \(2020-01-02T00:00:00Z\) and crl_strict is on" 300 &&
+    ok "a8 refuses c1 (crl_strict, org C's CRL out of date)" ||
+    fail "a8 -> c1 with org C's CRL out of date: $out"
+out=$(link a8 127.2.0.1:$PT)
+printf '%s\n' "$out" | grep -q -x 'sent 4096 received 4096 match' &&
+    ok "a8 still links to b1: only org C's peers are refused" ||
+    fail "a8 -> b1: $out"
+stop_stunneld a8
 
 # --- the worked example, etc/examples/three-orgs, as its README says -----
 EX=$T/ex
