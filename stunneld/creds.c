@@ -688,8 +688,13 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
 	ret = verify_crts(&c->anchors, crts, ncrts, id, why, sizeof(why));
 	free(id);
 	if (ret != 0) {
-		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
-		    "%s (%s)", why, tc->ca != NULL ? tc->ca : "ca");
+		/* the list form's reason names the anchor's file itself */
+		if (tc->ca != NULL)
+			creds_err(err, errlen, conffile, tc->cert_line,
+			    tc->cert, "%s (%s)", why, tc->ca);
+		else
+			creds_err(err, errlen, conffile, tc->cert_line,
+			    tc->cert, "%s", why);
 		goto err0;
 	}
 
