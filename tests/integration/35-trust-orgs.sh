@@ -21,6 +21,7 @@
 #    serial leaves c1 alone; org C's CRL, or one forged with org C's name
 #    and org A's key, as org A's crl is refused by reload-certs and by
 #    stunneld -t with the file and why, and the running credentials stay;
+#  - a pin in allow does not lift the scope: evil pinned is still refused;
 #  - org C's CRL past its next update on a node with crl_strict: that
 #    file alone is warned about, org C's peers alone are refused;
 #  - the worked example etc/examples/three-orgs checks out as its README
@@ -249,6 +250,31 @@ out=$(link a1 127.3.0.1:$PT)
 printf '%s\n' "$out" | grep -q -x 'sent 4096 received 4096 match' ||
     fail "a1 -> c1 after the refused reloads: $out"
 cp "$T/orga.crl.good" "$T/orga.crl"
+
+# --- a pin does not lift the scope ------------------------------------------
+# a7's tls tunnel allows two pins: evil's and c1's.  evil is still refused
+# (its CA may not vouch for 127.1.0.1), c1 comes in, b1 is not allowed.
+pki_cert orga a7 --cn a7.org-a.example --ip 127.1.0.7
+IP_a7=127.1.0.7
+PIN_EVIL=$("$CTL" cert pin "$T/evil.crt") && PIN_C1=$("$CTL" cert pin "$T/c1.crt") ||
+    die "cert pin"
+node_conf a7 $IP_a7 "$CA_LIST"
+sed -i "s|connect = \"127.0.0.1:$PE\"; };|connect = \"127.0.0.1:$PE\"; allow = [ \"$PIN_EVIL\", \"$PIN_C1\" ]; };|" \
+    "$T/a7.conf"
+grep -q "allow = " "$T/a7.conf" || die "a7.conf has no allow"
+start_stunneld a7 "$T/a7.conf" || die "a7 did not start"
+before=$(grep -c -F "$SERVER_FIXED" "$T/a7.log")
+out=$(link evil 127.1.0.7:$PT)
+printf '%s\n' "$out" | grep -q -x 'reply 0x00' && fail "evil -> a7 (pinned): accepted"
+wait_log a7 "$SERVER_REFUSAL" 300 && ok "evil's pin in a7's allow does not let it in"
+out=$(link c1 127.1.0.7:$PT)
+printf '%s\n' "$out" | grep -q -x 'sent 4096 received 4096 match' &&
+    ok "c1, pinned, comes in to a7" || fail "c1 -> a7 (pinned): $out"
+out=$(link b1 127.1.0.7:$PT)
+printf '%s\n' "$out" | grep -q -x 'reply 0x00' && fail "b1 -> a7 (not pinned): accepted"
+wait_log a7 "b1.org-b.example,127.2.0.1 not in allow list|127.2.0.1,b1.org-b.example not in allow list" 300 &&
+    ok "b1, not pinned, is not allowed into a7"
+stop_stunneld a7
 
 # --- one organisation's CRL out of date: warned and, strict, refused alone --
 # a8 (org A, 127.1.0.8) has crl_strict on, and org C's CRL in its list is
