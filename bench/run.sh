@@ -11,7 +11,9 @@
 # (only the handshake-flood figures), BENCH_ONLY=redirect (only the
 # transparent-mode figures: socks and redirect paths side by side in a
 # network namespace with an nftables rule; needs root and nft, skipped
-# with the reason otherwise), BENCH_ONLY=multichain (only the
+# with the reason otherwise), BENCH_ONLY=trust (only the connections/s of
+# stunneld with one ca file and with a 3-anchor ca list),
+# BENCH_ONLY=multichain (only the
 # real-MultiChain figures, bench/multichain.sh; MULTICHAIN_BIN: where its
 # binaries are, default $top_srcdir/../shared/multichain/bin) or
 # BENCH_ONLY=callgrind (only instructions per connection, this binary or
@@ -34,7 +36,7 @@ LOADGEN=$top_builddir/bench/loadgen
 SINK=$top_builddir/bench/sink
 FLOODER=$top_builddir/tests/integration/helpers/tls-flood
 ONLY=${BENCH_ONLY:-}
-case $ONLY in ""|flood|redirect|multichain|callgrind) ;; *) echo "BENCH_ONLY: \"flood\", \"redirect\", \"multichain\" or \"callgrind\"" >&2; exit 2 ;; esac
+case $ONLY in ""|flood|redirect|trust|multichain|callgrind) ;; *) echo "BENCH_ONLY: \"flood\", \"redirect\", \"trust\", \"multichain\" or \"callgrind\"" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
 
 if [ "$QUICK" = 1 ]; then
@@ -128,11 +130,12 @@ wait_port() {	# HOST PORT
 
 # --- certificates: one CA, ECDSA P-256, the same files for both tunnels --
 
-pki_ca() {
-	printf 'cn = "bench-ca"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' >"$W/ca.tmpl"
-	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/ca.key" >/dev/null 2>&1 &&
-	certtool --generate-self-signed --load-privkey "$W/ca.key" --template "$W/ca.tmpl" \
-	    --outfile "$W/ca.crt" >/dev/null 2>&1 || die "certtool: cannot make the CA"
+pki_ca() {	# [NAME]: $W/NAME.{key,crt}, default "ca"
+	n=${1:-ca}
+	printf 'cn = "bench-%s"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$n" >"$W/$n.tmpl"
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/$n.key" >/dev/null 2>&1 &&
+	certtool --generate-self-signed --load-privkey "$W/$n.key" --template "$W/$n.tmpl" \
+	    --outfile "$W/$n.crt" >/dev/null 2>&1 || die "certtool: cannot make the CA $n"
 }
 pki_cert() {	# NAME SERIAL SAN-LINES
 	printf 'cn = "%s"\nserial = %s\nexpiration_days = 30\nsigning_key\ntls_www_server\ntls_www_client\n%b\n' \
@@ -143,6 +146,10 @@ pki_cert() {	# NAME SERIAL SAN-LINES
 	    >/dev/null 2>&1 || die "certtool: cannot make $1"
 }
 pki_ca
+# two more organisations' CAs, for the 3-anchor ca list (they sign nothing
+# here: the network's CA comes last, so every chain is tried on them first)
+pki_ca ca2
+pki_ca ca3
 pki_cert node-a 2 'ip_address = "127.0.0.1"\ndns_name = "node-a"'
 pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name = "node-b"'
 
@@ -152,11 +159,13 @@ pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name 
 #            server 127.0.0.3:P_SS -> sink_s (127.0.0.1:P_S4)
 #  stunneld: loadgen -SOCKS5-> stunneld A (socks) 127.0.0.1:P_A ==TLS==>
 #            stunneld B (tls) 127.0.0.2:P_B -> sink_n (127.0.0.1:P_SN)
+#  stunneld3: the same through bench_out3 (P_A3) and bench_in3 (P_B3),
+#            whose ca is a list of three scoped anchors instead of a file
 # One sink per path, so one path's TIME_WAIT sockets never take another
 # path's source ports.
 port; P_SD=$NEXT_PORT; port; P_S4=$NEXT_PORT; port; P_SN=$NEXT_PORT
 port; P_SC=$NEXT_PORT; port; P_SS=$NEXT_PORT; port; P_A=$NEXT_PORT; port; P_B=$NEXT_PORT
-port; P_B2=$NEXT_PORT
+port; P_B2=$NEXT_PORT; port; P_A3=$NEXT_PORT; port; P_B3=$NEXT_PORT
 
 cat >"$W/stunnel-srv.conf" <<EOF
 foreground = yes
@@ -203,8 +212,16 @@ tls = {
 };
 EOF
 done
+# Three organisations' CAs, each with its names, the network's last.
+TRUST3="ca = (
+	{ file = \"$W/ca2.crt\"; names = [ \"10.2.0.0/16\", \"*.org-b.example\" ]; },
+	{ file = \"$W/ca3.crt\"; names = [ \"10.3.0.0/16\", \"*.org-c.example\" ]; },
+	{ file = \"$W/ca.crt\"; names = [ \"127.0.0.0/8\", \"node-a\", \"node-b\" ]; }
+    );"
 cat >>"$W/a.conf" <<EOF
-tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; }; };
+tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; };
+  bench_out3 = { mode = "socks"; listen = "127.0.0.1:$P_A3"; max_connections = 2000; workers = $WORKERS;
+    tls = { $TRUST3 }; }; };
 EOF
 # bench_small, only for the flood bigger than max_connections: its default
 # limit (256).
@@ -212,7 +229,10 @@ cat >>"$W/b.conf" <<EOF
 tunnels = { bench_in = { mode = "tls"; listen = "127.0.0.2:$P_B";
     connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS; };
   bench_small = { mode = "tls"; listen = "127.0.0.2:$P_B2";
-    connect = "127.0.0.1:$P_SN"; workers = $WORKERS; }; };
+    connect = "127.0.0.1:$P_SN"; workers = $WORKERS; };
+  bench_in3 = { mode = "tls"; listen = "127.0.0.2:$P_B3";
+    connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS;
+    tls = { $TRUST3 }; }; };
 EOF
 "$STUNNELD" -t -c "$W/a.conf" >"$W/check-a.log" 2>&1 || die "a.conf: $(cat "$W/check-a.log")"
 "$STUNNELD" -t -c "$W/b.conf" >"$W/check-b.log" 2>&1 || die "b.conf: $(cat "$W/check-b.log")"
@@ -231,11 +251,12 @@ start_tunnels() {
 	start stunneld_a "$STUNNELD" -f -c "$W/a.conf"
 	wait_port 127.0.0.3 $P_SS && wait_port 127.0.0.1 $P_SC ||
 		die "stunnel4 did not start: $(tail -5 "$W"/stunnel_*.log)"
-	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.2 $P_B2 && wait_port 127.0.0.1 $P_A ||
+	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.2 $P_B2 && wait_port 127.0.0.1 $P_A &&
+	    wait_port 127.0.0.2 $P_B3 && wait_port 127.0.0.1 $P_A3 ||
 		die "stunneld did not start: $(tail -5 "$W"/stunneld_*.log)"
 	# One connection through each, so that "before" includes whatever a
 	# first connection initialises, and a broken path stops us now.
-	for p in stunnel4 stunneld; do
+	for p in stunnel4 stunneld stunneld3; do
 		lg $p connrate -c 1 -s 0.05 >"$W/warm.out" 2>&1 &&
 		    grep -q 'conns=[1-9]' "$W/warm.out" ||
 		    die "no connection through $p: $(cat "$W/warm.out")"
@@ -259,6 +280,7 @@ lg() {
 	ns_direct)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.1:$P_XS "$@" ;;
 	ns_socks)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.1:$P_XA --socks 127.0.0.2:$P_XB "$@" ;;
 	ns_redirect)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.2:$P_XB "$@" ;;
+	stunneld3)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A3 --socks 127.0.0.2:$P_B3 "$@" ;;
 	esac
 }
 
@@ -529,6 +551,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 case $ONLY in multichain|callgrind|redirect) ;; *)
 # The raw limits first, on a quiet system as far as we are concerned.
+GNUTLS_GCM=""; OPENSSL_GCM=""
+if [ "$ONLY" != trust ]; then
 say "gnutls-cli --benchmark-ciphers (AES-128-GCM)"
 gnutls-cli --benchmark-ciphers >"$W/gnutls-bench.out" 2>&1 &
 gb=$!
@@ -540,17 +564,26 @@ for _ in $(seq 300); do
 done
 kill $gb 2>/dev/null; wait $gb 2>/dev/null
 GNUTLS_GCM=$(awk '$1 == "AES-128-GCM" { print $2 " " $3; exit }' "$W/gnutls-bench.out")
-OPENSSL_GCM=""
 if command -v openssl >/dev/null 2>&1; then
 	say "openssl speed -evp aes-128-gcm (16 KiB blocks)"
 	OPENSSL_GCM=$(openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm 2>/dev/null |
 	    awk '/^(AES-128-GCM|aes-128-gcm)/ { v = $NF; sub(/k$/, "", v); printf "%.2f GB/sec", v / 1e6 }')
 fi
+fi
 
 start_sinks
 start_tunnels
 
-if [ "$ONLY" != flood ]; then
+if [ "$ONLY" = trust ]; then
+# Only the 3-anchor figures: the two stunneld paths, alternating.
+for rep in $(seq "$REPS"); do
+	say "repetition $rep of $REPS (one ca file / 3-anchor ca list)"
+	if [ $((rep % 2)) = 1 ]; then paths="stunneld stunneld3"; else paths="stunneld3 stunneld"; fi
+	for p in $paths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+	for p in $paths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+done
+stop_tunnels
+elif [ "$ONLY" != flood ]; then
 PATHS_A="direct stunnel4 stunneld"
 PATHS_B="direct stunneld stunnel4"
 for rep in $(seq "$REPS"); do
@@ -558,8 +591,10 @@ for rep in $(seq "$REPS"); do
 	if [ $((rep % 2)) = 1 ]; then paths=$PATHS_A; else paths=$PATHS_B; fi
 	for p in $paths; do measure bulk1 $p mibps bulk -n 1 -s "$BULK_S"; sleep 0.3; done
 	for p in $paths; do measure bulk8 $p mibps bulk -n 8 -s "$BULK_S"; sleep 0.3; done
-	for p in $paths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
-	for p in $paths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+	# the 3-anchor path next to the one-file path, in turn first and last
+	if [ $((rep % 2)) = 1 ]; then cpaths="$paths stunneld3"; else cpaths="stunneld3 $paths"; fi
+	for p in $cpaths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+	for p in $cpaths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
 	for p in $paths; do
 		out=$(lg $p pingpong -k "$PINGS" 2>"$W/lg.err")
 		p50=$(field p50_us "$out"); p99=$(field p99_us "$out")
@@ -595,11 +630,13 @@ fi
 
 # Handshake flood: fresh daemons for each repetition, so that no
 # repetition starts with the flooder's address already limited.
+if [ "$ONLY" != trust ]; then
 for rep in $(seq "$REPS"); do
 	say "handshake flood, repetition $rep of $REPS"
 	flood_rep
 done
 stop_tunnels
+fi
 ;; esac
 
 # Instructions per connection, old and new binary.
@@ -723,6 +760,24 @@ rd_table() {
 	echo "ratio = redirect / socks; a redirected connection must cost no more than a SOCKS one"
 }
 
+# Trust scoped per CA: stunneld with one ca file and with three scoped
+# anchors (the network's CA last), in the same run.
+trust_table() {
+	fmt='%-34s | %-22s | %-22s | %s\n'
+	echo "Trust scoped per CA: both stunneld tunnels with ca a list of three { file; names; }"
+	echo "anchors (the network's CA last, so each chain is first tried on the other two)"
+	echo "against the same tunnels with ca one file, in the same repetitions."
+	printf "$fmt" "figure (median [min-max])" "one ca file" "3-anchor ca list" "ratio"
+	printf "$fmt" "----------------------------------" "----------------------" "----------------------" "-----"
+	for r in conn1 conn16; do
+		a=$(median $r stunneld); b=$(median $r stunneld3)
+		ratio=-
+		[ -n "$a" ] && [ -n "$b" ] && ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+			if (a == 0) print "-"; else printf "%.2f", b / a }')
+		printf "$fmt" "$(label $r)" "$(cell $r stunneld)" "$(cell $r stunneld3)" "$ratio"
+	done
+}
+
 # The handshake flood, stunneld only: the good peer alone, and during it.
 flood_table() {
 	fmt='%-40s | %-22s | %-22s | %-22s\n'
@@ -766,11 +821,17 @@ flood_table() {
 		    "stunneld workers per tunnel: $WORKERS"
 		echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
 		echo
-		if [ "$ONLY" != flood ]; then
-			table
-			echo
+		if [ "$ONLY" = trust ]; then
+			trust_table
+		else
+			if [ "$ONLY" != flood ]; then
+				table
+				echo
+				trust_table
+				echo
+			fi
+			flood_table
 		fi
-		flood_table
 		if [ -z "$ONLY" ]; then
 			echo
 			rd_table

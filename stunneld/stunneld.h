@@ -45,11 +45,27 @@ struct hostport {
  * until it is there and whose run fails if conf_tunnel_equal() ignores it.
  */
 
+/*
+ * One trust anchor of the list form of "ca": a file of CA certificates
+ * (one organisation's, its old and new CA during a rotation), the names
+ * they may vouch for and their own CRL.
+ */
+struct ca_conf {
+	char	*file;
+	char	**names;	/* as written; nnames == 0: any name */
+	size_t	 nnames;
+	char	*crl;		/* NULL: none */
+	int	 line;		/* config lines, for FILE:LINE messages */
+	int	 crl_line;
+};
+
 /* A tunnel's effective TLS settings (global tls block merged with its own). */
 struct tls_conf {
 	char	*cert;
 	char	*key;
-	char	*ca;
+	char	*ca;		/* the file form; NULL with the list form */
+	struct ca_conf *cas;	/* the list form: ncas scoped anchors */
+	size_t	 ncas;
 	char	*crl;		/* NULL: none */
 	char	*priority;
 	int	 crl_strict;	/* refuse peers whose chain's CRL is past its next update */

@@ -57,7 +57,7 @@ struct worker {
 	ev_signal		 sig_usr1;
 	ev_signal		 sig_hup;
 	ev_periodic		 crl_timer;	/* worker 0: the next CRL warning */
-	int			 crl_warned;	/* since the credentials were loaded */
+	time_t			 crl_checked;	/* when CRLs were last looked at */
 	time_t			 certs_loaded_at;
 	struct expiry		 expiry;	/* which of those warnings are given */
 	ev_periodic		 expiry_w;	/* the next one */
@@ -462,18 +462,41 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	(void)worker_accept(w, WORKER_ACCEPT_BATCH);
 }
 
-/* Warn that the tunnel's CRL ${how} ("is", "is still", "has just gone") past its next update. */
+/*
+ * Warn about each CRL of the tunnel past its next update at ${now}: it
+ * ${how} ("is", "is still") past it, or "has just gone" past it if that
+ * was after ${since}.
+ */
 static void
-worker_crl_warn(struct worker *w, const char *how)
+worker_crl_warn(struct worker *w, time_t now, time_t since, const char *how)
 {
-	char	 tbuf[32];
+	const char	*file;
+	time_t		 nu;
+	unsigned int	 it = 0;
+	char		 tbuf[32];
 
-	log_warnx("CRL %s %s past its next update (%s): %s", w->env.tc->tls.crl,
-	    how, creds_time(creds_crl_next_update(w->env.creds), tbuf,
-	    sizeof(tbuf)), creds_crl_strict(w->env.creds) ?
-	    "peers whose chain it covers are refused (crl_strict)" :
-	    "it still revokes, and peers are accepted (crl_strict is off)");
-	w->crl_warned = 1;
+	while (creds_crl_past(w->env.creds, now, &it, &file, &nu)) {
+		log_warnx("CRL %s %s past its next update (%s): %s", file,
+		    since != 0 && nu > since ? "has just gone" : how,
+		    creds_time(nu, tbuf, sizeof(tbuf)),
+		    creds_crl_strict(w->env.creds) ?
+		    "peers whose chain it covers are refused (crl_strict)" :
+		    "it still revokes, and peers are accepted (crl_strict is "
+		    "off)");
+	}
+}
+
+/* When the CRL timer is next due after ${now}: the next CRL to go past its next update, or an hour if one is past. */
+static time_t
+worker_crl_due(struct worker *w, time_t now)
+{
+	time_t	 nu = creds_crl_next_update(w->env.creds);
+
+	if (nu == 0)
+		return (0);
+	if (now < nu)
+		return (nu);
+	return (now + WORKER_CRL_REWARN);
 }
 
 /*
@@ -485,17 +508,14 @@ worker_crl_warn(struct worker *w, const char *how)
 static void
 worker_crl_watch(struct worker *w)
 {
-	time_t	 nu = creds_crl_next_update(w->env.creds), at;
+	time_t	 now = time(NULL), at;
 
 	ev_periodic_stop(w->env.loop, &w->crl_timer);
-	w->crl_warned = 0;
-	if (w->index != 0 || nu == 0 || w->draining)
+	if (w->index != 0 || w->draining ||
+	    (at = worker_crl_due(w, now)) == 0)
 		return;
-	if ((at = time(NULL)) >= nu) {
-		worker_crl_warn(w, "is");
-		at += WORKER_CRL_REWARN;
-	} else
-		at = nu;
+	worker_crl_warn(w, now, 0, "is");
+	w->crl_checked = now;
 	/* a wall-clock time: months ahead, monotonic time would drift */
 	ev_periodic_set(&w->crl_timer, (ev_tstamp)at, 0., 0);
 	ev_periodic_start(w->env.loop, &w->crl_timer);
@@ -506,19 +526,17 @@ static void
 worker_crl_timer_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 {
 	struct worker	*w = p->data;
-	time_t		 nu = creds_crl_next_update(w->env.creds);
-	ev_tstamp	 at;
+	time_t		 now = (time_t)ev_now(loop), at;
 
 	(void)revents;
-	if (nu == 0)
+	/* before the earliest next update only if the clock was set back */
+	if ((at = worker_crl_due(w, now)) == 0)
 		return;
-	if (ev_now(loop) < (ev_tstamp)nu)
-		at = (ev_tstamp)nu;	/* the clock was set back */
-	else {
-		worker_crl_warn(w, w->crl_warned ? "is still" : "has just gone");
-		at = ev_now(loop) + WORKER_CRL_REWARN;
+	if (now >= creds_crl_next_update(w->env.creds)) {
+		worker_crl_warn(w, now, w->crl_checked, "is still");
+		w->crl_checked = now;
 	}
-	ev_periodic_set(p, at, 0., 0);
+	ev_periodic_set(p, (ev_tstamp)at, 0., 0);
 	ev_periodic_start(loop, p);
 }
 

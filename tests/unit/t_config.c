@@ -362,7 +362,7 @@ test_bad(void)
 		NULL
 	};
 	static const char *const type[] = {
-		"2: \"ca\" must be a string",
+		"2: \"ca\" must be a file name or a list of { file; names; crl; } groups",
 		"3: \"log_level\" must be a string",
 		"4: \"shutdown_timeout\" must be an integer",
 		"5: \"user\" must be a string",
@@ -513,6 +513,34 @@ test_bad(void)
 	static const char *const allow[] = {
 		"5: \"allow\" is empty: it would let no peer in", NULL
 	};
+	static const char *const calist[] = {
+		"4: bad name \"127.1.0.0/33\" in \"names\": bad prefix length: "
+		    "must be 0 to 32",
+		"4: bad name \"10.1.2.3/16\" in \"names\": address bits set "
+		    "beyond the prefix length",
+		"4: bad name \"*org-a.example\" in \"names\": a pattern must "
+		    "start with \"*.\"",
+		"5: \"ca\" entry needs \"file\"",
+		"6: \"names\" is empty: the CA would vouch for nothing (leave "
+		    "\"names\" out to let it vouch for any name)",
+		"6: /@/tests/unit/conf/files/nope.crl: No such file or directory",
+		"7: unknown key \"nmaes\"",
+		"7: bad name \"a..b\" in \"names\": not an address, network or "
+		    "host name",
+		"7: bad name \"fd00::/129\" in \"names\": bad prefix length: "
+		    "must be 0 to 128",
+		"7: \"names\" must be an array of strings",
+		"7: bad name \"x*.example\" in \"names\": \"*\" only as the "
+		    "whole first label (\"*.example\")",
+		"7: bad name \"10.1.0\" in \"names\": not an address, network "
+		    "or host name",
+		"9: \"ca\" list entries must be groups { file; names; crl; }",
+		"12: \"ca\" is an empty list: no peer could be trusted",
+		"12: tunnel \"a\": no tls ca",
+		"13: \"ca\" must be a file name or a list of { file; names; "
+		    "crl; } groups",
+		NULL
+	};
 
 	expect_bad("bad-syntax.conf", syntax);
 	expect_bad("bad-dupname.conf", dupname);
@@ -534,6 +562,50 @@ test_bad(void)
 	expect_bad("bad-global.conf", global);
 	expect_bad("bad-allow.conf", allow);
 	expect_bad("bad-crlstrict.conf", crlstrict);
+	expect_bad("bad-calist.conf", calist);
+}
+
+/* calist.conf: the list form of ca, inherited, replaced by a file or
+ * another list in a tunnel; a change to an anchor restarts the tunnel. */
+static void
+test_ca_list(void)
+{
+	struct sd_conf		*conf;
+	const struct tls_conf	*t;
+	struct tunnel_conf	 other;
+	char			 path[PATH_MAX + 64], *errs;
+
+	conf = load("calist.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	CHECK_STR(errs, "");
+	free(errs);
+	if (conf == NULL || conf->ntunnels != 3)
+		goto out;
+	t = &conf->tunnels[0].tls;
+	CHECK(t->ca == NULL);
+	CHECK(t->ncas == 2);
+	if (t->ncas == 2) {
+		CHECK(strstr(t->cas[0].file, "/tests/unit/conf/files/ca.crt") !=
+		    NULL);
+		CHECK(t->cas[0].nnames == 3);
+		CHECK_STR(t->cas[0].names[1], "*.org-a.example");
+		CHECK(t->cas[0].crl != NULL &&
+		    strstr(t->cas[0].crl, "files/ca.crl") != NULL);
+		CHECK(t->cas[0].line == 4);
+		CHECK(t->cas[1].nnames == 0);
+		CHECK(t->cas[1].crl == NULL);
+		other = conf->tunnels[0];
+		other.tls.cas = &conf->tunnels[2].tls.cas[0];
+		CHECK(!conf_tunnel_equal(&conf->tunnels[0], &other));
+	}
+	t = &conf->tunnels[1].tls;
+	CHECK(t->ca != NULL && t->ncas == 0);
+	t = &conf->tunnels[2].tls;
+	CHECK(t->ca == NULL && t->ncas == 1);
+	if (t->ncas == 1)
+		CHECK(t->cas[0].nnames == 2);
+out:
+	conf_free(conf);
 }
 
 /* Redirect tunnels: socks tunnels without SOCKS; the global mark. */
@@ -617,6 +689,7 @@ main(void)
 	snprintf(confdir, sizeof(confdir), "%s/tests/unit/conf", top);
 
 	conf_free(NULL);
+	test_ca_list();
 	test_good();
 	test_defaults();
 	test_crl_strict();
