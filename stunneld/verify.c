@@ -187,11 +187,13 @@ verify_chain_not_after(gnutls_x509_trust_list_t tl,
 	return (t);
 }
 
-/*
- * Check ${id} against the name constraints of the CA ${ca}; 0, or -1
- * with the reason (naming ${ca} and the name) in ${reason}.
+/**
+ * verify_ca_constraints(ca, id, reason, reasonlen): 0 if every name of
+ * ${id} lies within the X.509 name constraints of the CA certificate
+ * ${ca} (or it has none); else -1 with the reason, as
+ * verify_chain_constraints() gives it, in ${reason}.
  */
-static int
+int
 verify_ca_constraints(gnutls_x509_crt_t ca, const struct cert_ident *id,
     char *reason, size_t reasonlen)
 {

@@ -59,6 +59,15 @@ int	verify_peer_again(gnutls_session_t session,
 	    char *reason, size_t reasonlen);
 
 /**
+ * verify_ca_constraints(ca, id, reason, reasonlen): 0 if every name of
+ * ${id} lies within the X.509 name constraints of the CA certificate
+ * ${ca} (or it has none); else -1 with the reason, as
+ * verify_chain_constraints() gives it, in ${reason}.
+ */
+int	verify_ca_constraints(gnutls_x509_crt_t ca, const struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
+/**
  * verify_chain_constraints(tl, certs, n, id, reason, reasonlen): 0 if
  * every name of ${id} (the identity of the leaf of the ${n} certificates
  * ${certs}, DER, as the peer sent them) lies within the X.509 name
