@@ -144,6 +144,16 @@ nameconstraint_parse(const char *s, struct nameconstraint_subtree *st,
 		    "domain", s);
 		return (-1);
 	}
+	/* "10.1.2.3." would be a DNS constraint that prints as an address. */
+	if (i < sizeof(host)) {
+		memcpy(host, p, i);
+		host[i] = '\0';
+		if (inet_pton(AF_INET, host, st->addr) == 1) {
+			snprintf(err, errlen, "%s: an address is written "
+			    "without dots around it", s);
+			return (-1);
+		}
+	}
 	if (nameconstraint_from_dns(s, (size_t)(p - s) + i, st) != 0) {
 		snprintf(err, errlen, "%s: too long", s);
 		return (-1);

@@ -125,6 +125,8 @@ test_parse(void)
 	CHECK(strstr(parse_err("a..b"), "not an IP") != NULL);
 	CHECK(strstr(parse_err("a b"), "not an IP") != NULL);
 	CHECK(strstr(parse_err("-"), "not an IP") == NULL);	/* a label */
+	CHECK(strstr(parse_err("10.1.2.3."), "without dots") != NULL);
+	CHECK(strstr(parse_err(".10.1.2.3"), "without dots") != NULL);
 
 	/* The iPAddress form (address, mask) and back. */
 	sub("10.1.0.0/16", &st);
