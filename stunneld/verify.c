@@ -277,6 +277,43 @@ out:
 }
 
 /**
+ * verify_crts_constraints(tl, chain, n, id, reason, reasonlen): as
+ * verify_chain_constraints(), on the ${n} parsed certificates ${chain}.
+ */
+int
+verify_crts_constraints(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *chain,
+    unsigned int n, const struct cert_ident *id, char *reason,
+    size_t reasonlen)
+{
+	gnutls_x509_crt_t	 issuer;
+	unsigned int		 j, cur, steps;
+	int			 on_path[VERIFY_CHAIN_MAX] = { 0 }, rc = 0;
+
+	if (n > VERIFY_CHAIN_MAX)
+		n = VERIFY_CHAIN_MAX;
+	/* The path as verify_chain_not_after() follows it. */
+	for (cur = 0, steps = 0; rc == 0 && cur < n && steps < n; steps++) {
+		on_path[cur] = 1;
+		if (cur > 0)
+			rc = verify_ca_constraints(chain[cur], id, reason,
+			    reasonlen);
+		if (rc == 0 && tl != NULL && gnutls_x509_trust_list_get_issuer(
+		    tl, chain[cur], &issuer, GNUTLS_TL_GET_COPY) == 0) {
+			rc = verify_ca_constraints(issuer, id, reason,
+			    reasonlen);
+			gnutls_x509_crt_deinit(issuer);
+			break;
+		}
+		for (j = 0; j < n; j++)
+			if (!on_path[j] &&
+			    gnutls_x509_crt_check_issuer(chain[cur], chain[j]))
+				break;
+		cur = j;
+	}
+	return (rc);
+}
+
+/**
  * verify_chain_constraints(tl, certs, n, id, reason, reasonlen): 0 if
  * every name of ${id} (the identity of the leaf of the ${n} certificates
  * ${certs}, DER, as the peer sent them) lies within the X.509 name
@@ -292,9 +329,9 @@ verify_chain_constraints(gnutls_x509_trust_list_t tl,
     const gnutls_datum_t *certs, unsigned int n, const struct cert_ident *id,
     char *reason, size_t reasonlen)
 {
-	gnutls_x509_crt_t	 crt[VERIFY_CHAIN_MAX], issuer;
-	unsigned int		 i, j, cur, steps, ok = 0;
-	int			 on_path[VERIFY_CHAIN_MAX] = { 0 }, rc = 0;
+	gnutls_x509_crt_t	 crt[VERIFY_CHAIN_MAX];
+	unsigned int		 i, ok = 0;
+	int			 rc;
 
 	if (n > VERIFY_CHAIN_MAX)
 		n = VERIFY_CHAIN_MAX;
@@ -307,25 +344,7 @@ verify_chain_constraints(gnutls_x509_trust_list_t tl,
 			break;
 		}
 	}
-	/* The path as verify_chain_not_after() follows it. */
-	for (cur = 0, steps = 0; rc == 0 && cur < ok && steps < ok; steps++) {
-		on_path[cur] = 1;
-		if (cur > 0)
-			rc = verify_ca_constraints(crt[cur], id, reason,
-			    reasonlen);
-		if (rc == 0 && tl != NULL && gnutls_x509_trust_list_get_issuer(
-		    tl, crt[cur], &issuer, GNUTLS_TL_GET_COPY) == 0) {
-			rc = verify_ca_constraints(issuer, id, reason,
-			    reasonlen);
-			gnutls_x509_crt_deinit(issuer);
-			break;
-		}
-		for (j = 0; j < ok; j++)
-			if (!on_path[j] &&
-			    gnutls_x509_crt_check_issuer(crt[cur], crt[j]))
-				break;
-		cur = j;
-	}
+	rc = verify_crts_constraints(tl, crt, ok, id, reason, reasonlen);
 	for (i = 0; i < ok; i++)
 		gnutls_x509_crt_deinit(crt[i]);
 	return (rc);
@@ -796,7 +815,7 @@ verify_peer_again(gnutls_session_t session,
 		goto out;
 	}
 	if ((status == 0 || status == VERIFY_NC_FAILED) &&
-	    verify_chain_constraints(tl, certs, n, id, reason,
+	    verify_crts_constraints(tl, chain, n, id, reason,
 	    reasonlen) != 0)
 		goto out;
 	if (status != 0) {

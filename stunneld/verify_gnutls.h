@@ -83,6 +83,14 @@ int	verify_chain_constraints(gnutls_x509_trust_list_t tl,
 	    const struct cert_ident *id, char *reason, size_t reasonlen);
 
 /**
+ * verify_crts_constraints(tl, chain, n, id, reason, reasonlen): as
+ * verify_chain_constraints(), on the ${n} parsed certificates ${chain}.
+ */
+int	verify_crts_constraints(gnutls_x509_trust_list_t tl,
+	    gnutls_x509_crt_t *chain, unsigned int n,
+	    const struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
  * verify_status_words(status, reason, reasonlen): GnuTLS verification
  * ${status} bits (not 0) in words, the worst first, in ${reason}:
  * "certificate revoked", "certificate expired", "certificate not yet
