@@ -386,10 +386,11 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
     char *err, size_t errlen)
 {
 	gnutls_x509_trust_list_t	 tl;
+	struct cert_ident		 own;
 	gnutls_datum_t			 dn;
 	unsigned int			 status = 0;
 	time_t				 now = time(NULL), t;
-	char				 tbuf[32], why[256];
+	char				 tbuf[32], why[1024];
 	int				 ret;
 
 	if ((t = gnutls_x509_crt_get_expiration_time(crts[0])) ==
@@ -425,6 +426,15 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
 		verify_status_words(status, why, sizeof(why));
 		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
 		    "%s (%s)", why, tc->ca);
+		goto err0;
+	}
+	/* Peers hold our names to the CAs' constraints as verify.c reads
+	 * them, which is stricter than GnuTLS: say so now, not at them. */
+	if (verify_ident_from_crt(crts[0], &own) == 0 &&
+	    verify_crts_constraints(tl, crts, ncrts, &own, why,
+	    sizeof(why)) != 0) {
+		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
+		    "%s", why);
 		goto err0;
 	}
 

@@ -16,7 +16,8 @@
 # server (its tls tunnel accepting gnutls-cli and openssl s_client with
 # it), logging the CA (subject and pin) and the name; org A's node A2
 # (127.1.0.2) works both ways.  openssl and certtool read the constraints
-# and refuse i5 too.  "cert trust" prints the ca list for org A and B;
+# and refuse i5 too; stunneld -t refuses "mapped" as a node's own
+# certificate.  "cert trust" prints the ca list for org A and B;
 # when stunneld -t takes the list form, the printed block is checked.
 . "$(dirname "$0")/lib.sh"
 need certtool openssl gnutls-cli timeout
@@ -229,6 +230,16 @@ wait_log x "$CA_RE node-b1 \(nameConstraints permit 127\.1\.0\.0/16, \.org-a\.ex
     ok "X logs the CA and node-b1"
 [ "$(grep -c -E "$CA_RE 127\.2\.0\.5 " "$T/x.log")" -ge 3 ] ||
     fail "X did not log the CA and 127.2.0.5 for each refusal of i5"
+
+# A node whose own certificate its CA may not vouch for is told at -t
+# (GnuTLS alone would pass "mapped"; every stunneld peer refuses it).
+conf_global own mapped orga
+echo 'tunnels = { t = { mode = "tls"; listen = "127.1.0.3:1"; connect = "127.0.0.1:1"; }; };' >>"$T/own.conf"
+"$STUNNELD" -t -c "$T/own.conf" >"$T/own.out" 2>&1
+st=$?
+[ "$st" -eq 1 ] && grep -E -q "^$T/own.conf:[0-9]*: $T/mapped.crt: $CA_RE ::ffff:127.2.0.5 " "$T/own.out" &&
+    ok "stunneld -t: own certificate outside its CA's constraints" ||
+    fail "stunneld -t with mapped as own certificate: exit $st: $(cat "$T/own.out")"
 
 # --- cert trust: the ca list from the CA certificates ----------------------
 $CTL cert trust "$T/orga.crt" --crl "$T/orga.crl" "$T/orgb.pki/ca.crt" \
