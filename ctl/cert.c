@@ -1,7 +1,8 @@
 /*
  * cert.c: "stunnelctl cert": the network's small PKI, offline.
  *
- *	cert ca [-d DIR] [--cn NAME] [--days N] [--force]
+ *	cert ca [-d DIR] [--cn NAME] [--days N] [--permit CIDR|DNS]...
+ *	    [--exclude CIDR|DNS]... [--force]
  *	cert issue NAME [-d DIR] [--cn CN] [--ip ADDR]... [--dns NAME]...
  *	    [--days N | --not-after TIME] [--valid-from YYYY-MM-DD]
  *	    [--out OUTDIR] [--force]
@@ -9,6 +10,7 @@
  *	cert crl [-d DIR] [--days N]
  *	cert show FILE
  *	cert pin FILE
+ *	cert trust CAFILE [--crl CRLFILE] [CAFILE [--crl CRLFILE]]...
  *
  * A CA is a directory holding ca.key (0600), ca.crt and ca.crl.  Keys are
  * ECDSA P-256, signatures SHA-256, serials 16 random bytes.  A node's
@@ -20,6 +22,12 @@
  * accident; with --force, and always for the CRL, they are written to a
  * temporary file in the same directory and renamed over the old one, so a
  * daemon reloading at that moment reads either the old or the new file.
+ *
+ * A CA may be held to X.509 name constraints (--permit, --exclude: a
+ * critical nameConstraints extension), which OpenSSL, GnuTLS and the
+ * daemon all enforce; "issue" refuses a certificate its CA may not vouch
+ * for, and "trust" turns the permitted subtrees of each organisation's
+ * CA into the "names" of the daemon's "ca" list.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -27,6 +35,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +55,7 @@
 #include <gnutls/x509.h>
 
 #include "cert.h"
+#include "nameconstraint.h"
 #include "verify.h"
 #include "verify_gnutls.h"
 
@@ -63,6 +73,7 @@
 #define CERT_CN_MAX		64	/* X.520 ub-common-name */
 #define CERT_MAX_SANS		(VERIFY_MAX_NAMES - 1)	/* + the name */
 #define CERT_CRLNUM_MAX		32
+#define CERT_NC_MAX		64	/* --permit and --exclude each */
 
 /* Options, as bits: which a subcommand takes. */
 #define OPT_DIR		0x01
@@ -75,6 +86,8 @@
 #define OPT_OUT		0x80
 #define OPT_CRLURI	0x100
 #define OPT_NOTAFTER	0x200
+#define OPT_PERMIT	0x400
+#define OPT_EXCLUDE	0x800
 
 struct cert_args {
 	const char	 *dir;		/* -d DIR, default "." */
@@ -86,8 +99,12 @@ struct cert_args {
 	const char	 *pos;		/* the positional argument */
 	const char	**ips;		/* --ip, nips of them */
 	const char	**dns;		/* --dns, ndns of them */
+	const char	**permit;	/* --permit, npermit of them */
+	const char	**exclude;	/* --exclude, nexclude of them */
 	size_t		  nips;
 	size_t		  ndns;
+	size_t		  npermit;
+	size_t		  nexclude;
 	long		  days;		/* 0: the subcommand's default */
 	int		  force;
 	int		  help;
@@ -109,6 +126,7 @@ static int	cert_revoke(const struct cert_args *);
 static int	cert_crl(const struct cert_args *);
 static int	cert_show(const struct cert_args *);
 static int	cert_pin(const struct cert_args *);
+static int	cert_trust(int, char *const []);
 
 static const struct cert_cmd {
 	const char	*name;
@@ -117,8 +135,10 @@ static const struct cert_cmd {
 	int		(*run)(const struct cert_args *);
 	const char	*usage;
 } cert_cmds[] = {
-	{ "ca", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE, 0, cert_ca,
-	    "ca [-d DIR] [--cn NAME] [--days N] [--force]" },
+	{ "ca", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE | OPT_PERMIT |
+	    OPT_EXCLUDE, 0, cert_ca,
+	    "ca [-d DIR] [--cn NAME] [--days N] [--permit CIDR|DNS]...\n"
+	    "                 [--exclude CIDR|DNS]... [--force]" },
 	{ "issue", OPT_DIR | OPT_CN | OPT_DAYS | OPT_FORCE | OPT_IP | OPT_DNS |
 	    OPT_FROM | OPT_OUT | OPT_CRLURI | OPT_NOTAFTER, 1, cert_issue,
 	    "issue NAME [-d DIR] [--cn CN] [--ip ADDR]... [--dns NAME]...\n"
@@ -129,6 +149,9 @@ static const struct cert_cmd {
 	{ "crl", OPT_DIR | OPT_DAYS, 0, cert_crl, "crl [-d DIR] [--days N]" },
 	{ "show", 0, 1, cert_show, "show FILE" },
 	{ "pin", 0, 1, cert_pin, "pin FILE" },
+	/* takes its own words: several files, each with its --crl */
+	{ "trust", 0, -1, NULL,
+	    "trust CAFILE [--crl CRLFILE] [CAFILE [--crl CRLFILE]]..." },
 };
 
 #define CERT_NCMDS	(sizeof(cert_cmds) / sizeof(cert_cmds[0]))
@@ -142,7 +165,8 @@ static const struct cert_opt {
 	{ "--days", OPT_DAYS }, { "--force", OPT_FORCE }, { "--ip", OPT_IP },
 	{ "--dns", OPT_DNS }, { "--valid-from", OPT_FROM },
 	{ "--out", OPT_OUT }, { "--crl-uri", OPT_CRLURI },
-	{ "--not-after", OPT_NOTAFTER },
+	{ "--not-after", OPT_NOTAFTER }, { "--permit", OPT_PERMIT },
+	{ "--exclude", OPT_EXCLUDE },
 };
 
 #define CERT_NOPTS	(sizeof(cert_opts) / sizeof(cert_opts[0]))
@@ -327,7 +351,11 @@ cert_parse(const struct cert_cmd *cmd, int argc, char *const argv[],
 
 	memset(a, 0, sizeof(*a));
 	if ((a->ips = calloc((size_t)argc + 1, sizeof(*a->ips))) == NULL ||
-	    (a->dns = calloc((size_t)argc + 1, sizeof(*a->dns))) == NULL)
+	    (a->dns = calloc((size_t)argc + 1, sizeof(*a->dns))) == NULL ||
+	    (a->permit = calloc((size_t)argc + 1, sizeof(*a->permit))) ==
+	    NULL ||
+	    (a->exclude = calloc((size_t)argc + 1, sizeof(*a->exclude))) ==
+	    NULL)
 		err(CERT_EXIT_FAIL, "calloc");
 	for (k = 0; k < argc; k++) {
 		arg = argv[k];
@@ -412,6 +440,12 @@ cert_parse(const struct cert_cmd *cmd, int argc, char *const argv[],
 			break;
 		case OPT_DNS:
 			a->dns[a->ndns++] = val;
+			break;
+		case OPT_PERMIT:
+			a->permit[a->npermit++] = val;
+			break;
+		case OPT_EXCLUDE:
+			a->exclude[a->nexclude++] = val;
 			break;
 		}
 	}
@@ -884,11 +918,105 @@ cert_print_sans(gnutls_x509_crt_t crt)
 	printf("%s\n", n == 0 ? "none" : "");
 }
 
+/* A certificate's name constraints, as far as the daemon reads them. */
+struct cert_nc {
+	int				 present;	/* has the extension */
+	int				 critical;
+	struct nameconstraint_subtree	 permit[CERT_NC_MAX];
+	struct nameconstraint_subtree	 exclude[CERT_NC_MAX];
+	size_t				 npermit;
+	size_t				 nexclude;
+	size_t				 nother;	/* e-mail, URI, DN, ... */
+};
+
+/*
+ * Read the name constraints of ${crt} into ${nc}; 0, or -1 (reported as
+ * about ${what}) if they cannot be read or are more than CERT_NC_MAX.
+ */
+static int
+cert_nc_read(gnutls_x509_crt_t crt, struct cert_nc *nc, const char *what)
+{
+	gnutls_x509_name_constraints_t	 gnc;
+	struct nameconstraint_subtree	*st;
+	gnutls_datum_t			 name;
+	unsigned int			 i, type, crit = 0;
+	size_t				*n;
+	int				 ret, pass, rc = -1;
+
+	memset(nc, 0, sizeof(*nc));
+	if ((ret = gnutls_x509_name_constraints_init(&gnc)) < 0)
+		return (cert_gnutls_error(what, "name constraints", ret));
+	ret = gnutls_x509_crt_get_name_constraints(crt, gnc, 0, &crit);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = 0;
+		goto out;
+	}
+	if (ret < 0) {
+		cert_gnutls_error(what, "cannot read its name constraints", ret);
+		goto out;
+	}
+	nc->present = 1;
+	nc->critical = crit != 0;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0;; i++) {
+			ret = pass == 0 ?
+			    gnutls_x509_name_constraints_get_permitted(gnc, i,
+			    &type, &name) :
+			    gnutls_x509_name_constraints_get_excluded(gnc, i,
+			    &type, &name);
+			if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+				break;
+			if (ret < 0) {
+				cert_gnutls_error(what, "name constraints",
+				    ret);
+				goto out;
+			}
+			if (type != GNUTLS_SAN_IPADDRESS &&
+			    type != GNUTLS_SAN_DNSNAME) {
+				nc->nother++;
+				continue;
+			}
+			n = pass == 0 ? &nc->npermit : &nc->nexclude;
+			if (*n >= CERT_NC_MAX) {
+				warnx("%s: more than %d name constraints", what,
+				    CERT_NC_MAX);
+				goto out;
+			}
+			st = pass == 0 ? &nc->permit[*n] : &nc->exclude[*n];
+			if ((type == GNUTLS_SAN_IPADDRESS ?
+			    nameconstraint_from_ip(name.data, name.size, st) :
+			    nameconstraint_from_dns((const char *)name.data,
+			    name.size, st)) != 0) {
+				warnx("%s: an unreadable name constraint", what);
+				goto out;
+			}
+			(*n)++;
+		}
+	rc = 0;
+out:
+	gnutls_x509_name_constraints_deinit(gnc);
+	return (rc);
+}
+
+/* Print the ${n} subtrees ${st} as "a, b" (or "none") to stdout. */
+static void
+cert_print_subtrees(const struct nameconstraint_subtree *st, size_t n)
+{
+	char	buf[NAMECONSTRAINT_STRLEN];
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		printf("%s%s", i > 0 ? ", " : "",
+		    nameconstraint_str(&st[i], buf, sizeof(buf)));
+	printf("%s\n", n == 0 ? "none" : "");
+}
+
 /* Print what an operator wants to know about ${crt} to stdout. */
 static void
 cert_print_crt(gnutls_x509_crt_t crt)
 {
 	struct cert_ident	id;
+	struct cert_nc		nc;
 	gnutls_datum_t		dn;
 	unsigned char		serial[CERT_SERIAL_MAX];
 	char			hex[2 * CERT_SERIAL_MAX + 1], t[32];
@@ -915,6 +1043,18 @@ cert_print_crt(gnutls_x509_crt_t crt)
 	    gnutls_x509_crt_get_ca_status(crt, NULL) > 0 ? "yes" : "no");
 	printf("SANs:        ");
 	cert_print_sans(crt);
+	if (cert_nc_read(crt, &nc, "certificate") == 0 && nc.present) {
+		printf("permitted:   ");
+		cert_print_subtrees(nc.permit, nc.npermit);
+		printf("excluded:    ");
+		cert_print_subtrees(nc.exclude, nc.nexclude);
+		if (nc.nother > 0)
+			printf("             (and %zu constraint%s on other "
+			    "kinds of name)\n", nc.nother,
+			    nc.nother == 1 ? "" : "s");
+		if (!nc.critical)
+			printf("             (nameConstraints not critical)\n");
+	}
 	nb = gnutls_x509_crt_get_activation_time(crt);
 	na = gnutls_x509_crt_get_expiration_time(crt);
 	printf("not before:  %s\n", cert_time(nb, t, sizeof(t)));
@@ -1083,6 +1223,74 @@ err0:
 	return (-1);
 }
 
+/*
+ * "cert ca" --permit and --exclude into the critical nameConstraints of
+ * ${crt}.  Return 0, or CERT_EXIT_USAGE / CERT_EXIT_FAIL once it has
+ * said what is wrong.
+ */
+static int
+cert_ca_constraints(const struct cert_args *a, gnutls_x509_crt_t crt,
+    const char *what)
+{
+	struct nameconstraint_subtree	 st;
+	gnutls_x509_name_constraints_t	 nc;
+	gnutls_datum_t			 d;
+	uint8_t				 der[32];
+	char				 err[512];
+	const char			*val;
+	size_t				 i, len;
+	int				 ret, ex, rc = CERT_EXIT_FAIL;
+
+	if (a->npermit == 0 && a->nexclude == 0)
+		return (0);
+	if (a->npermit > CERT_NC_MAX || a->nexclude > CERT_NC_MAX) {
+		warnx("cert ca: at most %d --permit and %d --exclude",
+		    CERT_NC_MAX, CERT_NC_MAX);
+		return (CERT_EXIT_USAGE);
+	}
+	if ((ret = gnutls_x509_name_constraints_init(&nc)) < 0) {
+		cert_gnutls_error(what, "name constraints", ret);
+		return (CERT_EXIT_FAIL);
+	}
+	for (ex = 0; ex < 2; ex++)
+		for (i = 0; i < (ex ? a->nexclude : a->npermit); i++) {
+			val = ex ? a->exclude[i] : a->permit[i];
+			if (nameconstraint_parse(val, &st, err,
+			    sizeof(err)) != 0) {
+				warnx("cert ca: --%s %s", ex ? "exclude" :
+				    "permit", err);
+				rc = CERT_EXIT_USAGE;
+				goto out;
+			}
+			if (st.is_ip) {
+				nameconstraint_to_ip(&st, der, &len);
+				d.data = der;
+				d.size = (unsigned int)len;
+			} else {
+				d.data = (unsigned char *)st.dns;
+				d.size = (unsigned int)strlen(st.dns);
+			}
+			ret = (ex ? gnutls_x509_name_constraints_add_excluded :
+			    gnutls_x509_name_constraints_add_permitted)(nc,
+			    st.is_ip ? GNUTLS_SAN_IPADDRESS :
+			    GNUTLS_SAN_DNSNAME, &d);
+			if (ret < 0) {
+				cert_gnutls_error(what, val, ret);
+				goto out;
+			}
+		}
+	/* Critical (RFC 5280 says it MUST be): a verifier that cannot
+	 * read it must refuse the chain, not ignore the limits. */
+	if ((ret = gnutls_x509_crt_set_name_constraints(crt, nc, 1)) < 0) {
+		cert_gnutls_error(what, "cannot set the name constraints", ret);
+		goto out;
+	}
+	rc = 0;
+out:
+	gnutls_x509_name_constraints_deinit(nc);
+	return (rc);
+}
+
 /* "cert ca": a new CA key, self-signed certificate and empty CRL. */
 static int
 cert_ca(const struct cert_args *a)
@@ -1102,6 +1310,18 @@ cert_ca(const struct cert_args *a)
 		warnx("cert ca: --cn must have 1 to %d characters",
 		    CERT_CN_MAX);
 		return (CERT_EXIT_USAGE);
+	}
+	/* Usage errors before anything is made. */
+	for (i = 0; i < a->npermit + a->nexclude; i++) {
+		struct nameconstraint_subtree	st;
+		char				err[512];
+
+		if (nameconstraint_parse(i < a->npermit ? a->permit[i] :
+		    a->exclude[i - a->npermit], &st, err, sizeof(err)) != 0) {
+			warnx("cert ca: --%s %s", i < a->npermit ? "permit" :
+			    "exclude", err);
+			return (CERT_EXIT_USAGE);
+		}
 	}
 	if (cert_mkdir(a->dir) == -1 ||
 	    cert_path(ca.crtpath, sizeof(ca.crtpath), a->dir, "ca", ".crt") ||
@@ -1131,6 +1351,10 @@ cert_ca(const struct cert_args *a)
 		goto out;
 	if (cert_ca_privkey(&ca) == -1)
 		goto out;
+	if ((ret = cert_ca_constraints(a, ca.crt, ca.crtpath)) != 0) {
+		rc = ret;
+		goto out;
+	}
 	if ((ret = gnutls_x509_crt_set_basic_constraints(ca.crt, 1, -1)) < 0 ||
 	    (ret = gnutls_x509_crt_set_key_usage(ca.crt,
 	    GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN)) < 0 ||
@@ -1380,6 +1604,40 @@ cert_issue_sign(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key,
 	return (0);
 }
 
+/*
+ * "cert issue": -1 (reported) if the CA ${ca} may not vouch for one of
+ * the names ${sans} of node ${name} by its name constraints, since every
+ * peer would refuse the certificate; else 0.
+ */
+static int
+cert_issue_in_scope(struct cert_ca *ca, const char *name,
+    const struct cert_sans *sans)
+{
+	struct cert_ident	 id;
+	char			 reason[1024];
+	size_t			 i, j;
+
+	memset(&id, 0, sizeof(id));
+	for (i = 0; i < sans->ndns && id.n < VERIFY_MAX_NAMES; i++, id.n++) {
+		for (j = 0; sans->dns[i][j] != '\0' &&
+		    j < sizeof(id.ent[0].name) - 1; j++)
+			id.ent[id.n].name[j] = (char)tolower(
+			    (unsigned char)sans->dns[i][j]);
+		id.ent[id.n].name[j] = '\0';
+	}
+	for (i = 0; i < sans->nip && id.n < VERIFY_MAX_NAMES; i++, id.n++) {
+		if (inet_ntop(sans->iplen[i] == 4 ? AF_INET : AF_INET6,
+		    sans->ip[i], id.ent[id.n].name,
+		    sizeof(id.ent[id.n].name)) == NULL)
+			return (-1);
+		id.ent[id.n].is_ip = 1;
+	}
+	if (verify_ca_constraints(ca->crt, &id, reason, sizeof(reason)) == 0)
+		return (0);
+	warnx("cert issue: %s: %s", name, reason);
+	return (-1);
+}
+
 /* "cert issue": a node key and certificate signed by the CA. */
 static int
 cert_issue(const struct cert_args *a)
@@ -1401,8 +1659,13 @@ cert_issue(const struct cert_args *a)
 		return (ret);
 
 	if (cert_issue_paths(a, keypath, crtpath) == -1 ||
-	    cert_ca_load(&ca, a->dir) == -1 ||
-	    cert_genkey(&key, keypath) == -1)
+	    cert_ca_load(&ca, a->dir) == -1)
+		goto out;
+	if (cert_issue_in_scope(&ca, a->pos, &sans) == -1) {
+		rc = CERT_EXIT_USAGE;
+		goto out;
+	}
+	if (cert_genkey(&key, keypath) == -1)
 		goto out;
 	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
 		cert_gnutls_error(crtpath, "gnutls_x509_crt_init", ret);
@@ -1716,10 +1979,259 @@ cert_pin(const struct cert_args *a)
 	return (rc);
 }
 
+/* "cert trust": one CA file, the CRL named for it (may be NULL). */
+struct cert_trust_ent {
+	const char	*file;
+	const char	*crl;
+};
+
+/* Print ${s} as a libconfig string (quoted, '"' and '\' escaped). */
+static void
+cert_print_quoted(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/*
+ * Load the one CA certificate of ${path} into ${crt}, and check that
+ * ${crl} (may be NULL) is signed by it.  0, or -1 (reported).
+ */
+static int
+cert_trust_load(const char *path, const char *crlpath, gnutls_x509_crt_t *crt)
+{
+	gnutls_x509_crt_t	*list = NULL;
+	gnutls_x509_crl_t	 crl;
+	gnutls_datum_t		 d;
+	unsigned int		 n = 0, i, status = 0;
+	int			 ret;
+
+	if (cert_load(path, &d) == -1)
+		return (-1);
+	ret = gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM,
+	    0);
+	gnutls_free(d.data);
+	if (ret < 0 || n == 0) {
+		/* DER: one certificate. */
+		if (cert_load_crt(path, crt) == -1)
+			return (-1);
+	} else {
+		for (i = 1; i < n; i++)
+			gnutls_x509_crt_deinit(list[i]);
+		*crt = list[0];
+		gnutls_free(list);
+		if (n > 1) {
+			warnx("%s: holds %u certificates: give each CA a file "
+			    "of its own (its names are its own)", path, n);
+			goto err;
+		}
+	}
+	if (gnutls_x509_crt_get_ca_status(*crt, NULL) <= 0) {
+		warnx("%s: not a CA certificate", path);
+		goto err;
+	}
+	if (crlpath == NULL)
+		return (0);
+	if (cert_load_crl(crlpath, &crl) == -1)
+		goto err;
+	ret = gnutls_x509_crl_verify(crl, crt, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status);
+	gnutls_x509_crl_deinit(crl);
+	/* Only the signature counts: an old CRL is renewed, not refused. */
+	status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
+	    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+	    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
+	    GNUTLS_CERT_NOT_ACTIVATED);
+	if (status == GNUTLS_CERT_INVALID)
+		status = 0;
+	if (ret < 0 || status != 0) {
+		warnx("%s: not signed by the CA of %s", crlpath, path);
+		goto err;
+	}
+	return (0);
+
+err:
+	gnutls_x509_crt_deinit(*crt);
+	*crt = NULL;
+	return (-1);
+}
+
+/* Print the "ca" list entry of ${e}, whose certificate is ${crt}. */
+static void
+cert_trust_print(const struct cert_trust_ent *e, gnutls_x509_crt_t crt,
+    const struct cert_nc *nc, int last)
+{
+	struct cert_ident	 id;
+	gnutls_datum_t		 dn;
+	char			 buf[NAMECONSTRAINT_STRLEN];
+	size_t			 i, n = 0;
+	int			 dns = 0, all = 0;
+
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0)
+		dn.data = NULL;
+	if (verify_ident_from_crt(crt, &id) != 0)
+		id.pin[0] = '\0';
+	printf("  # %s, %s\n", dn.data != NULL ? (const char *)dn.data : "?",
+	    id.pin);
+	gnutls_free(dn.data);
+	for (i = 0; i < nc->npermit; i++) {
+		if (!nc->permit[i].is_ip)
+			dns = 1;
+		if (!nc->permit[i].is_ip && nc->permit[i].dns[0] == '\0')
+			all = 1;
+	}
+	if (nc->npermit == 0 || all)
+		printf("  # it permits %s: no names, so it may vouch for any "
+		    "name;\n  # add names = [ ... ] to scope it\n",
+		    nc->present ? "every name" : "(no nameConstraints)");
+	else if (!dns)
+		printf("  # it permits no DNS subtree: host names it vouches "
+		    "for (allow, peer)\n  # do not count here unless added to "
+		    "names\n");
+	if (nc->nexclude > 0) {
+		printf("  # excluded by its nameConstraints (enforced from "
+		    "the certificate): ");
+		for (i = 0; i < nc->nexclude; i++)
+			printf("%s%s", i > 0 ? ", " : "",
+			    nameconstraint_str(&nc->exclude[i], buf,
+			    sizeof(buf)));
+		printf("\n");
+	}
+	printf("  { file = ");
+	cert_print_quoted(e->file);
+	printf(";");
+	if (nc->npermit > 0 && !all) {
+		printf(" names = [");
+		for (i = 0; i < nc->npermit; i++) {
+			const struct nameconstraint_subtree *st =
+			    &nc->permit[i];
+
+			/* nameConstraints "x" is x and every name below
+			 * it; in names that is "x" and ".x". */
+			printf("%s ", n++ > 0 ? "," : "");
+			if (st->is_ip || st->dns[0] == '.')
+				cert_print_quoted(nameconstraint_str(st, buf,
+				    sizeof(buf)));
+			else {
+				cert_print_quoted(st->dns);
+				snprintf(buf, sizeof(buf), ".%s", st->dns);
+				printf(", ");
+				cert_print_quoted(buf);
+			}
+		}
+		printf(" ];");
+	}
+	if (e->crl != NULL) {
+		printf(" crl = ");
+		cert_print_quoted(e->crl);
+		printf(";");
+	}
+	printf(" }%s\n", last ? "" : ",");
+}
+
+/*
+ * "cert trust CAFILE [--crl CRLFILE] ...": the "ca" list of the network
+ * for the tls block of every node: one entry per CA certificate, its
+ * names the permitted subtrees of its nameConstraints, each --crl for
+ * the CA file before it.
+ */
+static int
+cert_trust(int argc, char *const argv[])
+{
+	const struct cert_cmd	*cmd = &cert_cmds[CERT_NCMDS - 1];
+	struct cert_trust_ent	*ents;
+	struct cert_nc		*ncs;
+	gnutls_x509_crt_t	*crts;
+	size_t			 n = 0, i;
+	int			 k, rc = CERT_EXIT_FAIL, opts = 1;
+
+	if ((ents = calloc((size_t)argc + 1, sizeof(*ents))) == NULL ||
+	    (crts = calloc((size_t)argc + 1, sizeof(*crts))) == NULL ||
+	    (ncs = calloc((size_t)argc + 1, sizeof(*ncs))) == NULL)
+		err(CERT_EXIT_FAIL, "calloc");
+	for (k = 0; k < argc; k++) {
+		const char	*arg = argv[k], *val = NULL;
+
+		if (opts && (strcmp(arg, "-h") == 0 ||
+		    strcmp(arg, "--help") == 0)) {
+			cert_usage(stdout, cmd);
+			rc = 0;
+			goto out;
+		}
+		if (opts && strcmp(arg, "--") == 0) {
+			opts = 0;
+			continue;
+		}
+		if (opts && strncmp(arg, "--crl=", 6) == 0)
+			val = arg + 6;
+		else if (opts && strcmp(arg, "--crl") == 0) {
+			if (k + 1 >= argc) {
+				rc = cert_usage_error(cmd, "option --crl "
+				    "needs an argument");
+				goto out;
+			}
+			val = argv[++k];
+		} else if (opts && arg[0] == '-' && arg[1] != '\0') {
+			rc = cert_usage_error(cmd, "unknown option: %s", arg);
+			goto out;
+		}
+		if (val != NULL) {
+			if (n == 0 || ents[n - 1].crl != NULL) {
+				rc = cert_usage_error(cmd, "--crl %s: each "
+				    "--crl follows the CA file it is for", val);
+				goto out;
+			}
+			if (val[0] == '\0') {
+				rc = cert_usage_error(cmd, "empty argument");
+				goto out;
+			}
+			ents[n - 1].crl = val;
+			continue;
+		}
+		if (arg[0] == '\0') {
+			rc = cert_usage_error(cmd, "empty argument");
+			goto out;
+		}
+		ents[n++].file = arg;
+	}
+	if (n == 0) {
+		rc = cert_usage_error(cmd, "missing CAFILE");
+		goto out;
+	}
+	/* Everything checked before anything is printed. */
+	for (i = 0; i < n; i++)
+		if (cert_trust_load(ents[i].file, ents[i].crl,
+		    &crts[i]) == -1 ||
+		    cert_nc_read(crts[i], &ncs[i], ents[i].file) == -1)
+			goto out;
+	printf("# The network's trust anchors (stunnelctl cert trust), for "
+	    "the tls block\n# of every node, in place of a single ca = "
+	    "\"FILE\";  paths are taken\n# from the directory of the "
+	    "configuration file.\nca = (\n");
+	for (i = 0; i < n; i++)
+		cert_trust_print(&ents[i], crts[i], &ncs[i], i + 1 == n);
+	printf(");\n");
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		if (crts[i] != NULL)
+			gnutls_x509_crt_deinit(crts[i]);
+	free(ents);
+	free(crts);
+	free(ncs);
+	return (rc);
+}
+
 /**
  * cert_main(argc, argv): run "stunnelctl cert ${argv}[0] ${argv}[1] ...",
- * the ${argc} words after "cert": ca, issue, revoke, crl, show or pin and
- * their options.  Messages go to stdout, failures to stderr as
+ * the ${argc} words after "cert": ca, issue, revoke, crl, show, pin or
+ * trust and their options.  Messages go to stdout, failures to stderr as
  * "stunnelctl: FILE: reason".  Return the exit status: 0 done, 1 failure,
  * 2 usage error.
  */
@@ -1733,7 +2245,7 @@ cert_main(int argc, char *const argv[])
 
 	if (argc < 1)
 		return (cert_usage_error(NULL, "missing ca, issue, revoke, "
-		    "crl, show or pin"));
+		    "crl, show, pin or trust"));
 	if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
 		cert_usage(stdout, NULL);
 		return (fflush(stdout) == 0 ? 0 : CERT_EXIT_FAIL);
@@ -1743,11 +2255,14 @@ cert_main(int argc, char *const argv[])
 			cmd = &cert_cmds[i];
 	if (cmd == NULL)
 		return (cert_usage_error(NULL, "unknown subcommand: %s (ca, "
-		    "issue, revoke, crl, show or pin)", argv[0]));
+		    "issue, revoke, crl, show, pin or trust)", argv[0]));
 
-	if ((rc = cert_parse(cmd, argc - 1, argv + 1, &a)) != 0)
+	memset(&a, 0, sizeof(a));
+	if (cmd->run == NULL)
+		rc = cert_trust(argc - 1, argv + 1);
+	else if ((rc = cert_parse(cmd, argc - 1, argv + 1, &a)) != 0)
 		goto out;
-	if (a.help) {
+	else if (a.help) {
 		cert_usage(stdout, cmd);
 		rc = 0;
 	} else
@@ -1759,5 +2274,7 @@ cert_main(int argc, char *const argv[])
 out:
 	free(a.ips);
 	free(a.dns);
+	free(a.permit);
+	free(a.exclude);
 	return (rc);
 }

@@ -655,7 +655,7 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
 	struct cert_ident		*id;
 	gnutls_datum_t			 dn;
 	time_t				 now = time(NULL), t;
-	char				 tbuf[32], why[512];
+	char				 tbuf[32], why[1024];
 	int				 ret;
 
 	if ((t = gnutls_x509_crt_get_expiration_time(crts[0])) ==

@@ -22,6 +22,7 @@
 #include <gnutls/x509.h>
 
 #include "addr.h"
+#include "nameconstraint.h"
 #include "verify.h"
 #include "verify_gnutls.h"
 
@@ -146,6 +147,11 @@ verify_crt_pin(gnutls_x509_crt_t crt, char pin[VERIFY_PIN_LEN])
 
 #define VERIFY_CHAIN_MAX	16	/* certificates of a peer's chain looked at */
 
+/* GnuTLS's verdict on a chain whose only fault is a CA's constraints:
+ * verify_chain_constraints() can then say which CA and which name. */
+#define VERIFY_NC_FAILED \
+	(GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE)
+
 /*
  * The earliest expiry of the chain that the ${n} certificates ${crt}
  * (as the peer sent them, leaf first) make up to the anchor in ${tl} that
@@ -186,6 +192,169 @@ verify_chain_not_after(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt,
 		cur = j;
 	}
 	return (t);
+}
+
+/**
+ * verify_ca_constraints(ca, id, reason, reasonlen): 0 if every name of
+ * ${id} lies within the X.509 name constraints of the CA certificate
+ * ${ca} (or it has none); else -1 with the reason, as
+ * verify_chain_constraints() gives it, in ${reason}.
+ */
+int
+verify_ca_constraints(gnutls_x509_crt_t ca, const struct cert_ident *id,
+    char *reason, size_t reasonlen)
+{
+	struct nameconstraint_check	 chk;
+	struct nameconstraint_subtree	 st;
+	struct cert_ident		 caid;
+	gnutls_x509_name_constraints_t	 nc;
+	gnutls_datum_t			 name, dn = { NULL, 0 };
+	char				 list[512], one[NAMECONSTRAINT_STRLEN];
+	size_t				 off = 0;
+	unsigned int			 i, type, crit;
+	int				 ret, bad, excl = 0, rc = -1, pass;
+
+	if (gnutls_x509_name_constraints_init(&nc) < 0) {
+		snprintf(reason, reasonlen, "out of memory");
+		return (-1);
+	}
+	ret = gnutls_x509_crt_get_name_constraints(ca, nc, 0, &crit);
+	if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+		rc = 0;
+		goto out;
+	}
+	nameconstraint_check_begin(&chk, id);
+	list[0] = '\0';
+	/* Pass 0: permitted subtrees; pass 1: excluded ones. */
+	for (pass = 0; ret >= 0 && pass < 2; pass++)
+		for (i = 0;; i++) {
+			ret = pass == 0 ?
+			    gnutls_x509_name_constraints_get_permitted(nc, i,
+			    &type, &name) :
+			    gnutls_x509_name_constraints_get_excluded(nc, i,
+			    &type, &name);
+			if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
+				ret = 0;
+				break;
+			}
+			if (ret < 0)
+				break;
+			if (type == GNUTLS_SAN_IPADDRESS)
+				ret = nameconstraint_from_ip(name.data,
+				    name.size, &st);
+			else if (type == GNUTLS_SAN_DNSNAME)
+				ret = nameconstraint_from_dns(
+				    (const char *)name.data, name.size, &st);
+			else
+				continue;	/* GnuTLS checks the others */
+			if (ret != 0) {
+				ret = GNUTLS_E_ASN1_DER_ERROR;
+				break;
+			}
+			nameconstraint_check_add(&chk, &st, pass);
+			if (pass == 0 && off < sizeof(list))
+				off += (size_t)snprintf(list + off,
+				    sizeof(list) - off, "%s%s",
+				    off > 0 ? ", " : "",
+				    nameconstraint_str(&st, one, sizeof(one)));
+		}
+	bad = ret < 0 ? 0 : nameconstraint_check_end(&chk, &excl);
+	if (ret >= 0 && bad < 0) {
+		rc = 0;
+		goto out;
+	}
+	if (gnutls_x509_crt_get_dn3(ca, &dn, 0) < 0)
+		dn.data = NULL;
+	if (verify_ident_from_crt(ca, &caid) != 0)
+		caid.pin[0] = '\0';
+	if (ret < 0)
+		snprintf(reason, reasonlen, "CA \"%s\" (%s): cannot read its "
+		    "nameConstraints: %s", dn.data != NULL ?
+		    (const char *)dn.data : "?", caid.pin, gnutls_strerror(ret));
+	else
+		snprintf(reason, reasonlen, "CA \"%s\" (%s) may not vouch for "
+		    "%s (%s%s)", dn.data != NULL ? (const char *)dn.data : "?",
+		    caid.pin, id->ent[bad].name, excl ?
+		    "excluded by its nameConstraints" :
+		    "nameConstraints permit ", excl ? "" : list);
+	gnutls_free(dn.data);
+out:
+	gnutls_x509_name_constraints_deinit(nc);
+	return (rc);
+}
+
+/**
+ * verify_crts_constraints(tl, chain, n, id, reason, reasonlen): as
+ * verify_chain_constraints(), on the ${n} parsed certificates ${chain}.
+ */
+int
+verify_crts_constraints(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *chain,
+    unsigned int n, const struct cert_ident *id, char *reason,
+    size_t reasonlen)
+{
+	gnutls_x509_crt_t	 issuer;
+	unsigned int		 j, cur, steps;
+	int			 on_path[VERIFY_CHAIN_MAX] = { 0 }, rc = 0;
+
+	if (n > VERIFY_CHAIN_MAX)
+		n = VERIFY_CHAIN_MAX;
+	/* The path as verify_chain_not_after() follows it. */
+	for (cur = 0, steps = 0; rc == 0 && cur < n && steps < n; steps++) {
+		on_path[cur] = 1;
+		if (cur > 0)
+			rc = verify_ca_constraints(chain[cur], id, reason,
+			    reasonlen);
+		if (rc == 0 && tl != NULL && gnutls_x509_trust_list_get_issuer(
+		    tl, chain[cur], &issuer, GNUTLS_TL_GET_COPY) == 0) {
+			rc = verify_ca_constraints(issuer, id, reason,
+			    reasonlen);
+			gnutls_x509_crt_deinit(issuer);
+			break;
+		}
+		for (j = 0; j < n; j++)
+			if (!on_path[j] &&
+			    gnutls_x509_crt_check_issuer(chain[cur], chain[j]))
+				break;
+		cur = j;
+	}
+	return (rc);
+}
+
+/**
+ * verify_chain_constraints(tl, certs, n, id, reason, reasonlen): 0 if
+ * every name of ${id} (the identity of the leaf of the ${n} certificates
+ * ${certs}, DER, as the peer sent them) lies within the X.509 name
+ * constraints of every CA on its chain, from the leaf's issuer to the
+ * anchor in ${tl} it ends at, that anchor included; else -1 with the CA
+ * (subject and SPKI pin) and the name in ${reason}: 'CA "CN=Org A CA"
+ * (sha256:...) may not vouch for 127.2.0.5 (nameConstraints permit
+ * 127.1.0.0/16, .org-a.example)'.  GnuTLS checks the constraints too,
+ * but on its own reading of the names (see nameconstraint.h).
+ */
+int
+verify_chain_constraints(gnutls_x509_trust_list_t tl,
+    const gnutls_datum_t *certs, unsigned int n, const struct cert_ident *id,
+    char *reason, size_t reasonlen)
+{
+	gnutls_x509_crt_t	 crt[VERIFY_CHAIN_MAX];
+	unsigned int		 i, ok = 0;
+	int			 rc;
+
+	if (n > VERIFY_CHAIN_MAX)
+		n = VERIFY_CHAIN_MAX;
+	for (; ok < n; ok++) {
+		if (gnutls_x509_crt_init(&crt[ok]) < 0)
+			break;
+		if (gnutls_x509_crt_import(crt[ok], &certs[ok],
+		    GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crt[ok]);
+			break;
+		}
+	}
+	rc = verify_crts_constraints(tl, crt, ok, id, reason, reasonlen);
+	for (i = 0; i < ok; i++)
+		gnutls_x509_crt_deinit(crt[i]);
+	return (rc);
 }
 
 /**
@@ -547,7 +716,7 @@ verify_chain_anchor(const struct verify_anchors *as, gnutls_x509_crt_t *chain,
 			    gnutls_strerror(ret));
 			return (-1);
 		}
-		if (status == 0)
+		if (status == 0 || status == VERIFY_NC_FAILED)
 			break;
 		/* an issuer this anchor has not is no news: another has it */
 		if (worst == 0 || ((worst & GNUTLS_CERT_SIGNER_NOT_FOUND) &&
@@ -561,6 +730,16 @@ verify_chain_anchor(const struct verify_anchors *as, gnutls_x509_crt_t *chain,
 		return (-1);
 	}
 	a = &as->a[i];
+	/* GnuTLS checks the CAs' name constraints on its own reading of the
+	 * names; the names stunneld matches peers by are held to them here,
+	 * and a refusal says which CA and which name. */
+	if (verify_crts_constraints(a->tl, chain, n, id, reason,
+	    reasonlen) != 0)
+		return (-1);
+	if (status != 0) {
+		verify_status_words(status, reason, reasonlen);
+		return (-1);
+	}
 	id->anchor = (int)i;
 	/* The link lives no longer than its chain (conn.c closes it then). */
 	id->not_after = verify_earlier(id->not_after,

@@ -108,6 +108,38 @@ int	verify_crts(const struct verify_anchors *anchors,
 	    char *reason, size_t reasonlen);
 
 /**
+ * verify_ca_constraints(ca, id, reason, reasonlen): 0 if every name of
+ * ${id} lies within the X.509 name constraints of the CA certificate
+ * ${ca} (or it has none); else -1 with the reason, as
+ * verify_chain_constraints() gives it, in ${reason}.
+ */
+int	verify_ca_constraints(gnutls_x509_crt_t ca, const struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
+/**
+ * verify_chain_constraints(tl, certs, n, id, reason, reasonlen): 0 if
+ * every name of ${id} (the identity of the leaf of the ${n} certificates
+ * ${certs}, DER, as the peer sent them) lies within the X.509 name
+ * constraints of every CA on its chain, from the leaf's issuer to the
+ * anchor in ${tl} it ends at, that anchor included; else -1 with the CA
+ * (subject and SPKI pin) and the name in ${reason}: 'CA "CN=Org A CA"
+ * (sha256:...) may not vouch for 127.2.0.5 (nameConstraints permit
+ * 127.1.0.0/16, .org-a.example)'.  GnuTLS checks the constraints too,
+ * but on its own reading of the names (see nameconstraint.h).
+ */
+int	verify_chain_constraints(gnutls_x509_trust_list_t tl,
+	    const gnutls_datum_t *certs, unsigned int n,
+	    const struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
+ * verify_crts_constraints(tl, chain, n, id, reason, reasonlen): as
+ * verify_chain_constraints(), on the ${n} parsed certificates ${chain}.
+ */
+int	verify_crts_constraints(gnutls_x509_trust_list_t tl,
+	    gnutls_x509_crt_t *chain, unsigned int n,
+	    const struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
  * verify_status_words(status, reason, reasonlen): GnuTLS verification
  * ${status} bits (not 0) in words, the worst first, in ${reason}:
  * "certificate revoked", "certificate expired", "certificate not yet
