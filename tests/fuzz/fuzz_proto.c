@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "proto.h"
+#include "metrics.h"
 #include "output.h"
 #include "fuzz.h"
 
@@ -160,7 +161,7 @@ ctl_replies(const uint8_t *data, size_t len, uint16_t reqtype)
 			output_status_detail(devnull, rep.tunnels, FUZZ_NOW);
 		output_status_json(devnull, rep.tunnels, rep.ntunnels,
 		    FUZZ_NOW);
-		output_metrics(devnull, rep.tunnels, rep.ntunnels);
+		metrics_write(devnull, rep.tunnels, rep.ntunnels);
 		output_connections(devnull, rep.conns, rep.nconns, FUZZ_NOW);
 		output_connections_json(devnull, rep.conns, rep.nconns,
 		    FUZZ_NOW);
