@@ -23,6 +23,9 @@ enum check_kind {
 	CHECK_CRL_EXPIRED	/* crl_strict, and a CRL past its next update */
 };
 
+/* The most days a certificate may be asked to stay valid: a hundred years. */
+#define CHECK_DAYS_MAX	36500
+
 /* A tunnel has at most one certificate problem and one CRL problem. */
 #define CHECK_PER_TUNNEL	2
 

@@ -24,10 +24,17 @@ enum metrics_kind {
 	M_TOTAL,
 	M_BYTES,	/* two samples: direction="in" and "out" */
 	M_HANDSHAKES,
+	M_HS_REASON,	/* one sample per enum proto_hs_reason */
 	M_REFUSED,
 	M_CERT_EXPIRY,
 	M_CERTS_LOADED,
 	M_CRL_NEXT_UPDATE
+};
+
+/* The reason label of each enum proto_hs_reason, in its order. */
+static const char *const metrics_hs_reasons[PROTO_HS_REASONS] = {
+	"protocol", "verify", "alert", "closed", "timeout", "throttled",
+	"overload"
 };
 
 static const struct metrics_family {
@@ -56,6 +63,10 @@ static const struct metrics_family {
 	{ "stunneld_handshakes_failed_total", "counter", M_HANDSHAKES,
 	    "Failed TLS handshakes and peer identity checks of the "
 	    "tunnel." },
+	{ "stunneld_handshake_failures_total", "counter", M_HS_REASON,
+	    "Failed TLS handshakes of the tunnel by reason: verify (the "
+	    "peer refused by us), alert (we refused by the peer), protocol, "
+	    "closed, timeout, throttled, overload." },
 	{ "stunneld_socks_refused_total", "counter", M_REFUSED,
 	    "SOCKS requests the tunnel refused." },
 	{ "stunneld_cert_expiry_timestamp_seconds", "gauge", M_CERT_EXPIRY,
@@ -101,6 +112,7 @@ metrics_tunnel(FILE *f, const struct metrics_family *fam,
 {
 	const struct proto_stats	*s = &t->stats;
 	uint64_t			 v;
+	size_t				 k;
 	int				 stale;
 
 	stale = (t->flags & PROTO_TUNNEL_STALE) != 0;
@@ -131,6 +143,15 @@ metrics_tunnel(FILE *f, const struct metrics_family *fam,
 		fprintf(f, ",direction=\"in\"} %" PRIu64 "\n", s->bytes_in);
 		metrics_sample(f, fam->name, t);
 		fprintf(f, ",direction=\"out\"} %" PRIu64 "\n", s->bytes_out);
+		return;
+	case M_HS_REASON:
+		if (stale)
+			return;
+		for (k = 0; k < PROTO_HS_REASONS; k++) {
+			metrics_sample(f, fam->name, t);
+			fprintf(f, ",reason=\"%s\"} %" PRIu64 "\n",
+			    metrics_hs_reasons[k], s->handshakes_failed_by[k]);
+		}
 		return;
 	case M_ACTIVE:
 		v = s->connections_active;

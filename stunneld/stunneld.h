@@ -91,6 +91,8 @@ struct sd_conf {
 	int			 log_level;	/* LOG_ERR .. LOG_DEBUG from syslog.h */
 	unsigned int		 shutdown_timeout;
 	int			 sandbox;	/* workers run under seccomp */
+	struct hostport		 metrics_listen;	/* GET /metrics, /healthz */
+	int			 metrics_line;	/* of metrics_listen; 0: none */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };

@@ -41,6 +41,8 @@ fixtures(struct proto_tunnel t[3])
 	t[0].stats.bytes_in = 123456;
 	t[0].stats.bytes_out = 654321;
 	t[0].stats.handshakes_failed = 2;
+	t[0].stats.handshakes_failed_by[PROTO_HS_VERIFY] = 1;
+	t[0].stats.handshakes_failed_by[PROTO_HS_TIMEOUT] = 1;
 	t[0].stats.socks_refused = 1;
 	t[0].stats.cert_not_after = 1827100800;	/* 2027-11-25T00:00:00Z */
 	t[0].stats.certs_loaded_at = 1795514400;	/* 2026-11-24T10:00:00Z */
@@ -1250,6 +1252,22 @@ test_metrics(void)
 "# TYPE stunneld_handshakes_failed_total counter\n"
 "stunneld_handshakes_failed_total{tunnel=\"p2p_out\"} 2\n"
 "stunneld_handshakes_failed_total{tunnel=\"tools_out\"} 0\n"
+"# HELP stunneld_handshake_failures_total Failed TLS handshakes of the tunnel by reason: verify (the peer refused by us), alert (we refused by the peer), protocol, closed, timeout, throttled, overload.\n"
+"# TYPE stunneld_handshake_failures_total counter\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"protocol\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"verify\"} 1\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"alert\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"closed\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"timeout\"} 1\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"throttled\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"overload\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"protocol\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"verify\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"alert\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"closed\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"timeout\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"throttled\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"overload\"} 0\n"
 "# HELP stunneld_socks_refused_total SOCKS requests the tunnel refused.\n"
 "# TYPE stunneld_socks_refused_total counter\n"
 "stunneld_socks_refused_total{tunnel=\"p2p_out\"} 1\n"
