@@ -62,6 +62,7 @@ struct mh_client {
 	enum mh_state		 state;
 	enum mh_endpoint	 endpoint;
 	int			 days;		/* /healthz?days=N */
+	int			 head;		/* a HEAD request: no body */
 	ev_io			 io;
 	ev_timer		 timer;
 	struct query		*q;		/* while MH_ASKING */
@@ -263,7 +264,8 @@ mh_client_answer(struct mh_client *cl, int status, const char *ctype,
 	}
 	memcpy(cl->out, head, hlen);
 	memcpy(cl->out + hlen, body, blen);
-	cl->outlen = hlen + blen;
+	/* HEAD is refused (405), but its answer still has no body */
+	cl->outlen = hlen + (cl->head ? 0 : blen);
 	cl->outoff = 0;
 	cl->state = MH_WRITING;
 	mh_client_deadline(cl, WRITE_TIMEOUT);
@@ -341,6 +343,7 @@ mh_days(const char *query, int *days)
 static void
 mh_client_request(struct mh_client *cl, const struct http_request *req)
 {
+	cl->head = strcmp(req->method, "HEAD") == 0;
 	if (strcmp(req->path, "/metrics") == 0)
 		cl->endpoint = MH_METRICS;
 	else if (strcmp(req->path, "/healthz") == 0)
