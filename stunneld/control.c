@@ -10,6 +10,10 @@
  * at once, the next refused with the reason; a client has REQUEST_TIMEOUT
  * to send a complete request; out of descriptors, accepting pauses until
  * a client leaves or ACCEPT_PAUSE passes, instead of failing in a loop.
+ *
+ * The same status query answers metrics_listen (metrics_http.c, which
+ * this object owns and starts): control_status() asks it for a caller in
+ * this process, whose callback gets the merged rows instead of a client.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -343,6 +343,8 @@ mh_days(const char *query, int *days)
 static void
 mh_client_request(struct mh_client *cl, const struct http_request *req)
 {
+	struct query	*q;
+
 	cl->head = strcmp(req->method, "HEAD") == 0;
 	if (strcmp(req->path, "/metrics") == 0)
 		cl->endpoint = MH_METRICS;
@@ -363,8 +365,10 @@ mh_client_request(struct mh_client *cl, const struct http_request *req)
 	}
 	cl->state = MH_ASKING;
 	ev_io_stop(cl->mh->loop, &cl->io);
-	/* the answer may come at once, and ${cl} be gone after it */
-	cl->q = control_status(cl->mh->ctl, mh_status_cb, cl);
+	/* The answer may come at once (no worker to ask), and ${cl} be gone
+	 * after it: only a query still out means ${cl} is still there. */
+	if ((q = control_status(cl->mh->ctl, mh_status_cb, cl)) != NULL)
+		cl->q = q;
 }
 
 /* Read what ${cl} sends: its request head, or what follows our answer. */
@@ -372,14 +376,17 @@ static void
 mh_client_read(struct mh_client *cl)
 {
 	struct http_request	 req;
-	uint8_t			 junk[512];
-	ssize_t			 n;
-	int			 rc;
+	uint8_t			 junk[4096];
+	ssize_t			 n = 0;
+	int			 i, rc;
 
 	if (cl->state == MH_LINGERING) {
-		while ((n = recv(cl->fd, junk, sizeof(junk), 0)) > 0)
-			;
-		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		/* a few reads a wakeup: a sender that never stops gets no
+		 * more of the loop than LINGER_TIMEOUT and its share */
+		for (i = 0; i < 8; i++)
+			if ((n = recv(cl->fd, junk, sizeof(junk), 0)) <= 0)
+				break;
+		if (i < 8 && (n == 0 || (errno != EAGAIN && errno != EINTR)))
 			mh_client_drop(cl);
 		return;
 	}
