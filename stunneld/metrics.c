@@ -44,7 +44,7 @@ static const struct metrics_family {
 	const char	*help;
 } metrics_families[] = {
 	{ "stunneld_up", "gauge", M_UP,
-	    "Whether the stunneld daemon answered on its control socket." },
+	    "Whether the stunneld daemon answered (on its control socket or metrics_listen)." },
 	{ "stunneld_tunnel_info", "gauge", M_INFO,
 	    "A configured tunnel, its mode and listen address (always 1)." },
 	{ "stunneld_tunnel_running", "gauge", M_RUNNING,

@@ -1211,7 +1211,7 @@ test_metrics(void)
 	text = cap_text(&cap);
 	CHECK(prom_check(text, 1) == 0);
 	CHECK_STR(text,
-"# HELP stunneld_up Whether the stunneld daemon answered on its control socket.\n"
+"# HELP stunneld_up Whether the stunneld daemon answered (on its control socket or metrics_listen).\n"
 "# TYPE stunneld_up gauge\n"
 "stunneld_up 1\n"
 "# HELP stunneld_tunnel_info A configured tunnel, its mode and listen address (always 1).\n"
