@@ -130,10 +130,12 @@ wait_metric() {
 	wait_until "$1 is not $2 (it is $(metric "$1"))" "[ \"\$(metric '$1')\" = '$2' ]"
 }
 # no client certificate: refused by us
+NFAILED=2
 if command -v gnutls-cli >/dev/null 2>&1; then
 	gnutls-cli --insecure --port $PB 127.0.0.2 </dev/null >"$T/nocert.log" 2>&1
 	wait_metric 'stunneld_handshake_failures_total{tunnel="p2p_in",reason="verify"}' 1 &&
 	    ok "no client certificate: reason verify"
+	NFAILED=3
 else
 	note "gnutls-cli not installed: the verify reason is not checked"
 fi
@@ -157,9 +159,9 @@ bg_forget "$SILENT"
 printf 'GET / HTTP/1.0\r\n\r\n' | socat -t 5 -T 10 - TCP:127.0.0.2:$PB >/dev/null 2>&1
 wait_metric 'stunneld_handshake_failures_total{tunnel="p2p_in",reason="protocol"}' 1 &&
     ok "no TLS at all: reason protocol"
-[ "$(metric 'stunneld_handshakes_failed_total{tunnel="p2p_in"}')" = 3 ] &&
-    ok "stunneld_handshakes_failed_total: the three together" ||
-    fail "stunneld_handshakes_failed_total{tunnel=\"p2p_in\"} is $(metric 'stunneld_handshakes_failed_total{tunnel="p2p_in"}'), wanted 3"
+[ "$(metric 'stunneld_handshakes_failed_total{tunnel="p2p_in"}')" = $NFAILED ] &&
+    ok "stunneld_handshakes_failed_total: the $NFAILED together" ||
+    fail "stunneld_handshakes_failed_total{tunnel=\"p2p_in\"} is $(metric 'stunneld_handshakes_failed_total{tunnel="p2p_in"}'), wanted $NFAILED"
 
 # --- 3. What is refused --------------------------------------------------------
 code=$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' "$URL/nothing")
@@ -224,10 +226,12 @@ while True:
     if not b:
         break
     got += b
-print("%s after %.1f s" % (got.split(b"\r\n")[0].decode(), time.monotonic() - t0))
+took = time.monotonic() - t0
+print("%s after %.1f s%s" % (got.split(b"\r\n")[0].decode(), took,
+      "" if took >= 4.5 else " (before 4.5 s)"))
 EOF
 case $(cat "$T/silent.out") in
-"HTTP/1.1 408 Request Timeout after "[5-9].*) ok "a silent client: $(cat "$T/silent.out")" ;;
+"HTTP/1.1 408 Request Timeout after "*" s") ok "a silent client: $(cat "$T/silent.out")" ;;
 *)	fail "a silent client: $(cat "$T/silent.out")" ;;
 esac
 
