@@ -44,7 +44,8 @@
 
 enum mh_state {
 	MH_READING,		/* the request head, until REQUEST_TIMEOUT */
-	MH_ASKING,		/* the workers, for the answer */
+	MH_ASKING,		/* the workers, for the answer (WRITE_TIMEOUT
+				 * bounds it, should control.c not answer) */
 	MH_WRITING,		/* the answer, until WRITE_TIMEOUT */
 	MH_LINGERING		/* written and shut down: reading to EOF, so
 				 * that unread bytes do not reset the answer */
@@ -365,6 +366,9 @@ mh_client_request(struct mh_client *cl, const struct http_request *req)
 	}
 	cl->state = MH_ASKING;
 	ev_io_stop(cl->mh->loop, &cl->io);
+	/* the workers have 2 s to answer (control.c): a request that came
+	 * in late in its REQUEST_TIMEOUT still gets its answer */
+	mh_client_deadline(cl, WRITE_TIMEOUT);
 	/* The answer may come at once (no worker to ask), and ${cl} be gone
 	 * after it: only a query still out means ${cl} is still there. */
 	if ((q = control_status(cl->mh->ctl, mh_status_cb, cl)) != NULL)
