@@ -18,6 +18,7 @@
 #include "json.h"
 #include "output.h"
 #include "proto.h"
+#include "show.h"
 
 #define OUT_COLS_MAX	10
 #define OUT_CELL_MAX	(PROTO_ADDR_MAX + 16)	/* every field fits */
@@ -230,64 +231,6 @@ output_age(char *buf, size_t len, int64_t secs)
 	return (buf);
 }
 
-/**
- * output_time(buf, len, t): write the unix time ${t} as ISO 8601 UTC
- * ("2027-11-25T00:00:00Z") into ${buf}; return ${buf}.
- */
-char *
-output_time(char *buf, size_t len, int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%" PRId64, t);
-	return (buf);
-}
-
-/**
- * output_span(a, b): ${a} - ${b}, clamped to the int64_t range (the
- * times come from the daemon and must not overflow our arithmetic).
- */
-int64_t
-output_span(int64_t a, int64_t b)
-{
-	int64_t	d;
-
-	if (__builtin_sub_overflow(a, b, &d))
-		return (b < 0 ? INT64_MAX : INT64_MIN);
-	return (d);
-}
-
-/**
- * output_days_left(not_after, now): whole days from ${now} until
- * ${not_after}, rounded down (-1 during the first day after expiry).
- */
-int64_t
-output_days_left(int64_t not_after, time_t now)
-{
-	int64_t	d = output_span(not_after, (int64_t)now);
-
-	/* round down without negating d (which may be INT64_MIN) */
-	return (d >= 0 ? d / 86400 : (d + 1) / 86400 - 1);
-}
-
-/* Copy ${src} into the cell ${dst}, control characters shown as '?'. */
-static void
-out_clean(char *dst, size_t len, const char *src)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < len && src[i] != '\0'; i++) {
-		if ((unsigned char)src[i] < 0x20 || src[i] == 0x7f)
-			dst[i] = '?';
-		else
-			dst[i] = src[i];
-	}
-	dst[i] = '\0';
-}
-
 /* Print the records ${recs} (${n} of ${size} bytes each) as table ${tb}. */
 static void
 out_table_print(FILE *f, const struct out_table *tb, const void *recs,
@@ -341,7 +284,7 @@ out_tunnel_state(char *buf, size_t len, const struct proto_tunnel *t)
 {
 	char	state[sizeof(t->state)];
 
-	out_clean(state, sizeof(state), t->state[0] != '\0' ? t->state : "-");
+	show_clean(state, sizeof(state), t->state[0] != '\0' ? t->state : "-");
 	snprintf(buf, len, "%s%s", state,
 	    (t->flags & PROTO_TUNNEL_STALE) ? "?" : "");
 }
@@ -364,9 +307,9 @@ out_status_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
 	const struct proto_stats	*s = &t->stats;
 	size_t				 col;
 
-	out_clean(cells[0], OUT_CELL_MAX, t->name);
-	out_clean(cells[1], OUT_CELL_MAX, t->mode);
-	out_clean(cells[2], OUT_CELL_MAX, t->listen);
+	show_clean(cells[0], OUT_CELL_MAX, t->name);
+	show_clean(cells[1], OUT_CELL_MAX, t->mode);
+	show_clean(cells[2], OUT_CELL_MAX, t->listen);
 	out_tunnel_state(cells[3], OUT_CELL_MAX, t);
 	if (t->flags & PROTO_TUNNEL_STALE) {
 		for (col = 4; col < 10; col++)
@@ -384,7 +327,7 @@ out_status_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
 		snprintf(cells[9], OUT_CELL_MAX, "expired");
 	else
 		snprintf(cells[9], OUT_CELL_MAX, "%" PRId64,
-		    output_days_left(s->cert_not_after, now));
+		    show_days_left(s->cert_not_after, now));
 }
 
 /**
@@ -419,9 +362,9 @@ output_status(FILE *f, const struct proto_tunnel *t, size_t n, time_t now)
 	for (i = 0; i < n; i++) {
 		if (!out_crl_expired(&t[i], now))
 			continue;
-		out_clean(name, sizeof(name), t[i].name);
+		show_clean(name, sizeof(name), t[i].name);
 		fprintf(f, "%s: CRL past its next update %s (%s)\n", name,
-		    output_time(b, sizeof(b), t[i].stats.crl_next_update),
+		    show_time(b, sizeof(b), t[i].stats.crl_next_update),
 		    (t[i].stats.crl_flags & PROTO_CRL_STRICT) ?
 		    "crl_strict: the peers it covers are refused" :
 		    "peers still accepted: crl_strict is off");
@@ -459,13 +402,13 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 	int				 stale;
 
 	stale = (t->flags & PROTO_TUNNEL_STALE) != 0;
-	out_clean(text, sizeof(text), t->name);
+	show_clean(text, sizeof(text), t->name);
 	out_kv(f, "name", "%s", text);
-	out_clean(text, sizeof(text), t->mode);
+	show_clean(text, sizeof(text), t->mode);
 	out_kv(f, "mode", "%s", text);
-	out_clean(text, sizeof(text), t->listen);
+	show_clean(text, sizeof(text), t->listen);
 	out_kv(f, "listen", "%s", text);
-	out_clean(text, sizeof(text), t->state[0] != '\0' ? t->state : "-");
+	show_clean(text, sizeof(text), t->state[0] != '\0' ? t->state : "-");
 	out_kv(f, "state", "%s%s", text, stale ?
 	    " (stale: the worker did not answer; counters unknown)" : "");
 	if (t->pid > 0)
@@ -498,7 +441,7 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 	    output_bytes(b, sizeof(b), s->bytes_out));
 	out_kv(f, "handshakes failed", "%" PRIu64, s->handshakes_failed);
 	out_kv(f, "socks refused", "%" PRIu64, s->socks_refused);
-	out_clean(text, sizeof(text), s->cert_subject[0] != '\0' ?
+	show_clean(text, sizeof(text), s->cert_subject[0] != '\0' ?
 	    s->cert_subject : "-");
 	out_kv(f, "cert subject", "%s", text);
 	if (s->cert_not_after == 0) {
@@ -506,8 +449,8 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 		out_kv(f, "cert days left", "-");
 	} else {
 		out_kv(f, "cert not after", "%s",
-		    output_time(b, sizeof(b), s->cert_not_after));
-		days = output_days_left(s->cert_not_after, now);
+		    show_time(b, sizeof(b), s->cert_not_after));
+		days = show_days_left(s->cert_not_after, now);
 		out_kv(f, "cert days left", "%" PRId64 "%s", days,
 		    s->cert_not_after <= (int64_t)now ? " (expired)" : "");
 	}
@@ -515,14 +458,14 @@ output_status_detail(FILE *f, const struct proto_tunnel *t, time_t now)
 		out_kv(f, "certs loaded at", "-");
 	else
 		out_kv(f, "certs loaded at", "%s",
-		    output_time(b, sizeof(b), s->certs_loaded_at));
+		    show_time(b, sizeof(b), s->certs_loaded_at));
 	if (s->crls == 0)
 		out_kv(f, "crl next update", "- (no crl)");
 	else if (s->crl_next_update == 0)
 		out_kv(f, "crl next update", "none given");
 	else
 		out_kv(f, "crl next update", "%s%s",
-		    output_time(b, sizeof(b), s->crl_next_update),
+		    show_time(b, sizeof(b), s->crl_next_update),
 		    out_crl_expired(t, now) ? " (expired)" : "");
 	out_kv(f, "crl strict", "%s",
 	    (s->crl_flags & PROTO_CRL_STRICT) ? "yes" : "no");
@@ -537,7 +480,7 @@ out_json_time(struct json *j, int64_t t, int unknown)
 	if (t == 0 || unknown)
 		json_null(j);
 	else
-		json_string(j, output_time(b, sizeof(b), t));
+		json_string(j, show_time(b, sizeof(b), t));
 }
 
 /* Write ${v}, or null if ${unknown}. */
@@ -617,7 +560,7 @@ output_status_json(FILE *f, const struct proto_tunnel *t, size_t n,
 		if (stale || s->cert_not_after == 0)
 			json_null(&j);
 		else
-			json_int(&j, output_days_left(s->cert_not_after, now));
+			json_int(&j, show_days_left(s->cert_not_after, now));
 		json_object_end(&j);
 		json_key(&j, "certs_loaded_at");
 		out_json_time(&j, s->certs_loaded_at, stale);
@@ -654,19 +597,19 @@ out_conn_row(const void *rec, time_t now, char cells[][OUT_CELL_MAX])
 {
 	const struct proto_conn	*c = rec;
 
-	out_clean(cells[0], OUT_CELL_MAX, c->client);
-	out_clean(cells[1], OUT_CELL_MAX, c->destination[0] != '\0' ?
+	show_clean(cells[0], OUT_CELL_MAX, c->client);
+	show_clean(cells[1], OUT_CELL_MAX, c->destination[0] != '\0' ?
 	    c->destination : "-");
-	out_clean(cells[2], OUT_CELL_MAX, c->peer[0] != '\0' ? c->peer : "-");
+	show_clean(cells[2], OUT_CELL_MAX, c->peer[0] != '\0' ? c->peer : "-");
 	output_bytes(cells[3], OUT_CELL_MAX, c->bytes_in);
 	output_bytes(cells[4], OUT_CELL_MAX, c->bytes_out);
 	if (c->started == 0)
 		snprintf(cells[5], OUT_CELL_MAX, "-");
 	else
 		output_age(cells[5], OUT_CELL_MAX,
-		    output_span((int64_t)now, c->started));
-	out_clean(cells[6], OUT_CELL_MAX, c->tunnel);
-	out_clean(cells[7], OUT_CELL_MAX, c->state);
+		    show_span((int64_t)now, c->started));
+	show_clean(cells[6], OUT_CELL_MAX, c->tunnel);
+	show_clean(cells[7], OUT_CELL_MAX, c->state);
 }
 
 /**
@@ -726,7 +669,7 @@ output_connections_json(FILE *f, const struct proto_conn *c, size_t n,
 		if (c[i].started == 0)
 			json_null(&j);
 		else {
-			age = output_span((int64_t)now, c[i].started);
+			age = show_span((int64_t)now, c[i].started);
 			json_int(&j, age < 0 ? 0 : age);
 		}
 		json_object_end(&j);
@@ -734,270 +677,6 @@ output_connections_json(FILE *f, const struct proto_conn *c, size_t n,
 	json_array_end(&j);
 	json_object_end(&j);
 	return (json_finish(&j));
-}
-
-/* What one metric family samples, per tunnel. */
-enum out_metric {
-	M_UP,		/* stunneld_up, no labels */
-	M_INFO,		/* {tunnel,mode,listen} 1 */
-	M_RUNNING,
-	M_STALE,
-	M_RESTARTS,
-	M_ACTIVE,
-	M_TOTAL,
-	M_BYTES,	/* two samples: direction="in" and "out" */
-	M_HANDSHAKES,
-	M_REFUSED,
-	M_CERT_EXPIRY,
-	M_CERTS_LOADED,
-	M_CRL_NEXT_UPDATE
-};
-
-static const struct out_family {
-	const char	*name;
-	const char	*type;
-	enum out_metric	 metric;
-	const char	*help;
-} out_families[] = {
-	{ "stunneld_up", "gauge", M_UP,
-	    "Whether the stunneld daemon answered on its control socket." },
-	{ "stunneld_tunnel_info", "gauge", M_INFO,
-	    "A configured tunnel, its mode and listen address (always 1)." },
-	{ "stunneld_tunnel_running", "gauge", M_RUNNING,
-	    "Whether the tunnel's state is running (1) or not (0)." },
-	{ "stunneld_tunnel_stale", "gauge", M_STALE,
-	    "Whether the tunnel's worker did not answer, so its counters "
-	    "are unknown." },
-	{ "stunneld_worker_restarts_total", "counter", M_RESTARTS,
-	    "Times the tunnel's worker process was restarted." },
-	{ "stunneld_connections_active", "gauge", M_ACTIVE,
-	    "Open connections of the tunnel." },
-	{ "stunneld_connections_total", "counter", M_TOTAL,
-	    "Connections accepted by the tunnel." },
-	{ "stunneld_bytes_total", "counter", M_BYTES,
-	    "Plaintext bytes read (in) and written (out) by the tunnel." },
-	{ "stunneld_handshakes_failed_total", "counter", M_HANDSHAKES,
-	    "Failed TLS handshakes and peer identity checks of the "
-	    "tunnel." },
-	{ "stunneld_socks_refused_total", "counter", M_REFUSED,
-	    "SOCKS requests the tunnel refused." },
-	{ "stunneld_cert_expiry_timestamp_seconds", "gauge", M_CERT_EXPIRY,
-	    "Unix time when the tunnel's certificate expires." },
-	{ "stunneld_certs_loaded_timestamp_seconds", "gauge", M_CERTS_LOADED,
-	    "Unix time when the tunnel's credentials were last loaded." },
-	{ "stunneld_crl_next_update_timestamp_seconds", "gauge",
-	    M_CRL_NEXT_UPDATE,
-	    "Unix time of the next update of the tunnel's CRL (the earliest "
-	    "of several); from then on the CRL is out of date." },
-};
-
-/* Write ${s} as a Prometheus label value: \\, \" and \n escaped. */
-static void
-out_label(FILE *f, const char *s)
-{
-	putc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			putc(*s, f);
-	}
-	putc('"', f);
-}
-
-/* Start a sample of ${name} labelled with ${t}'s name ("name{tunnel=..."). */
-static void
-out_sample(FILE *f, const char *name, const struct proto_tunnel *t)
-{
-	fprintf(f, "%s{tunnel=", name);
-	out_label(f, t->name);
-}
-
-/* Print the samples of family ${fam} for tunnel ${t}. */
-static void
-out_metric_tunnel(FILE *f, const struct out_family *fam,
-    const struct proto_tunnel *t)
-{
-	const struct proto_stats	*s = &t->stats;
-	uint64_t			 v;
-	int				 stale;
-
-	stale = (t->flags & PROTO_TUNNEL_STALE) != 0;
-	switch (fam->metric) {
-	case M_UP:
-		return;
-	case M_INFO:
-		out_sample(f, fam->name, t);
-		fputs(",mode=", f);
-		out_label(f, t->mode);
-		fputs(",listen=", f);
-		out_label(f, t->listen);
-		fputs("} 1\n", f);
-		return;
-	case M_RUNNING:
-		v = (strcmp(t->state, "running") == 0);
-		break;
-	case M_STALE:
-		v = (stale != 0);
-		break;
-	case M_RESTARTS:
-		v = t->restarts;
-		break;
-	case M_BYTES:
-		if (stale)
-			return;
-		out_sample(f, fam->name, t);
-		fprintf(f, ",direction=\"in\"} %" PRIu64 "\n", s->bytes_in);
-		out_sample(f, fam->name, t);
-		fprintf(f, ",direction=\"out\"} %" PRIu64 "\n", s->bytes_out);
-		return;
-	case M_ACTIVE:
-		v = s->connections_active;
-		goto stats;
-	case M_TOTAL:
-		v = s->connections_total;
-		goto stats;
-	case M_HANDSHAKES:
-		v = s->handshakes_failed;
-		goto stats;
-	case M_REFUSED:
-		v = s->socks_refused;
-		goto stats;
-	case M_CERT_EXPIRY:
-		if (s->cert_not_after <= 0)
-			return;
-		v = (uint64_t)s->cert_not_after;
-		goto stats;
-	case M_CERTS_LOADED:
-		if (s->certs_loaded_at <= 0)
-			return;
-		v = (uint64_t)s->certs_loaded_at;
-		goto stats;
-	case M_CRL_NEXT_UPDATE:
-		if (s->crls == 0 || s->crl_next_update <= 0)
-			return;
-		v = (uint64_t)s->crl_next_update;
-		goto stats;
-	default:
-		return;
-	}
-	goto print;
-
-stats:
-	/* The worker's numbers: unknown, so left out, when stale. */
-	if (stale)
-		return;
-print:
-	out_sample(f, fam->name, t);
-	fprintf(f, "} %" PRIu64 "\n", v);
-}
-
-/**
- * output_metrics(f, t, n): print the ${n} tunnels ${t} in the Prometheus
- * text exposition format 0.0.4: each family once, with its # HELP and
- * # TYPE lines before its samples.
- */
-void
-output_metrics(FILE *f, const struct proto_tunnel *t, size_t n)
-{
-	const struct out_family	*fam;
-	size_t			 i, k;
-
-	for (k = 0; k < sizeof(out_families) / sizeof(out_families[0]); k++) {
-		fam = &out_families[k];
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name,
-		    fam->help, fam->name, fam->type);
-		if (fam->metric == M_UP) {
-			fprintf(f, "%s 1\n", fam->name);
-			continue;
-		}
-		for (i = 0; i < n; i++)
-			out_metric_tunnel(f, fam, &t[i]);
-	}
-}
-
-/* Word the problem ${kind} of ${t} (found by check_tunnel()) into ${buf}. */
-static void
-out_check_why(char *buf, size_t len, const struct proto_tunnel *t,
-    enum check_kind kind, int days)
-{
-	const struct proto_stats	*s = &t->stats;
-	char				 text[PROTO_IDENT_MAX], b[32];
-
-	switch (kind) {
-	case CHECK_NOT_RUNNING:
-		out_clean(text, sizeof(text), t->state[0] != '\0' ? t->state :
-		    "-");
-		snprintf(buf, len, "not running: %s (%" PRIu32 " restarts)",
-		    text, t->restarts);
-		return;
-	case CHECK_STALE:
-		snprintf(buf, len, "the worker did not answer: its certificate "
-		    "and CRL are unknown");
-		return;
-	case CHECK_CERT_UNKNOWN:
-		snprintf(buf, len, "the expiry of its certificate is unknown");
-		return;
-	case CHECK_CERT_EXPIRED:
-	case CHECK_CERT_EXPIRING:
-		out_clean(text, sizeof(text), s->cert_subject[0] != '\0' ?
-		    s->cert_subject : "(no subject)");
-		output_time(b, sizeof(b), s->cert_not_after);
-		if (kind == CHECK_CERT_EXPIRED)
-			snprintf(buf, len, "certificate %s expired %s", text,
-			    b);
-		else
-			snprintf(buf, len, "certificate %s expires %s, within "
-			    "%d days", text, b, days);
-		return;
-	case CHECK_CRL_EXPIRED:
-		snprintf(buf, len, "CRL past its next update %s (crl_strict: "
-		    "the peers it covers are refused)",
-		    output_time(b, sizeof(b), s->crl_next_update));
-		return;
-	}
-	snprintf(buf, len, "unknown problem");
-}
-
-/* Room for the name, ": " and the longest reason of out_check_why(). */
-#define OUT_WHY_MAX	(PROTO_IDENT_MAX + 128)
-
-/**
- * output_check(f, t, n, now, days): print the verdict of check_tunnel()
- * on the ${n} tunnels ${t}: one line "TUNNEL: why" per problem or, if
- * there is none, the one line "ok: N tunnels running" (with ", every
- * certificate valid N more days" when ${days} > 0).  Return the number of
- * problems.
- */
-size_t
-output_check(FILE *f, const struct proto_tunnel *t, size_t n, time_t now,
-    int days)
-{
-	enum check_kind	kinds[CHECK_PER_TUNNEL];
-	char		name[PROTO_NAME_MAX], why[OUT_WHY_MAX];
-	size_t		i, k, nk, total = 0;
-
-	for (i = 0; i < n; i++) {
-		nk = check_tunnel(&t[i], now, days, kinds);
-		out_clean(name, sizeof(name), t[i].name);
-		for (k = 0; k < nk; k++) {
-			out_check_why(why, sizeof(why), &t[i], kinds[k], days);
-			fprintf(f, "%s: %s\n", name, why);
-		}
-		total += nk;
-	}
-	if (total == 0) {
-		fprintf(f, "ok: %zu tunnel%s running", n, n == 1 ? "" : "s");
-		if (days > 0)
-			fprintf(f, ", every certificate valid %d more day%s",
-			    days, days == 1 ? "" : "s");
-		putc('\n', f);
-	}
-	return (total);
 }
 
 /**
@@ -1012,7 +691,7 @@ output_check_json(FILE *f, const struct proto_tunnel *t, size_t n,
 {
 	struct json	j;
 	enum check_kind	kinds[CHECK_PER_TUNNEL];
-	char		why[OUT_WHY_MAX];
+	char		why[CHECK_WHY_MAX];
 	size_t		i, k, nk, total = 0;
 
 	for (i = 0; i < n; i++)
@@ -1030,7 +709,7 @@ output_check_json(FILE *f, const struct proto_tunnel *t, size_t n,
 	for (i = 0; i < n; i++) {
 		nk = check_tunnel(&t[i], now, days, kinds);
 		for (k = 0; k < nk; k++) {
-			out_check_why(why, sizeof(why), &t[i], kinds[k], days);
+			check_why(why, sizeof(why), &t[i], kinds[k], days);
 			json_object_begin(&j);
 			json_key(&j, "tunnel");
 			json_string(&j, t[i].name);

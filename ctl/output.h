@@ -106,23 +106,6 @@ int	output_connections_json(FILE *f, const struct proto_conn *c, size_t n,
 	    time_t now);
 
 /**
- * output_metrics(f, t, n): print the ${n} tunnels ${t} in the Prometheus
- * text exposition format 0.0.4: each family once, with its # HELP and
- * # TYPE lines before its samples.
- */
-void	output_metrics(FILE *f, const struct proto_tunnel *t, size_t n);
-
-/**
- * output_check(f, t, n, now, days): print the verdict of check_tunnel()
- * on the ${n} tunnels ${t}: one line "TUNNEL: why" per problem or, if
- * there is none, the one line "ok: N tunnels running" (with ", every
- * certificate valid N more days" when ${days} > 0).  Return the number of
- * problems.
- */
-size_t	output_check(FILE *f, const struct proto_tunnel *t, size_t n,
-	    time_t now, int days);
-
-/**
  * output_check_json(f, t, n, now, days, nproblems): the same verdict as
  * {"ok":bool,"days":N,"problems":[{"tunnel","problem","message"}...]},
  * "problem" being check_kind_name()'s; the number of problems goes in
@@ -150,23 +133,5 @@ char	*output_bytes(char *buf, size_t len, uint64_t v);
  * durations count as 0.  Return ${buf}.
  */
 char	*output_age(char *buf, size_t len, int64_t secs);
-
-/**
- * output_time(buf, len, t): write the unix time ${t} as ISO 8601 UTC
- * ("2027-11-25T00:00:00Z") into ${buf}; return ${buf}.
- */
-char	*output_time(char *buf, size_t len, int64_t t);
-
-/**
- * output_span(a, b): ${a} - ${b}, clamped to the int64_t range (the
- * times come from the daemon and must not overflow our arithmetic).
- */
-int64_t	output_span(int64_t a, int64_t b);
-
-/**
- * output_days_left(not_after, now): whole days from ${now} until
- * ${not_after}, rounded down (-1 during the first day after expiry).
- */
-int64_t	output_days_left(int64_t not_after, time_t now);
 
 #endif /* !OUTPUT_H */

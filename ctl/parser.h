@@ -14,9 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "proto.h"
 
-#define PARSER_DAYS_MAX	36500	/* check --days: a hundred years */
+#define PARSER_DAYS_MAX	CHECK_DAYS_MAX	/* check --days */
 
 enum ctl_action {
 	CTL_HELP,		/* -h, --help: usage on stdout */

@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "check.h"
+#include "metrics.h"
 #include "output.h"
 #include "parser.h"
 #include "proto.h"
@@ -259,7 +261,7 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 			    now);
 		break;
 	case CTL_METRICS:
-		output_metrics(stdout, rep->tunnels, rep->ntunnels);
+		metrics_write(stdout, rep->tunnels, rep->ntunnels);
 		break;
 	case CTL_CHECK:
 		/* The verdict is the exit status: 1 for any problem. */
@@ -267,7 +269,7 @@ ctl_render(const struct ctl_request *req, const struct ctl_reply *rep)
 			rc = output_check_json(stdout, rep->tunnels,
 			    rep->ntunnels, now, req->days, &nprob);
 		else
-			nprob = output_check(stdout, rep->tunnels,
+			nprob = check_print(stdout, rep->tunnels,
 			    rep->ntunnels, now, req->days);
 		if (rc == 0 && nprob > 0)
 			return (EXIT_FAIL);

@@ -64,7 +64,7 @@ struct cf {
 static const char *const cf_global_keys[] = {
 	"control_socket", "pid_file", "log_level", "user", "group",
 	"shutdown_timeout", "sandbox", "reload_on_change", "mark", "tls",
-	"tunnels", NULL
+	"tunnels", "metrics_listen", NULL
 };
 static const char *const cf_tls_keys[] = {
 	"cert", "key", "ca", "crl", "crl_strict", "priority", NULL
@@ -1085,6 +1085,8 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 		    conf->control_socket,
 		    sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1);
 	cf_file_key(cf, root, "pid_file", 0, &conf->pid_file, NULL);
+	(void)cf_addr(cf, root, "metrics_listen", 0, &conf->metrics_listen,
+	    &conf->metrics_line);
 
 	conf->log_level = LOG_INFO;
 	if (cf_string(cf, root, "log_level", &val, &s) == 1) {

@@ -735,6 +735,23 @@ conn_socks_step(struct conn *c)
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
 }
 
+/* Why the handshake of ${t} failed, in the terms of the metrics. */
+static enum proto_hs_reason
+conn_hs_reason(struct tls *t)
+{
+	switch (tls_failure(t)) {
+	case TLS_FAIL_VERIFY:
+		return (PROTO_HS_VERIFY);
+	case TLS_FAIL_ALERT:
+		return (PROTO_HS_ALERT);
+	case TLS_FAIL_CLOSED:
+		return (PROTO_HS_CLOSED);
+	case TLS_FAIL_PROTOCOL:
+		break;
+	}
+	return (PROTO_HS_PROTOCOL);
+}
+
 /* Drive the TLS handshake; on success move to the next phase. */
 static int
 conn_handshake_step(struct conn *c)
@@ -746,7 +763,8 @@ conn_handshake_step(struct conn *c)
 	if (ret == TLS_AGAIN_IN || ret == TLS_AGAIN_OUT)
 		return (conn_want_tls(ret));
 	if (ret == TLS_FAILED) {
-		conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
+		conn_report(c, CONN_EV_HANDSHAKE_FAILED,
+		    conn_hs_reason(c->tls), 0);
 		snprintf(why, sizeof(why), "TLS handshake with %s failed: %s",
 		    c->socks ? c->dest : "client", tls_error(c->tls));
 		if (c->socks)
@@ -938,7 +956,8 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 			conn_refuse(c, SOCKS5_REP_TTL_EXPIRED,
 			    "TLS handshake timed out");
 		else {
-			conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
+			conn_report(c, CONN_EV_HANDSHAKE_FAILED,
+			    PROTO_HS_TIMEOUT, 0);
 			conn_close(c, "TLS handshake timed out");
 		}
 		break;
@@ -1131,7 +1150,7 @@ conn_evict(const struct conn_env *env, const struct throttle_key *key,
 	 * make one line per connection here */
 	log_debug("%s: closed in %s: evicted for a new connection at "
 	    "max_connections", c->client, conn_state_names[c->state]);
-	conn_report(c, CONN_EV_HANDSHAKE_FAILED, 0, 0);
+	conn_report(c, CONN_EV_HANDSHAKE_FAILED, PROTO_HS_OVERLOAD, 0);
 	conn_free(c);
 	return (1);
 }

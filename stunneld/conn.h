@@ -47,7 +47,8 @@ enum conn_event {
 	CONN_EV_OPEN,		/* first event, before any I/O */
 	CONN_EV_REFUSED,	/* a SOCKS or redirected client was refused */
 	CONN_EV_HANDSHAKE_FAILED, /* a TLS handshake failed, timed out or
-				 * was evicted */
+				 * was evicted; ${in} is why, an enum
+				 * proto_hs_reason */
 	CONN_EV_BYTES,		/* payload moved: ${in} from and ${out} to
 				 * the plaintext side */
 	CONN_EV_CLOSED		/* last event: the connection is freed */

@@ -10,6 +10,10 @@
  * at once, the next refused with the reason; a client has REQUEST_TIMEOUT
  * to send a complete request; out of descriptors, accepting pauses until
  * a client leaves or ACCEPT_PAUSE passes, instead of failing in a loop.
+ *
+ * The same status query answers metrics_listen (metrics_http.c, which
+ * this object owns and starts): control_status() asks it for a caller in
+ * this process, whose callback gets the merged rows instead of a client.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,6 +33,7 @@
 #include "control.h"
 #include "ipc.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "supervisor.h"
 
 #define QUERY_TIMEOUT	2.0	/* seconds a worker has to answer */
@@ -63,6 +68,8 @@ struct query {
 	struct query		*next;
 	struct control		*ctl;
 	struct client		*client;	/* NULL: asked by a signal, or client gone */
+	control_status_cb	*cb;		/* or asked from within: its answer */
+	void			*cbarg;
 	uint16_t		 type;		/* PROTO_REQ_* */
 	uint32_t		 seq;		/* the client's */
 	size_t			 npending;
@@ -88,6 +95,7 @@ struct control {
 	struct query		*queries;
 	struct pending		*pending;
 	uint32_t		 next_seq;
+	struct metrics_http	*http;		/* metrics_listen, or NULL */
 	/* the lines a flood of clients could repeat */
 	struct log_limit	 log_accept;
 	struct log_limit	 log_pause;	/* accept, out of descriptors */
@@ -384,7 +392,7 @@ static void
 control_merge_workers(struct query *q)
 {
 	struct proto_tunnel	*a, *b;
-	size_t			 i, n = 0;
+	size_t			 i, k, n = 0;
 
 	for (i = 0; i < q->ntun; i++) {
 		b = &q->tun[i];
@@ -416,6 +424,9 @@ control_merge_workers(struct query *q)
 		a->stats.bytes_in += b->stats.bytes_in;
 		a->stats.bytes_out += b->stats.bytes_out;
 		a->stats.handshakes_failed += b->stats.handshakes_failed;
+		for (k = 0; k < PROTO_HS_REASONS; k++)
+			a->stats.handshakes_failed_by[k] +=
+			    b->stats.handshakes_failed_by[k];
 		a->stats.socks_refused += b->stats.socks_refused;
 		a->flags |= b->flags & PROTO_TUNNEL_STALE;
 	}
@@ -444,10 +455,14 @@ control_query_new(struct control *ctl, struct client *cl, uint16_t type,
 	return (q);
 }
 
-/* Start a fan-out query over the tunnels selected by ${name} ("": all). */
-static void
+/*
+ * Start a fan-out query over the tunnels selected by ${name} ("": all).
+ * Return it, or NULL if it has been answered already (or could not be
+ * asked).
+ */
+static struct query *
 control_query_start(struct control *ctl, struct client *cl, uint16_t type,
-    uint32_t seq, const char *name)
+    uint32_t seq, const char *name, control_status_cb *cb, void *cbarg)
 {
 	struct supervisor	*sv = ctl->sv;
 	struct tunnel_rt	*t;
@@ -463,7 +478,7 @@ control_query_start(struct control *ctl, struct client *cl, uint16_t type,
 		snprintf(line, sizeof(line), "no tunnel %s", name);
 		if (cl != NULL)
 			ipc_send_text(cl->ipc, PROTO_REP_FAIL, seq, line);
-		return;
+		return (NULL);
 	}
 	if ((q = control_query_new(ctl, cl, type, seq)) == NULL ||
 	    (n > 0 && (q->tun = calloc(n, sizeof(*q->tun))) == NULL)) {
@@ -472,8 +487,12 @@ control_query_start(struct control *ctl, struct client *cl, uint16_t type,
 		if (cl != NULL)
 			ipc_send_text(cl->ipc, PROTO_REP_FAIL, seq,
 			    "out of memory");
-		return;
+		if (cb != NULL)
+			cb(cbarg, NULL, 0);
+		return (NULL);
 	}
+	q->cb = cb;
+	q->cbarg = cbarg;
 	q->ntun = n;
 	ask = type == PROTO_REQ_STATUS ? PROTO_IPC_STATS :
 	    type == PROTO_REQ_CONNECTIONS ? PROTO_IPC_CONNS :
@@ -494,9 +513,10 @@ control_query_start(struct control *ctl, struct client *cl, uint16_t type,
 	}
 	if (q->npending == 0) {
 		control_query_finish(q);
-		return;
+		return (NULL);
 	}
 	ev_timer_start(ctl->loop, &q->timer);
+	return (q);
 }
 
 /* Every answer is in (or given up on): reply, log, free. */
@@ -539,6 +559,9 @@ control_query_finish(struct query *q)
 				    "reply too large");
 		}
 		control_client_wait(cl);
+	} else if (q->cb != NULL) {
+		control_merge_workers(q);
+		q->cb(q->cbarg, q->tun, q->ntun);
 	}
 	control_query_free(q);
 }
@@ -635,7 +658,42 @@ void
 control_reload_certs(struct control *ctl, const char *name)
 {
 	if (ctl != NULL)
-		control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0, name);
+		(void)control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0,
+		    name, NULL, NULL);
+}
+
+/**
+ * control_status(ctl, cb, arg): ask every worker for its status, as
+ * "stunnelctl status" does, and call ${cb}(${arg}, tunnels, n) once with
+ * one row per tunnel (stale where a worker did not answer in time), or
+ * with NULL, 0 when out of memory; perhaps before returning.  Return the
+ * query for control_status_cancel() while its answer is due, or NULL if
+ * ${cb} has been called already.
+ */
+struct query *
+control_status(struct control *ctl, control_status_cb *cb, void *arg)
+{
+	return (control_query_start(ctl, NULL, PROTO_REQ_STATUS, 0, "", cb,
+	    arg));
+}
+
+/** control_status_cancel(q): the asker of ${q} is gone: never call its ${cb}. */
+void
+control_status_cancel(struct query *q)
+{
+	if (q != NULL)
+		control_query_free(q);
+}
+
+/**
+ * control_serve_http(ctl, http): serve ${http} (metrics_listen) from the
+ * loop of ${ctl} once control_start() runs, from the same status queries
+ * as stunnelctl; ${ctl} owns it from now on.
+ */
+void
+control_serve_http(struct control *ctl, struct metrics_http *http)
+{
+	ctl->http = http;
 }
 
 /* A request from a client. */
@@ -667,7 +725,8 @@ control_client_frame_cb(struct ipc *c, const struct proto_hdr *hdr,
 		if (hdr->type == PROTO_REQ_RELOAD_CERTS)
 			log_info("control: reload-certs%s%s requested (uid %d)",
 			    name[0] ? " " : "", name, (int)cl->uid);
-		control_query_start(ctl, cl, hdr->type, hdr->seq, name);
+		(void)control_query_start(ctl, cl, hdr->type, hdr->seq, name,
+		    NULL, NULL);
 		break;
 	case PROTO_REQ_RELOAD:
 		log_info("control: reload requested (uid %d)", (int)cl->uid);
@@ -807,6 +866,8 @@ control_start(struct control *ctl, struct supervisor *sv)
 	    ACCEPT_PAUSE, 0.);
 	ctl->accept_pause.data = ctl;
 	ev_io_start(ctl->loop, &ctl->accept_w);
+	if (ctl->http != NULL)
+		metrics_http_start(ctl->http, ctl->loop, ctl);
 	/* the supervisor's limited lines are ours, in ${ctl} */
 	log_limit_attach(ctl->loop);
 }
@@ -816,6 +877,9 @@ static void
 control_free_all(struct control *ctl)
 {
 	ctl->closing = 1;
+	/* its clients' questions are among ours: it goes first */
+	metrics_http_free(ctl->http);
+	ctl->http = NULL;
 	if (ctl->loop != NULL) {
 		ev_io_stop(ctl->loop, &ctl->accept_w);
 		ev_timer_stop(ctl->loop, &ctl->accept_pause);

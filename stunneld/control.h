@@ -12,8 +12,14 @@
 #include "proto.h"
 
 struct control;
+struct metrics_http;
+struct query;		/* a question out at the workers */
 struct supervisor;
 struct tunnel_rt;
+
+/* The answer to control_status(): one row per tunnel, or NULL, 0. */
+typedef void control_status_cb(void *arg, const struct proto_tunnel *t,
+    size_t n);
 
 /**
  * control_open(path, uid, gid, err, errlen): create the UNIX socket at
@@ -52,5 +58,27 @@ void		 control_worker_gone(struct control *ctl, struct tunnel_rt *t);
  * workers and log the outcome.
  */
 void		 control_reload_certs(struct control *ctl, const char *name);
+
+/**
+ * control_status(ctl, cb, arg): ask every worker for its status, as
+ * "stunnelctl status" does, and call ${cb}(${arg}, tunnels, n) once with
+ * one row per tunnel (stale where a worker did not answer in time), or
+ * with NULL, 0 when out of memory; perhaps before returning.  Return the
+ * query for control_status_cancel() while its answer is due, or NULL if
+ * ${cb} has been called already.
+ */
+struct query	*control_status(struct control *ctl, control_status_cb *cb,
+		    void *arg);
+
+/** control_status_cancel(q): the asker of ${q} is gone: never call its ${cb}. */
+void		 control_status_cancel(struct query *q);
+
+/**
+ * control_serve_http(ctl, http): serve ${http} (metrics_listen) from the
+ * loop of ${ctl} once control_start() runs, from the same status queries
+ * as stunnelctl; ${ctl} owns it from now on.
+ */
+void		 control_serve_http(struct control *ctl,
+		    struct metrics_http *http);
 
 #endif /* !CONTROL_H */

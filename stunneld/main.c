@@ -25,6 +25,7 @@
 #include "control.h"
 #include "creds.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "supervisor.h"
 #include "tls.h"
 
@@ -249,6 +250,7 @@ main(int argc, char *argv[])
 	};
 	struct sd_conf	*conf;
 	struct control	*ctl;
+	struct metrics_http *mh;
 	char		*pidpath = NULL;
 	int		 pidfd = -1;
 	const char	*path = DEFAULT_CONF;
@@ -314,6 +316,16 @@ main(int argc, char *argv[])
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: control_socket: %s\n", conf->file, err);
 		return (1);
+	}
+	if (conf->metrics_line > 0) {
+		if ((mh = metrics_http_open(&conf->metrics_listen, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "%s:%d: metrics_listen %s\n",
+			    conf->file, conf->metrics_line, err);
+			control_close(ctl);
+			return (1);
+		}
+		control_serve_http(ctl, mh);
 	}
 	if (conf->pid_file != NULL) {
 		if ((pidpath = strdup(conf->pid_file)) == NULL)

@@ -16,6 +16,7 @@
  *	1	first version.
  *	2	proto_stats: crl_next_update, crls, crl_flags.
  *	3	proto_tunnel: mode[16], for "redirect".
+ *	4	proto_stats: handshakes_failed_by[PROTO_HS_REASONS].
  */
 #ifndef PROTO_H
 #define PROTO_H
@@ -23,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION		3
+#define PROTO_VERSION		4
 #define PROTO_MAX_PAYLOAD	8192	/* larger frames are refused */
 #define PROTO_NAME_MAX		64	/* tunnel names, NUL included */
 #define PROTO_ADDR_MAX		272	/* "[host]:port" with a 255-byte host */
@@ -61,13 +62,26 @@ enum proto_type {
 
 /* Text fields are NUL-terminated within their size; a receiver forces it. */
 
+/* Why a handshake failed, for handshakes_failed_by[]; never renumber. */
+enum proto_hs_reason {
+	PROTO_HS_PROTOCOL,	/* no common version or cipher, bad records */
+	PROTO_HS_VERIFY,	/* the peer's certificate or identity refused */
+	PROTO_HS_ALERT,		/* the peer sent an alert: it refused us */
+	PROTO_HS_CLOSED,	/* the peer closed during the handshake */
+	PROTO_HS_TIMEOUT,	/* handshake_timeout passed */
+	PROTO_HS_THROTTLED,	/* too many handshakes from its address */
+	PROTO_HS_OVERLOAD,	/* max_connections: closed or evicted */
+	PROTO_HS_REASONS
+};
+
 /* A worker's counters and credentials. */
 struct proto_stats {
 	uint64_t	connections_active;
 	uint64_t	connections_total;
 	uint64_t	bytes_in;		/* read from the plaintext side */
 	uint64_t	bytes_out;		/* written to the plaintext side */
-	uint64_t	handshakes_failed;
+	uint64_t	handshakes_failed;	/* the sum of handshakes_failed_by */
+	uint64_t	handshakes_failed_by[PROTO_HS_REASONS];
 	uint64_t	socks_refused;
 	int64_t		cert_not_after;		/* unix time; 0: unknown */
 	int64_t		certs_loaded_at;	/* unix time */

@@ -121,6 +121,8 @@ struct sd_conf {
 	int			 reload_on_change;	/* watch the TLS files (watch.c) */
 	uint32_t		 mark;		/* SO_MARK of outgoing sockets, 0: none */
 	int			 mark_line;	/* 0: the default */
+	struct hostport		 metrics_listen;	/* GET /metrics, /healthz */
+	int			 metrics_line;	/* of metrics_listen; 0: none */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };

@@ -61,6 +61,7 @@ struct tls {
 	time_t			 peer_not_after;	/* the verified chain expires */
 	char			 peer[256];
 	char			 error[512];
+	enum tls_failure	 failure;	/* why the handshake failed */
 	size_t			 send_pending;	/* bytes of a send that hit EAGAIN */
 	int			 fd;
 	struct buf		 rx;	/* read from fd, not yet taken by GnuTLS */
@@ -178,10 +179,12 @@ tls_flush(struct tls *t)
 		return (TLS_OK);
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return (TLS_AGAIN_OUT);
-	if (t->error[0] == '\0')
+	if (t->error[0] == '\0') {
 		snprintf(t->error, sizeof(t->error),
 		    "connection closed by peer during TLS (%s)",
 		    strerror(errno));
+		t->failure = TLS_FAIL_CLOSED;
+	}
 	return (TLS_FAILED);
 }
 
@@ -212,6 +215,7 @@ tls_verify_cb(gnutls_session_t session)
 	    sizeof(reason)) != 0) {
 		snprintf(t->error, sizeof(t->error), "peer refused: %s",
 		    reason);
+		t->failure = TLS_FAIL_VERIFY;
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
 	/* after the cache: whether a CRL is in date changes with time */
@@ -219,6 +223,7 @@ tls_verify_cb(gnutls_session_t session)
 	    reason, sizeof(reason))) {
 		snprintf(t->error, sizeof(t->error), "peer %s refused: %s",
 		    verify_ident_str(&ident, who, sizeof(who)), reason);
+		t->failure = TLS_FAIL_VERIFY;
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
 	verify_ident_str(&ident, t->peer, sizeof(t->peer));
@@ -256,6 +261,16 @@ tls_set_error(struct tls *t, int ret)
 {
 	if (t->error[0] != '\0')
 		return;		/* the verify callback said it better */
+	t->failure = TLS_FAIL_PROTOCOL;
+	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED ||
+	    ret == GNUTLS_E_WARNING_ALERT_RECEIVED)
+		t->failure = TLS_FAIL_ALERT;
+	else if (ret == GNUTLS_E_PREMATURE_TERMINATION ||
+	    ret == GNUTLS_E_PULL_ERROR || ret == GNUTLS_E_PUSH_ERROR)
+		t->failure = TLS_FAIL_CLOSED;
+	else if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	    ret == GNUTLS_E_CERTIFICATE_REQUIRED)
+		t->failure = TLS_FAIL_VERIFY;
 	if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED ||
 	    ret == GNUTLS_E_WARNING_ALERT_RECEIVED)
 		snprintf(t->error, sizeof(t->error), "peer sent alert: %s",
@@ -553,6 +568,7 @@ tls_handshake_step(struct tls *t)
 		if (!t->verified) {
 			snprintf(t->error, sizeof(t->error),
 			    "peer sent no certificate");
+			t->failure = TLS_FAIL_VERIFY;
 			return (TLS_FAILED);
 		}
 		t->established = 1;
@@ -732,6 +748,13 @@ tls_alert_expired(struct tls *t)
 		    GNUTLS_A_CERTIFICATE_EXPIRED);
 	} while (ret == GNUTLS_E_INTERRUPTED);
 	(void)tls_flush(t);
+}
+
+/** tls_failure(t): why the handshake of ${t} failed, as one of a few kinds. */
+enum tls_failure
+tls_failure(struct tls *t)
+{
+	return (t->failure);
 }
 
 /** tls_error(t): why the last call failed, in words. */

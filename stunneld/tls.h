@@ -126,6 +126,17 @@ void		 tls_alert_expired(struct tls *t);
 int		 tls_recheck(struct tls *t, struct creds *creds, char *reason,
 		    size_t len);
 
+/* Why a handshake failed (tls_failure()), for the metrics by reason. */
+enum tls_failure {
+	TLS_FAIL_PROTOCOL,	/* no common version or cipher, bad records */
+	TLS_FAIL_VERIFY,	/* we refused the peer's certificate or identity */
+	TLS_FAIL_ALERT,		/* the peer sent an alert (it refused us) */
+	TLS_FAIL_CLOSED		/* the peer closed during the handshake */
+};
+
+/** tls_failure(t): why the handshake of ${t} failed, as one of a few kinds. */
+enum tls_failure tls_failure(struct tls *t);
+
 /** tls_error(t): why the last call failed, in words. */
 const char	*tls_error(struct tls *t);
 

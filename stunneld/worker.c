@@ -67,6 +67,7 @@ struct worker {
 	unsigned int		 yield_queued;	/* waiting when we last yielded */
 	uint64_t		 conns_total;
 	uint64_t		 handshakes_failed;
+	uint64_t		 handshakes_failed_by[PROTO_HS_REASONS];
 	uint64_t		 socks_refused;
 	/* the lines a flood of connections could repeat */
 	struct log_limit	 log_accept;
@@ -194,6 +195,14 @@ worker_room_publish(struct worker *w)
 	    !w->draining && w->nconns < w->env.tc->max_connections);
 }
 
+/* Count a failed handshake, and why. */
+static void
+worker_hs_failed(struct worker *w, enum proto_hs_reason why)
+{
+	w->handshakes_failed++;
+	w->handshakes_failed_by[why]++;
+}
+
 /* What connection ${c} of ${cookie} (its worker_conn) reports. */
 static void
 worker_conn_cb(void *cookie, struct conn *c, enum conn_event ev, uint64_t in,
@@ -215,7 +224,8 @@ worker_conn_cb(void *cookie, struct conn *c, enum conn_event ev, uint64_t in,
 		w->socks_refused++;
 		break;
 	case CONN_EV_HANDSHAKE_FAILED:
-		w->handshakes_failed++;
+		worker_hs_failed(w, in < PROTO_HS_REASONS ?
+		    (enum proto_hs_reason)in : PROTO_HS_PROTOCOL);
 		break;
 	case CONN_EV_BYTES:
 		w->bytes_in += in;
@@ -359,7 +369,7 @@ worker_accept(struct worker *w, int n)
 				 * handshakes would only keep us signing for
 				 * it while good peers wait. */
 				close(fd);
-				w->handshakes_failed++;
+				worker_hs_failed(w, PROTO_HS_THROTTLED);
 				worker_log_throttled(w, (struct sockaddr *)&ss);
 				continue;
 			}
@@ -380,8 +390,8 @@ worker_accept(struct worker *w, int n)
 					throttle_done(w->env.throttle, &key, 0,
 					    ev_now(w->env.loop));
 				close(fd);
-				w->handshakes_failed +=
-				    w->env.tc->mode == TUNNEL_TLS;
+				if (w->env.tc->mode == TUNNEL_TLS)
+					worker_hs_failed(w, PROTO_HS_OVERLOAD);
 				w->socks_refused +=
 				    tunnel_dials_tls(w->env.tc->mode);
 				log_limited(&w->log_overflow, LOG_WARNING, -1,
@@ -595,6 +605,8 @@ worker_stats(struct worker *w, struct proto_stats *st)
 	st->bytes_in = w->bytes_in;
 	st->bytes_out = w->bytes_out;
 	st->handshakes_failed = w->handshakes_failed;
+	memcpy(st->handshakes_failed_by, w->handshakes_failed_by,
+	    sizeof(st->handshakes_failed_by));
 	st->socks_refused = w->socks_refused;
 	st->cert_not_after = (int64_t)creds_not_after(w->env.creds);
 	st->certs_loaded_at = (int64_t)w->certs_loaded_at;

@@ -2,7 +2,8 @@
  * fuzz_proto.c: libFuzzer target for the control/IPC frame decoder
  * (proto_parse(), proto_payload_ok(), proto_frame(), proto_text() in
  * stunneld/proto.c) and for what stunnelctl does with the frames it
- * reads: output_reply_add() and every renderer in ctl/output.c.
+ * reads: output_reply_add() and every renderer in ctl/output.c, and the
+ * check_print() and metrics_write() the daemon's HTTP endpoint shares.
  *
  * The input is a byte stream of frames ({uint32 len, uint16 type,
  * uint16 version, uint32 seq} in host order, then len bytes), decoded the
@@ -21,6 +22,8 @@
 #include <time.h>
 
 #include "proto.h"
+#include "check.h"
+#include "metrics.h"
 #include "output.h"
 #include "fuzz.h"
 
@@ -160,7 +163,8 @@ ctl_replies(const uint8_t *data, size_t len, uint16_t reqtype)
 			output_status_detail(devnull, rep.tunnels, FUZZ_NOW);
 		output_status_json(devnull, rep.tunnels, rep.ntunnels,
 		    FUZZ_NOW);
-		output_metrics(devnull, rep.tunnels, rep.ntunnels);
+		metrics_write(devnull, rep.tunnels, rep.ntunnels);
+		check_print(devnull, rep.tunnels, rep.ntunnels, FUZZ_NOW, 30);
 		output_connections(devnull, rep.conns, rep.nconns, FUZZ_NOW);
 		output_connections_json(devnull, rep.conns, rep.nconns,
 		    FUZZ_NOW);

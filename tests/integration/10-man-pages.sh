@@ -200,15 +200,19 @@ for pair in "ctl:stunnelctl.8" "stunneld:stunneld.8"; do
 	done <"$T/env.code"
 done
 
-# Metric names and JSON keys of ctl/output.c appear in stunnelctl.8.
+# Metric names of stunneld/metrics.c appear in stunnelctl.8 (metrics)
+# and stunneld.8 (GET /metrics); the JSON keys of ctl/output.c in
+# stunnelctl.8.
 sed -n 's/^[[:space:]]*{ "\(stunneld_[a-z_]*\)", "[a-z]*",.*/\1/p' \
-    "$top_srcdir/ctl/output.c" | sort -u >"$T/metrics.code"
+    "$top_srcdir/stunneld/metrics.c" | sort -u >"$T/metrics.code"
 if need_at_least 10 "metric families" "$T/metrics.code"; then
-	while read -r m; do
-		grep -q -E "^\.It Li $m\$" "$MAN/stunnelctl.8" ||
-		    fail "stunnelctl.8: metric $m not documented"
-	done <"$T/metrics.code"
-	ok "stunnelctl.8: metric names checked"
+	for page in stunnelctl.8 stunneld.8; do
+		while read -r m; do
+			grep -q -E "^\.It Li $m\$" "$MAN/$page" ||
+			    fail "$page: metric $m not documented"
+		done <"$T/metrics.code"
+		ok "$page: metric names checked"
+	done
 fi
 # (every quoted name on a json_key() line: some pick one of two)
 grep 'json_key(' "$top_srcdir/ctl/output.c" | grep -o '"[a-z_]*"' |

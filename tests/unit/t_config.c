@@ -145,6 +145,9 @@ test_good(void)
 	CHECK_STR(conf->group, "nogroup");
 	CHECK(conf->shutdown_timeout == 0);
 	CHECK(conf->reload_on_change == 0);
+	CHECK(conf->metrics_line > 0);
+	CHECK_STR(conf->metrics_listen.host, "::1");
+	CHECK(conf->metrics_listen.port == 9464);
 	CHECK(conf->ntunnels == 4);
 	if (conf->ntunnels != 4)
 		goto out;
@@ -415,6 +418,7 @@ test_bad(void)
 		"15: bad address \"10.0.0.1\": expected HOST:PORT",
 		"16: bad address \"10.0.0.1:0\": port out of range (1-65535)",
 		"17: bad address \"bad host:7447\": invalid host name",
+		"21: bad address \"127.0.0.1\": expected HOST:PORT",
 		NULL
 	};
 	static const char *const duplisten[] = {

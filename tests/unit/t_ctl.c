@@ -14,9 +14,11 @@
 
 #include "check.h"
 #include "json.h"
+#include "metrics.h"
 #include "output.h"
 #include "parser.h"
 #include "proto.h"
+#include "show.h"
 #include "stunneld.h"
 #include "test.h"
 
@@ -39,6 +41,8 @@ fixtures(struct proto_tunnel t[3])
 	t[0].stats.bytes_in = 123456;
 	t[0].stats.bytes_out = 654321;
 	t[0].stats.handshakes_failed = 2;
+	t[0].stats.handshakes_failed_by[PROTO_HS_VERIFY] = 1;
+	t[0].stats.handshakes_failed_by[PROTO_HS_TIMEOUT] = 1;
 	t[0].stats.socks_refused = 1;
 	t[0].stats.cert_not_after = 1827100800;	/* 2027-11-25T00:00:00Z */
 	t[0].stats.certs_loaded_at = 1795514400;	/* 2026-11-24T10:00:00Z */
@@ -649,17 +653,17 @@ test_formatters(void)
 	CHECK_STR(output_age(b, sizeof(b), 86399), "23h59m");
 	CHECK_STR(output_age(b, sizeof(b), 3 * 86400 + 4 * 3600 + 59), "3d4h");
 
-	CHECK_STR(output_time(b, sizeof(b), 1827100800),
+	CHECK_STR(show_time(b, sizeof(b), 1827100800),
 	    "2027-11-25T00:00:00Z");
-	CHECK_STR(output_time(b, sizeof(b), 0), "1970-01-01T00:00:00Z");
+	CHECK_STR(show_time(b, sizeof(b), 0), "1970-01-01T00:00:00Z");
 
-	CHECK(output_days_left(NOW + 365 * 86400, NOW) == 365);
-	CHECK(output_days_left(NOW + 365 * 86400 - 1, NOW) == 364);
-	CHECK(output_days_left(NOW + 1, NOW) == 0);
-	CHECK(output_days_left(NOW, NOW) == 0);
-	CHECK(output_days_left(NOW - 1, NOW) == -1);
-	CHECK(output_days_left(NOW - 86400, NOW) == -1);
-	CHECK(output_days_left(NOW - 86401, NOW) == -2);
+	CHECK(show_days_left(NOW + 365 * 86400, NOW) == 365);
+	CHECK(show_days_left(NOW + 365 * 86400 - 1, NOW) == 364);
+	CHECK(show_days_left(NOW + 1, NOW) == 0);
+	CHECK(show_days_left(NOW, NOW) == 0);
+	CHECK(show_days_left(NOW - 1, NOW) == -1);
+	CHECK(show_days_left(NOW - 86400, NOW) == -1);
+	CHECK(show_days_left(NOW - 86401, NOW) == -2);
 }
 
 /* The status table, the detail view and the JSON document. */
@@ -971,35 +975,35 @@ test_check(void)
 	CHECK_STR(check_kind_name(CHECK_CRL_EXPIRED), "crl-expired");
 
 	/* The text: one line per problem, or one "ok" line. */
-	CHECK(output_check(cap_open(&cap), t, 3, NOW, 0) == 2);
+	CHECK(check_print(cap_open(&cap), t, 3, NOW, 0) == 2);
 	text = cap_text(&cap);
 	CHECK_STR(text,
 	    "p2p_in: the worker did not answer: its certificate and CRL are "
 	    "unknown\n"
 	    "tools_out: not running: failed (5 restarts)\n");
 	free(text);
-	CHECK(output_check(cap_open(&cap), t, 1, NOW, 0) == 0);
+	CHECK(check_print(cap_open(&cap), t, 1, NOW, 0) == 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "ok: 1 tunnel running\n");
 	free(text);
-	CHECK(output_check(cap_open(&cap), t, 1, NOW, 30) == 0);
+	CHECK(check_print(cap_open(&cap), t, 1, NOW, 30) == 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 30 "
 	    "more days\n");
 	free(text);
-	CHECK(output_check(cap_open(&cap), t, 1, NOW, 1) == 0);
+	CHECK(check_print(cap_open(&cap), t, 1, NOW, 1) == 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "ok: 1 tunnel running, every certificate valid 1 "
 	    "more day\n");
 	free(text);
-	CHECK(output_check(cap_open(&cap), t, 0, NOW, 0) == 0);
+	CHECK(check_print(cap_open(&cap), t, 0, NOW, 0) == 0);
 	text = cap_text(&cap);
 	CHECK_STR(text, "ok: 0 tunnels running\n");
 	free(text);
 	u = t[0];
 	u.stats.crl_flags = PROTO_CRL_STRICT;
 	u.stats.crl_next_update = NOW - 86400;
-	CHECK(output_check(cap_open(&cap), &u, 1, NOW, 400) == 2);
+	CHECK(check_print(cap_open(&cap), &u, 1, NOW, 400) == 2);
 	text = cap_text(&cap);
 	CHECK_STR(text,
 	    "p2p_out: certificate CN=node-a expires 2027-11-25T00:00:00Z, "
@@ -1013,7 +1017,7 @@ test_check(void)
 	u.stats.crl_flags = 0;
 	snprintf(u.stats.cert_subject, sizeof(u.stats.cert_subject),
 	    "CN=x\ny");
-	CHECK(output_check(cap_open(&cap), &u, 1, NOW, 0) == 1);
+	CHECK(check_print(cap_open(&cap), &u, 1, NOW, 0) == 1);
 	text = cap_text(&cap);
 	CHECK_STR(text, "a?[2Jb: certificate CN=x?y expired "
 	    "2026-11-24T23:00:00Z\n");
@@ -1203,11 +1207,11 @@ test_metrics(void)
 	char			*text;
 
 	fixtures(t);
-	output_metrics(cap_open(&cap), t, 3);
+	metrics_write(cap_open(&cap), t, 3);
 	text = cap_text(&cap);
 	CHECK(prom_check(text, 1) == 0);
 	CHECK_STR(text,
-"# HELP stunneld_up Whether the stunneld daemon answered on its control socket.\n"
+"# HELP stunneld_up Whether the stunneld daemon answered (on its control socket or metrics_listen).\n"
 "# TYPE stunneld_up gauge\n"
 "stunneld_up 1\n"
 "# HELP stunneld_tunnel_info A configured tunnel, its mode and listen address (always 1).\n"
@@ -1248,6 +1252,22 @@ test_metrics(void)
 "# TYPE stunneld_handshakes_failed_total counter\n"
 "stunneld_handshakes_failed_total{tunnel=\"p2p_out\"} 2\n"
 "stunneld_handshakes_failed_total{tunnel=\"tools_out\"} 0\n"
+"# HELP stunneld_handshake_failures_total Failed TLS handshakes of the tunnel by reason: verify (the peer refused by us), alert (we refused by the peer), protocol, closed, timeout, throttled, overload.\n"
+"# TYPE stunneld_handshake_failures_total counter\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"protocol\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"verify\"} 1\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"alert\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"closed\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"timeout\"} 1\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"throttled\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"p2p_out\",reason=\"overload\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"protocol\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"verify\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"alert\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"closed\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"timeout\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"throttled\"} 0\n"
+"stunneld_handshake_failures_total{tunnel=\"tools_out\",reason=\"overload\"} 0\n"
 "# HELP stunneld_socks_refused_total SOCKS requests the tunnel refused.\n"
 "# TYPE stunneld_socks_refused_total counter\n"
 "stunneld_socks_refused_total{tunnel=\"p2p_out\"} 1\n"
@@ -1269,7 +1289,7 @@ test_metrics(void)
 
 	/* Label values are escaped; the checker would catch a raw quote. */
 	snprintf(t[0].name, sizeof(t[0].name), "a\"b\\c\nd");
-	output_metrics(cap_open(&cap), t, 1);
+	metrics_write(cap_open(&cap), t, 1);
 	text = cap_text(&cap);
 	CHECK(prom_check(text, 1) == 0);
 	CHECK(strstr(text, "stunneld_connections_active{tunnel="
@@ -1277,7 +1297,7 @@ test_metrics(void)
 	free(text);
 
 	/* No tunnel: every family still declared once, stunneld_up 1. */
-	output_metrics(cap_open(&cap), t, 0);
+	metrics_write(cap_open(&cap), t, 0);
 	text = cap_text(&cap);
 	CHECK(prom_check(text, 1) == 0);
 	CHECK(strstr(text, "\nstunneld_up 1\n") != NULL);
