@@ -42,8 +42,7 @@ A=sd-a-$$
 B=sd-b-$$
 CLEANUP_HOOK='for c in $A $B; do pm_logs $c; done
 	pm rm -f -t 0 $A $B >/dev/null 2>&1
-	pm network rm -f $NET >/dev/null 2>&1
-	ip link delete $BR 2>/dev/null; rm -rf /var/lib/cni/networks/$NET'
+	pm_network_rm $NET $BR'
 
 # has_key KEY: whether this tree's stunneld knows the global key KEY
 # (metrics_listen and reload_on_change come with their own branches).
@@ -124,12 +123,7 @@ EOF
 # The image's user must read the keys: the files are its.
 chown -R 7447:7447 "$T/a" "$T/b" || die "chown"
 
-pm network create --subnet "$SUB.0/24" "$NET" >"$T/pm-net.log" 2>&1 ||
-    die "podman network create: $(cat "$T/pm-net.log")"
-# Its bridge gets a name of this test's own: podman numbers bridges
-# (cni-podmanN) by the networks of its configuration, which is ours alone.
-sed -i "s/\"bridge\": \"cni-podman[0-9]*\"/\"bridge\": \"$BR\"/" \
-    "$T/pm-net/$NET.conflist" || die "cannot rename the bridge"
+pm_network "$NET" "$SUB.0/24" "$BR"
 
 METRICS=0
 has_key metrics_listen '"127.0.0.1:9464"' && METRICS=1

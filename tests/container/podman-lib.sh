@@ -98,16 +98,45 @@ pm_base() {
 }
 
 # pm_build_image: the stunneld image from this tree, as etc/container/README.md
-# says, on the local base images.  Log in $T/image-build.log.
+# says, on the local base images.  Log in $T/image-build.log.  The RUN
+# steps (apt-get) use the host's network: podman's default network would
+# leave a bridge (cni-podman0) behind on the machine.
 pm_build_image() {
 	_t0=$(date +%s)
-	pm build --format docker -f "$top_srcdir/etc/container/Containerfile" \
+	pm build --network host --format docker -f "$top_srcdir/etc/container/Containerfile" \
 	    --ignorefile "$top_srcdir/etc/container/Containerfile.dockerignore" \
 	    --build-arg BUILD_IMAGE="$PM_BASE" \
 	    --build-arg RUNTIME_IMAGE="$PM_SLIM" \
 	    -t "$PM_IMAGE" "$top_srcdir" >"$T/image-build.log" 2>&1 ||
 	    die "podman build failed: $(tail -5 "$T/image-build.log")"
 	note "image $PM_IMAGE built in $(( $(date +%s) - _t0))s"
+}
+
+# pm_network NAME SUBNET BRIDGE: a podman network whose bridge is BRIDGE.
+# podman numbers bridges (cni-podmanN, podmanN) by the networks of its own
+# configuration, which is the test's alone: the next test run, or the
+# machine's podman, would take the same name.  CNI (.conflist) or netavark
+# (.json) configuration, whichever podman wrote.
+pm_network() {
+	pm network create --subnet "$2" "$1" >"$T/pm-net.log" 2>&1 ||
+	    die "podman network create: $(cat "$T/pm-net.log")"
+	if [ -f "$T/pm-net/$1.conflist" ]; then
+		sed -i "s/\"bridge\": \"cni-podman[0-9]*\"/\"bridge\": \"$3\"/" \
+		    "$T/pm-net/$1.conflist"
+	elif [ -f "$T/pm-net/$1.json" ]; then
+		sed -i "s/\"network_interface\": \"podman[0-9]*\"/\"network_interface\": \"$3\"/" \
+		    "$T/pm-net/$1.json"
+	fi
+	grep -q "\"$3\"" "$T/pm-net/$1".* 2>/dev/null ||
+	    die "cannot name the bridge of network $1 (in $T/pm-net)"
+}
+
+# pm_network_rm NAME BRIDGE: remove what pm_network made, and the bridge
+# and address leases that CNI leaves behind.
+pm_network_rm() {
+	pm network rm -f "$1" >/dev/null 2>&1
+	ip link delete "$2" 2>/dev/null
+	rm -rf "/var/lib/cni/networks/$1"
 }
 
 # pm_state NAME: "STATUS EXITCODE" of container NAME.
