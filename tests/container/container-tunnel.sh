@@ -94,7 +94,7 @@ refused "STUNNELD_KEY: must not contain" $GOOD 'STUNNELD_KEY=/k"; user = "root'
 # shellcheck disable=SC2086
 refused "STUNNELD_ALLOW: an empty entry" $GOOD 'STUNNELD_ALLOW=node-a,,node-b'
 # shellcheck disable=SC2086
-refused "stunneld.conf:" $GOOD 'STUNNELD_SOCKS_LISTEN=nowhere'
+refused "refused by stunneld -t" $GOOD 'STUNNELD_SOCKS_LISTEN=nowhere'
 
 # --- PKI, the network, the two nodes --------------------------------------------
 FAULT=setup
