@@ -100,15 +100,26 @@ pm_base() {
 # pm_build_image: the stunneld image from this tree, as etc/container/README.md
 # says, on the local base images.  Log in $T/image-build.log.  The RUN
 # steps (apt-get) use the host's network: podman's default network would
-# leave a bridge (cni-podman0) behind on the machine.
+# leave a bridge (cni-podman0) behind on the machine.  The build stage is
+# tagged too (PM_BUILD_IMAGE), so that pruning what earlier runs left
+# (every change of the tree makes new layers) keeps the layers this build
+# can reuse.
+PM_BUILD_IMAGE=localhost/stunneld-build:test
 pm_build_image() {
 	_t0=$(date +%s)
-	pm build --network host --format docker -f "$top_srcdir/etc/container/Containerfile" \
-	    --ignorefile "$top_srcdir/etc/container/Containerfile.dockerignore" \
-	    --build-arg BUILD_IMAGE="$PM_BASE" \
-	    --build-arg RUNTIME_IMAGE="$PM_SLIM" \
-	    -t "$PM_IMAGE" "$top_srcdir" >"$T/image-build.log" 2>&1 ||
-	    die "podman build failed: $(tail -5 "$T/image-build.log")"
+	for _target in build ""; do
+		_tag=$PM_IMAGE
+		[ -z "$_target" ] || _tag=$PM_BUILD_IMAGE
+		pm build --network host --format docker ${_target:+--target "$_target"} \
+		    -f "$top_srcdir/etc/container/Containerfile" \
+		    --ignorefile "$top_srcdir/etc/container/Containerfile.dockerignore" \
+		    --build-arg BUILD_IMAGE="$PM_BASE" \
+		    --build-arg RUNTIME_IMAGE="$PM_SLIM" \
+		    -t "$_tag" \
+		    "$top_srcdir" >>"$T/image-build.log" 2>&1 ||
+		    die "podman build failed: $(tail -5 "$T/image-build.log")"
+	done
+	pm image prune -f >/dev/null 2>&1
 	note "image $PM_IMAGE built in $(( $(date +%s) - _t0))s"
 }
 
