@@ -95,6 +95,10 @@ pm_base() {
 	exec 9>&-
 	# The tarball is only needed again if the images go.
 	rm -f "$PM_CACHE/rootfs-bookworm.tar"
+	# Where podman is installed but cannot start a container (inside an
+	# unprivileged container, say), nothing below can be tried.
+	pm run --rm --network none "$PM_BASE" true >"$T/pm-probe.log" 2>&1 ||
+	    skip "podman cannot run a container here: $(grep -v systemd "$T/pm-probe.log" | tail -1)"
 }
 
 # pm_build_image: the stunneld image from this tree, as etc/container/README.md

@@ -21,7 +21,7 @@ set -eu
 
 : "${CHAIN:=compose}"
 : "${PARAMS_DIR:=/chain}"
-: "${NODE_ADDR:?NODE_ADDR: the node's advertised address}"
+: "${NODE_ADDR:?the address this node advertises}"
 DATADIR=/data
 say() { printf 'multichain-node: %s\n' "$*" >&2; }
 
