@@ -79,11 +79,11 @@ pm_base() {
 	if ! pm_has_image "$PM_BASE"; then
 		if [ ! -s "$PM_CACHE/rootfs-bookworm.tar" ]; then
 			note "making the base image: mmdebstrap --variant=minbase bookworm"
-			mmdebstrap --variant=minbase bookworm \
-			    "$PM_CACHE/rootfs-bookworm.tar.new" \
+			mmdebstrap --variant=minbase --format=tar bookworm \
+			    "$PM_CACHE/rootfs-bookworm.new.tar" \
 			    >"$T/mmdebstrap.log" 2>&1 ||
 			    die "mmdebstrap failed: $(tail -3 "$T/mmdebstrap.log")"
-			mv -f "$PM_CACHE/rootfs-bookworm.tar.new" \
+			mv -f "$PM_CACHE/rootfs-bookworm.new.tar" \
 			    "$PM_CACHE/rootfs-bookworm.tar" || die "mv rootfs"
 		fi
 		pm import "$PM_CACHE/rootfs-bookworm.tar" "$PM_BASE" \
