@@ -24,7 +24,9 @@
 #      step says so and rotates with reload-certs instead;
 #   7. /metrics and /healthz on A's metrics_listen (when this stunneld has
 #      metrics_listen);
-#   8. podman stop: exit status 0 within the grace time, "stopped" logged.
+#   8. A's p2p_out worker killed until the tunnel is failed: podman
+#      healthcheck run says unhealthy;
+#   9. podman stop: exit status 0 within the grace time, "stopped" logged.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/podman-lib.sh"
 
@@ -277,8 +279,45 @@ else
 	note "$FAULT: SKIP: this stunneld has no metrics_listen (branch metrics)"
 fi
 
-# --- 8. stop -------------------------------------------------------------------------
-FAULT="8 stop"
+# --- 8. a failed tunnel is unhealthy -------------------------------------------------
+FAULT="8 unhealthy"
+# A's p2p_out worker killed until the supervisor marks the tunnel failed
+# (five quick deaths; back-offs of 1, 2, 4 and 8 s between them).
+wpid() {
+	pm logs "$A" 2>&1 | sed -n 's/.*worker p2p_out started, pid \([0-9]*\).*/\1/p' | tail -1
+}
+w=$(wpid)
+failed=0
+for i in 1 2 3 4 5 6; do
+	pm exec "$A" sh -c "kill -KILL $w" || die "$FAULT: cannot kill worker $w in $A"
+	wait_until "the death of worker $w was not logged" \
+	    "logged $A 'worker p2p_out \\(pid $w\\) killed by signal 9'" ||
+	    die "$FAULT: worker $w"
+	if logged "$A" "worker p2p_out \\(pid $w\\) .*tunnel marked failed"; then
+		failed=1
+		break
+	fi
+	wait_until "no new p2p_out worker after $w" "[ \"\$(wpid)\" != $w ]" ||
+	    die "$FAULT: no restart"
+	w=$(wpid)
+done
+[ "$failed" -eq 1 ] || die "$FAULT: p2p_out not marked failed after $i deaths"
+out=$(pm healthcheck run "$A" 2>&1)
+st=$?
+if [ "$st" -eq 1 ] && echo "$out" | grep -q unhealthy; then
+	ok "$FAULT: p2p_out failed after $i deaths: podman healthcheck run: exit 1, $out"
+else
+	fail "$FAULT: p2p_out failed, podman healthcheck run: exit $st: $out"
+fi
+# The image's --retries=3: the third failure in a row turns the state.
+pm healthcheck run "$A" >/dev/null 2>&1
+pm healthcheck run "$A" >/dev/null 2>&1
+h=$(pm inspect -f '{{.State.Health.Status}}' "$A")
+[ "$h" = unhealthy ] && ok "$FAULT: three failed checks in a row: A is $h" ||
+    fail "$FAULT: A's health is '$h' after three failed checks"
+
+# --- 9. stop -------------------------------------------------------------------------
+FAULT="9 stop"
 stop_bg echo
 for c in "$A" "$B"; do
 	t0=$(date +%s)
