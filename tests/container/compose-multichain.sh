@@ -49,7 +49,8 @@ compose() {
 CLEANUP_HOOK='for n in $NODES; do pm_logs ${PROJ}_${n}_1; pm_logs ${PROJ}_stunneld-${n}_1; done
 	for n in $NODES; do pm rm -f -t 0 ${PROJ}_stunneld-${n}_1 >/dev/null 2>&1; done
 	for n in $NODES; do pm rm -f -t 0 ${PROJ}_${n}_1 >/dev/null 2>&1; done
-	pm_network_rm $NET $BR'
+	pm_network_rm $NET $BR
+	pm volume prune -f >/dev/null 2>&1'
 
 ip_of() {
 	case $1 in
