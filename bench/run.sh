@@ -8,9 +8,16 @@
 # $top_builddir/bench/results-latest.txt), BENCH_REPS, BENCH_KEEP=1 (keep
 # the work directory with configs, certificates and logs), BENCH_WORKERS
 # (the "workers" of both stunneld tunnels, default 1), BENCH_ONLY=flood
-# (only the handshake-flood figures) or BENCH_ONLY=multichain (only the
+# (only the handshake-flood figures), BENCH_ONLY=redirect (only the
+# transparent-mode figures: socks and redirect paths side by side in a
+# network namespace with an nftables rule; needs root and nft, skipped
+# with the reason otherwise), BENCH_ONLY=trust (only the connections/s of
+# stunneld with one ca file and with a 3-anchor ca list),
+# BENCH_ONLY=multichain (only the
 # real-MultiChain figures, bench/multichain.sh; MULTICHAIN_BIN: where its
-# binaries are, default $top_srcdir/../shared/multichain/bin).
+# binaries are, default $top_srcdir/../shared/multichain/bin) or
+# BENCH_ONLY=callgrind (only instructions per connection, this binary or
+# BENCH_NEW against BENCH_OLD, bench/callgrind.sh).
 set -u
 
 QUICK=0
@@ -29,7 +36,7 @@ LOADGEN=$top_builddir/bench/loadgen
 SINK=$top_builddir/bench/sink
 FLOODER=$top_builddir/tests/integration/helpers/tls-flood
 ONLY=${BENCH_ONLY:-}
-case $ONLY in ""|flood|multichain) ;; *) echo "BENCH_ONLY: \"flood\" or \"multichain\"" >&2; exit 2 ;; esac
+case $ONLY in ""|flood|redirect|trust|multichain|callgrind) ;; *) echo "BENCH_ONLY: \"flood\", \"redirect\", \"trust\", \"multichain\" or \"callgrind\"" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$top_builddir/bench/results-latest.txt}
 
 if [ "$QUICK" = 1 ]; then
@@ -51,7 +58,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: $*" >&2; }
 
 for c in stunnel4 certtool gnutls-cli ss; do
-	[ "$c:$ONLY" = stunnel4:multichain ] && continue
+	case $c:$ONLY in stunnel4:multichain|stunnel4:callgrind|stunnel4:redirect) continue ;; esac
 	command -v $c >/dev/null 2>&1 || die "$c is not installed (Debian: stunnel4 gnutls-bin iproute2)"
 done
 for f in "$STUNNELD" "$LOADGEN" "$SINK" "$FLOODER"; do
@@ -65,6 +72,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/stunneld-bench.XXXXXX") || exit 1
 PIDS=""
+RD_NS=""
 cleanup() {
 	type mc_cleanup >/dev/null 2>&1 && mc_cleanup
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
@@ -76,6 +84,8 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	# the namespace goes with its nftables rule
+	[ -z "$RD_NS" ] || ip netns delete "$RD_NS" 2>/dev/null
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "work directory kept: $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -120,11 +130,12 @@ wait_port() {	# HOST PORT
 
 # --- certificates: one CA, ECDSA P-256, the same files for both tunnels --
 
-pki_ca() {
-	printf 'cn = "bench-ca"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' >"$W/ca.tmpl"
-	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/ca.key" >/dev/null 2>&1 &&
-	certtool --generate-self-signed --load-privkey "$W/ca.key" --template "$W/ca.tmpl" \
-	    --outfile "$W/ca.crt" >/dev/null 2>&1 || die "certtool: cannot make the CA"
+pki_ca() {	# [NAME]: $W/NAME.{key,crt}, default "ca"
+	n=${1:-ca}
+	printf 'cn = "bench-%s"\nca\ncert_signing_key\ncrl_signing_key\nexpiration_days = 30\n' "$n" >"$W/$n.tmpl"
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 --outfile "$W/$n.key" >/dev/null 2>&1 &&
+	certtool --generate-self-signed --load-privkey "$W/$n.key" --template "$W/$n.tmpl" \
+	    --outfile "$W/$n.crt" >/dev/null 2>&1 || die "certtool: cannot make the CA $n"
 }
 pki_cert() {	# NAME SERIAL SAN-LINES
 	printf 'cn = "%s"\nserial = %s\nexpiration_days = 30\nsigning_key\ntls_www_server\ntls_www_client\n%b\n' \
@@ -135,6 +146,10 @@ pki_cert() {	# NAME SERIAL SAN-LINES
 	    >/dev/null 2>&1 || die "certtool: cannot make $1"
 }
 pki_ca
+# two more organisations' CAs, for the 3-anchor ca list (they sign nothing
+# here: the network's CA comes last, so every chain is tried on them first)
+pki_ca ca2
+pki_ca ca3
 pki_cert node-a 2 'ip_address = "127.0.0.1"\ndns_name = "node-a"'
 pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name = "node-b"'
 
@@ -144,11 +159,13 @@ pki_cert node-b 3 'ip_address = "127.0.0.2"\nip_address = "127.0.0.3"\ndns_name 
 #            server 127.0.0.3:P_SS -> sink_s (127.0.0.1:P_S4)
 #  stunneld: loadgen -SOCKS5-> stunneld A (socks) 127.0.0.1:P_A ==TLS==>
 #            stunneld B (tls) 127.0.0.2:P_B -> sink_n (127.0.0.1:P_SN)
+#  stunneld3: the same through bench_out3 (P_A3) and bench_in3 (P_B3),
+#            whose ca is a list of three scoped anchors instead of a file
 # One sink per path, so one path's TIME_WAIT sockets never take another
 # path's source ports.
 port; P_SD=$NEXT_PORT; port; P_S4=$NEXT_PORT; port; P_SN=$NEXT_PORT
 port; P_SC=$NEXT_PORT; port; P_SS=$NEXT_PORT; port; P_A=$NEXT_PORT; port; P_B=$NEXT_PORT
-port; P_B2=$NEXT_PORT
+port; P_B2=$NEXT_PORT; port; P_A3=$NEXT_PORT; port; P_B3=$NEXT_PORT
 
 cat >"$W/stunnel-srv.conf" <<EOF
 foreground = yes
@@ -195,8 +212,16 @@ tls = {
 };
 EOF
 done
+# Three organisations' CAs, each with its names, the network's last.
+TRUST3="ca = (
+	{ file = \"$W/ca2.crt\"; names = [ \"10.2.0.0/16\", \"*.org-b.example\" ]; },
+	{ file = \"$W/ca3.crt\"; names = [ \"10.3.0.0/16\", \"*.org-c.example\" ]; },
+	{ file = \"$W/ca.crt\"; names = [ \"127.0.0.0/8\", \"node-a\", \"node-b\" ]; }
+    );"
 cat >>"$W/a.conf" <<EOF
-tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; }; };
+tunnels = { bench_out = { mode = "socks"; listen = "127.0.0.1:$P_A"; max_connections = 2000; workers = $WORKERS; };
+  bench_out3 = { mode = "socks"; listen = "127.0.0.1:$P_A3"; max_connections = 2000; workers = $WORKERS;
+    tls = { $TRUST3 }; }; };
 EOF
 # bench_small, only for the flood bigger than max_connections: its default
 # limit (256).
@@ -204,7 +229,10 @@ cat >>"$W/b.conf" <<EOF
 tunnels = { bench_in = { mode = "tls"; listen = "127.0.0.2:$P_B";
     connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS; };
   bench_small = { mode = "tls"; listen = "127.0.0.2:$P_B2";
-    connect = "127.0.0.1:$P_SN"; workers = $WORKERS; }; };
+    connect = "127.0.0.1:$P_SN"; workers = $WORKERS; };
+  bench_in3 = { mode = "tls"; listen = "127.0.0.2:$P_B3";
+    connect = "127.0.0.1:$P_SN"; max_connections = 2000; workers = $WORKERS;
+    tls = { $TRUST3 }; }; };
 EOF
 "$STUNNELD" -t -c "$W/a.conf" >"$W/check-a.log" 2>&1 || die "a.conf: $(cat "$W/check-a.log")"
 "$STUNNELD" -t -c "$W/b.conf" >"$W/check-b.log" 2>&1 || die "b.conf: $(cat "$W/check-b.log")"
@@ -223,11 +251,12 @@ start_tunnels() {
 	start stunneld_a "$STUNNELD" -f -c "$W/a.conf"
 	wait_port 127.0.0.3 $P_SS && wait_port 127.0.0.1 $P_SC ||
 		die "stunnel4 did not start: $(tail -5 "$W"/stunnel_*.log)"
-	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.2 $P_B2 && wait_port 127.0.0.1 $P_A ||
+	wait_port 127.0.0.2 $P_B && wait_port 127.0.0.2 $P_B2 && wait_port 127.0.0.1 $P_A &&
+	    wait_port 127.0.0.2 $P_B3 && wait_port 127.0.0.1 $P_A3 ||
 		die "stunneld did not start: $(tail -5 "$W"/stunneld_*.log)"
 	# One connection through each, so that "before" includes whatever a
 	# first connection initialises, and a broken path stops us now.
-	for p in stunnel4 stunneld; do
+	for p in stunnel4 stunneld stunneld3; do
 		lg $p connrate -c 1 -s 0.05 >"$W/warm.out" 2>&1 &&
 		    grep -q 'conns=[1-9]' "$W/warm.out" ||
 		    die "no connection through $p: $(cat "$W/warm.out")"
@@ -246,6 +275,12 @@ lg() {
 	stunnel4)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_SC "$@" ;;
 	stunneld)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A --socks 127.0.0.2:$P_B "$@" ;;
 	stunneld_small)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A --socks 127.0.0.2:$P_B2 "$@" ;;
+	# transparent mode, in $RD_NS: loadgen dials node B's address itself
+	# and the nftables rule takes it to the redirect tunnel
+	ns_direct)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.1:$P_XS "$@" ;;
+	ns_socks)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.1:$P_XA --socks 127.0.0.2:$P_XB "$@" ;;
+	ns_redirect)	ip netns exec "$RD_NS" "$LOADGEN" "$mode" -t 127.0.0.2:$P_XB "$@" ;;
+	stunneld3)	"$LOADGEN" "$mode" -t 127.0.0.1:$P_A3 --socks 127.0.0.2:$P_B3 "$@" ;;
 	esac
 }
 
@@ -410,16 +445,114 @@ flood_rep() {
 	else add fl_hs big FAIL; add fl_ref big FAIL; fi
 }
 
+# --- transparent mode: the redirect path beside the socks path -------------
+#  in the network namespace $RD_NS, with one nftables rule:
+#  ns_direct:   loadgen -> sink_x (127.0.0.1:P_XS)
+#  ns_socks:    loadgen -SOCKS5-> stunneld ax (socks 127.0.0.1:P_XA) ==TLS==>
+#               stunneld bx (tls 127.0.0.2:P_XB) -> sink_x
+#  ns_redirect: loadgen -> 127.0.0.2:P_XB, redirected by the rule to
+#               stunneld ax (redirect 127.0.0.1:P_XR) ==TLS==> bx -> sink_x
+# Both stunneld paths share the daemons, the sink and the namespace, so
+# their difference is the SOCKS exchange against SO_ORIGINAL_DST.
+RD_SKIP=""
+rd_wait_port() {	# HOST PORT
+	for _ in $(seq 100); do
+		[ -n "$(ip netns exec "$RD_NS" ss -Hltn "src $1:$2" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rd_setup() {
+	[ "$(id -u)" = 0 ] || { RD_SKIP="needs root (a network namespace and an nftables rule)"; return 1; }
+	command -v nft >/dev/null 2>&1 || { RD_SKIP="nft is not installed (Debian: nftables)"; return 1; }
+	RD_NS=stunneld-bench-$$
+	ip netns add "$RD_NS" 2>/dev/null || { RD_NS=""; RD_SKIP="cannot create a network namespace"; return 1; }
+	ip -n "$RD_NS" link set lo up || { RD_SKIP="cannot bring lo up in the namespace"; return 1; }
+	port; P_XS=$NEXT_PORT; port; P_XA=$NEXT_PORT; port; P_XR=$NEXT_PORT; port; P_XB=$NEXT_PORT
+	cat >"$W/rd.nft" <<EOF
+table inet stunneld_bench {
+	chain out {
+		type nat hook output priority -100; policy accept;
+		meta mark 0x5354 return
+		ip daddr 127.0.0.2 tcp dport $P_XB redirect to :$P_XR
+	}
+}
+EOF
+	ip netns exec "$RD_NS" nft -f "$W/rd.nft" >"$W/rd-nft.log" 2>&1 ||
+		{ RD_SKIP="cannot install the nftables rule: $(head -1 "$W/rd-nft.log")"; return 1; }
+	sed -e "s|$W/a.sock|$W/ax.sock|" -e "s|$W/a.pid|$W/ax.pid|" -e '/^tunnels = /,$d' \
+	    "$W/a.conf" >"$W/ax.conf"
+	cat >>"$W/ax.conf" <<EOF
+mark = 0x5354;
+tunnels = {
+  x_socks = { mode = "socks"; listen = "127.0.0.1:$P_XA"; max_connections = 2000; workers = $WORKERS; };
+  x_redirect = { mode = "redirect"; listen = "127.0.0.1:$P_XR"; max_connections = 2000; workers = $WORKERS; };
+};
+EOF
+	sed -e "s|$W/b.sock|$W/bx.sock|" -e "s|$W/b.pid|$W/bx.pid|" -e '/^tunnels = /,$d' \
+	    "$W/b.conf" >"$W/bx.conf"
+	cat >>"$W/bx.conf" <<EOF
+tunnels = { x_in = { mode = "tls"; listen = "127.0.0.2:$P_XB";
+    connect = "127.0.0.1:$P_XS"; max_connections = 2000; workers = $WORKERS; }; };
+EOF
+	"$STUNNELD" -t -c "$W/ax.conf" >"$W/check-ax.log" 2>&1 || die "ax.conf: $(cat "$W/check-ax.log")"
+	"$STUNNELD" -t -c "$W/bx.conf" >"$W/check-bx.log" 2>&1 || die "bx.conf: $(cat "$W/check-bx.log")"
+	start sink_x ip netns exec "$RD_NS" "$SINK" -l 127.0.0.1:$P_XS
+	start stunneld_bx ip netns exec "$RD_NS" "$STUNNELD" -f -c "$W/bx.conf"
+	start stunneld_ax ip netns exec "$RD_NS" "$STUNNELD" -f -c "$W/ax.conf"
+	rd_wait_port 127.0.0.1 $P_XS && rd_wait_port 127.0.0.2 $P_XB &&
+	    rd_wait_port 127.0.0.1 $P_XA && rd_wait_port 127.0.0.1 $P_XR ||
+		die "the namespace's sink or stunneld did not start: $(tail -n 5 "$W"/stunneld_?x.log "$W/sink_x.log")"
+	for p in ns_socks ns_redirect; do
+		lg $p connrate -c 1 -s 0.05 >"$W/warm.out" 2>&1 &&
+		    grep -q 'conns=[1-9]' "$W/warm.out" ||
+		    die "no connection through $p: $(cat "$W/warm.out")"
+	done
+	return 0
+}
+rd_bench() {
+	if ! rd_setup; then
+		say "transparent mode skipped: $RD_SKIP"
+		return 0
+	fi
+	for rep in $(seq "$REPS"); do
+		say "transparent mode, repetition $rep of $REPS"
+		if [ $((rep % 2)) = 1 ]; then paths="ns_direct ns_socks ns_redirect"
+		else paths="ns_direct ns_redirect ns_socks"; fi
+		for p in $paths; do measure rconn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+		for p in $paths; do measure rconn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+		for p in $paths; do
+			out=$(lg $p pingpong -k "$PINGS" 2>"$W/lg.err")
+			p50=$(field p50_us "$out")
+			add rp50 $p "${p50:-FAIL}"
+			say "  pingpong $p: p50 ${p50:-failed} us"
+		done
+		eval "d=\${R_rp50_ns_direct##* }"
+		for p in ns_socks ns_redirect; do
+			eval "v=\${R_rp50_$p##* }"
+			case "$d $v" in
+			*FAIL*)	add rp50add $p FAIL ;;
+			*)	add rp50add $p "$(awk -v a="$v" -v b="$d" 'BEGIN { printf "%.1f", a - b }')" ;;
+			esac
+		done
+	done
+	stop stunneld_ax; stop stunneld_bx; stop sink_x
+}
+
 . "$top_srcdir/bench/multichain.sh"
+. "$top_srcdir/bench/callgrind.sh"
 
 # --- run -------------------------------------------------------------------
 
 T_START=$(date +%s)
-say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
+[ "$ONLY" = callgrind ] ||
+    say "$( [ $QUICK = 1 ] && echo quick || echo full ) run: $REPS repetitions, bulk ${BULK_S}s, connections ${CONN_S}s, $PINGS pings, $IDLE_N idle; work dir $W"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-if [ "$ONLY" != multichain ]; then
+case $ONLY in multichain|callgrind|redirect) ;; *)
 # The raw limits first, on a quiet system as far as we are concerned.
+GNUTLS_GCM=""; OPENSSL_GCM=""
+if [ "$ONLY" != trust ]; then
 say "gnutls-cli --benchmark-ciphers (AES-128-GCM)"
 gnutls-cli --benchmark-ciphers >"$W/gnutls-bench.out" 2>&1 &
 gb=$!
@@ -431,17 +564,26 @@ for _ in $(seq 300); do
 done
 kill $gb 2>/dev/null; wait $gb 2>/dev/null
 GNUTLS_GCM=$(awk '$1 == "AES-128-GCM" { print $2 " " $3; exit }' "$W/gnutls-bench.out")
-OPENSSL_GCM=""
 if command -v openssl >/dev/null 2>&1; then
 	say "openssl speed -evp aes-128-gcm (16 KiB blocks)"
 	OPENSSL_GCM=$(openssl speed -seconds 2 -bytes 16384 -evp aes-128-gcm 2>/dev/null |
 	    awk '/^(AES-128-GCM|aes-128-gcm)/ { v = $NF; sub(/k$/, "", v); printf "%.2f GB/sec", v / 1e6 }')
 fi
+fi
 
 start_sinks
 start_tunnels
 
-if [ "$ONLY" != flood ]; then
+if [ "$ONLY" = trust ]; then
+# Only the 3-anchor figures: the two stunneld paths, alternating.
+for rep in $(seq "$REPS"); do
+	say "repetition $rep of $REPS (one ca file / 3-anchor ca list)"
+	if [ $((rep % 2)) = 1 ]; then paths="stunneld stunneld3"; else paths="stunneld3 stunneld"; fi
+	for p in $paths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+	for p in $paths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+done
+stop_tunnels
+elif [ "$ONLY" != flood ]; then
 PATHS_A="direct stunnel4 stunneld"
 PATHS_B="direct stunneld stunnel4"
 for rep in $(seq "$REPS"); do
@@ -449,8 +591,10 @@ for rep in $(seq "$REPS"); do
 	if [ $((rep % 2)) = 1 ]; then paths=$PATHS_A; else paths=$PATHS_B; fi
 	for p in $paths; do measure bulk1 $p mibps bulk -n 1 -s "$BULK_S"; sleep 0.3; done
 	for p in $paths; do measure bulk8 $p mibps bulk -n 8 -s "$BULK_S"; sleep 0.3; done
-	for p in $paths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
-	for p in $paths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
+	# the 3-anchor path next to the one-file path, in turn first and last
+	if [ $((rep % 2)) = 1 ]; then cpaths="$paths stunneld3"; else cpaths="stunneld3 $paths"; fi
+	for p in $cpaths; do measure conn1 $p rate connrate -c 1 -s "$CONN_S"; sleep 1; done
+	for p in $cpaths; do measure conn16 $p rate connrate -c 16 -s "$CONN_S"; sleep 1; done
 	for p in $paths; do
 		out=$(lg $p pingpong -k "$PINGS" 2>"$W/lg.err")
 		p50=$(field p50_us "$out"); p99=$(field p99_us "$out")
@@ -486,12 +630,20 @@ fi
 
 # Handshake flood: fresh daemons for each repetition, so that no
 # repetition starts with the flooder's address already limited.
+if [ "$ONLY" != trust ]; then
 for rep in $(seq "$REPS"); do
 	say "handshake flood, repetition $rep of $REPS"
 	flood_rep
 done
 stop_tunnels
 fi
+;; esac
+
+# Instructions per connection, old and new binary.
+[ "$ONLY" = callgrind ] && cg_bench
+
+# Transparent mode: redirect beside socks, in a namespace of its own.
+case $ONLY in ""|redirect) rd_bench ;; esac
 
 # Real MultiChain: directly and through stunneld.
 case $ONLY in ""|multichain) mc_bench ;; esac
@@ -575,6 +727,57 @@ table() {
 	echo "  openssl speed -evp aes-128-gcm:   ${OPENSSL_GCM} (16 KiB blocks; stunnel4's library)"
 }
 
+# Transparent mode: the redirect path beside the socks path.
+rd_table() {
+	echo "Transparent mode (stunneld only, in a network namespace): the socks path as above,"
+	echo "and the redirect path, where loadgen dials node B's address itself and an nftables"
+	echo "rule redirects it to a redirect tunnel (SO_ORIGINAL_DST instead of SOCKS5); same"
+	echo "daemons, same sink, the same run."
+	if [ -n "$RD_SKIP" ]; then
+		echo "  skipped: $RD_SKIP"
+		return
+	fi
+	fmt='%-34s | %-22s | %-22s | %-22s | %-7s\n'
+	printf "$fmt" "figure (median [min-max])" direct socks redirect "ratio"
+	printf "$fmt" "----------------------------------" "----------------------" \
+	    "----------------------" "----------------------" "-------"
+	for r in rconn1 rconn16 rp50 rp50add; do
+		a=$(median $r ns_socks); b=$(median $r ns_redirect)
+		ratio=-
+		if [ -n "$a" ] && [ -n "$b" ]; then
+			ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+				if (a == 0) print "-"; else printf "%.2f", b / a }')
+		fi
+		case $r in
+		rconn1)	l="new connections/s, sequential" ;;
+		rconn16) l="new connections/s, 16 concurrent" ;;
+		rp50)	l="64 B ping-pong RTT p50 (us)" ;;
+		rp50add) l="p50 added latency vs direct (us)" ;;
+		esac
+		case $r in rp50add) d="-" ;; *) d=$(cell $r ns_direct) ;; esac
+		printf "$fmt" "$l" "$d" "$(cell $r ns_socks)" "$(cell $r ns_redirect)" "$ratio"
+	done
+	echo "ratio = redirect / socks; a redirected connection must cost no more than a SOCKS one"
+}
+
+# Trust scoped per CA: stunneld with one ca file and with three scoped
+# anchors (the network's CA last), in the same run.
+trust_table() {
+	fmt='%-34s | %-22s | %-22s | %s\n'
+	echo "Trust scoped per CA: both stunneld tunnels with ca a list of three { file; names; }"
+	echo "anchors (the network's CA last, so each chain is first tried on the other two)"
+	echo "against the same tunnels with ca one file, in the same repetitions."
+	printf "$fmt" "figure (median [min-max])" "one ca file" "3-anchor ca list" "ratio"
+	printf "$fmt" "----------------------------------" "----------------------" "----------------------" "-----"
+	for r in conn1 conn16; do
+		a=$(median $r stunneld); b=$(median $r stunneld3)
+		ratio=-
+		[ -n "$a" ] && [ -n "$b" ] && ratio=$(awk -v a="$a" -v b="$b" 'BEGIN {
+			if (a == 0) print "-"; else printf "%.2f", b / a }')
+		printf "$fmt" "$(label $r)" "$(cell $r stunneld)" "$(cell $r stunneld3)" "$ratio"
+	done
+}
+
 # The handshake flood, stunneld only: the good peer alone, and during it.
 flood_table() {
 	fmt='%-40s | %-22s | %-22s | %-22s\n'
@@ -596,11 +799,19 @@ flood_table() {
 
 {
 	rev=$(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown)
-	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $( [ $QUICK = 1 ] && echo QUICK || echo full ) run, source $rev"
+	kind=$( [ $QUICK = 1 ] && echo QUICK || echo full )
+	[ "$ONLY" = callgrind ] && kind=callgrind
+	echo "stunneld bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $kind run, source $rev"
 	echo "$(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)),"
 	gnutls="GnuTLS $(gnutls-cli --version 2>/dev/null | sed -n 's/.*gnutls-cli \([0-9.]*\).*/\1/p' | head -1)"
-	if [ "$ONLY" = multichain ]; then
+	if [ "$ONLY" = multichain ] || [ "$ONLY" = callgrind ]; then
 		echo "stunneld: $gnutls; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+		[ "$ONLY" = callgrind ] && echo "$(valgrind --version); TLS 1.3, AES-128-GCM, ECDSA P-256, mutual verification"
+	elif [ "$ONLY" = redirect ]; then
+		echo "stunneld: $gnutls; $REPS repetitions per figure; connections ${CONN_S} s per run;" \
+		    "$PINGS round trips; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+		echo
+		rd_table
 	else
 		echo "stunnel4: $(stunnel4 -version 2>&1 | sed -n 's/^\(stunnel [0-9.]*\).*/\1/p' | head -1), $(stunnel4 -version 2>&1 | sed -n 's/^Compiled with \(.*\)/\1/p' | head -1);" \
 		    "stunneld: $gnutls"
@@ -610,13 +821,23 @@ flood_table() {
 		    "stunneld workers per tunnel: $WORKERS"
 		echo "ratio = stunneld / stunnel4 (of the medians); targets from the issue"
 		echo
-		if [ "$ONLY" != flood ]; then
-			table
-			echo
+		if [ "$ONLY" = trust ]; then
+			trust_table
+		else
+			if [ "$ONLY" != flood ]; then
+				table
+				echo
+				trust_table
+				echo
+			fi
+			flood_table
 		fi
-		flood_table
+		if [ -z "$ONLY" ]; then
+			echo
+			rd_table
+		fi
 	fi
-	case $ONLY in ""|multichain) echo; mc_table ;; esac
+	case $ONLY in ""|multichain) echo; mc_table ;; callgrind) echo; cg_table ;; esac
 } >"$W/table.txt"
 
 mkdir -p "$(dirname "$OUT")"

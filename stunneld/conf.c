@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "scope.h"
 
 #define CF_PASS_MAX	255	/* RFC 1929 */
 #define CF_PIN_PREFIX	"sha256:"
@@ -62,10 +63,14 @@ struct cf {
 
 static const char *const cf_global_keys[] = {
 	"control_socket", "pid_file", "log_level", "user", "group",
-	"shutdown_timeout", "sandbox", "tls", "tunnels", NULL
+	"shutdown_timeout", "sandbox", "reload_on_change", "mark", "tls",
+	"tunnels", NULL
 };
 static const char *const cf_tls_keys[] = {
 	"cert", "key", "ca", "crl", "crl_strict", "priority", NULL
+};
+static const char *const cf_ca_keys[] = {
+	"file", "names", "crl", NULL
 };
 static const char *const cf_tunnel_keys[] = {
 	"mode", "listen", "connect", "routes", "allow", "socks_auth", "tls",
@@ -439,6 +444,55 @@ cf_file_key(struct cf *cf, const config_setting_t *g, const char *name,
 	return (0);
 }
 
+/* Free the ${n} anchors ${cas} and what they hold. */
+static void
+cf_cas_free(struct ca_conf *cas, size_t n)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < n; i++) {
+		free(cas[i].file);
+		free(cas[i].crl);
+		for (j = 0; j < cas[i].nnames; j++)
+			free(cas[i].names[j]);
+		free(cas[i].names);
+	}
+	free(cas);
+}
+
+/* A copy of the ${n} anchors ${from}, or NULL if out of memory. */
+static struct ca_conf *
+cf_cas_copy(const struct ca_conf *from, size_t n)
+{
+	struct ca_conf	*to;
+	size_t		 i, j;
+
+	if ((to = calloc(n, sizeof(*to))) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		to[i] = from[i];
+		to[i].file = to[i].crl = NULL;
+		to[i].names = NULL;
+		to[i].nnames = 0;
+		if ((from[i].file != NULL &&
+		    (to[i].file = strdup(from[i].file)) == NULL) ||
+		    (from[i].crl != NULL &&
+		    (to[i].crl = strdup(from[i].crl)) == NULL) ||
+		    (from[i].nnames > 0 && (to[i].names = calloc(
+		    from[i].nnames, sizeof(*to[i].names))) == NULL))
+			goto fail;
+		for (j = 0; j < from[i].nnames; j++, to[i].nnames++)
+			if ((to[i].names[j] = strdup(from[i].names[j])) ==
+			    NULL)
+				goto fail;
+	}
+	return (to);
+
+fail:
+	cf_cas_free(to, i + 1);
+	return (NULL);
+}
+
 /* Free the strings of ${t}. */
 static void
 cf_tls_clear(struct tls_conf *t)
@@ -446,6 +500,7 @@ cf_tls_clear(struct tls_conf *t)
 	free(t->cert);
 	free(t->key);
 	free(t->ca);
+	cf_cas_free(t->cas, t->ncas);
 	free(t->crl);
 	free(t->priority);
 	memset(t, 0, sizeof(*t));
@@ -457,16 +512,126 @@ cf_tls_copy(struct tls_conf *to, const struct tls_conf *from)
 {
 	*to = *from;
 	to->cert = to->key = to->ca = to->crl = to->priority = NULL;
+	to->cas = NULL;
+	to->ncas = 0;
 	if ((from->cert != NULL && (to->cert = strdup(from->cert)) == NULL) ||
 	    (from->key != NULL && (to->key = strdup(from->key)) == NULL) ||
 	    (from->ca != NULL && (to->ca = strdup(from->ca)) == NULL) ||
 	    (from->crl != NULL && (to->crl = strdup(from->crl)) == NULL) ||
 	    (from->priority != NULL &&
-	    (to->priority = strdup(from->priority)) == NULL)) {
+	    (to->priority = strdup(from->priority)) == NULL) ||
+	    (from->ncas > 0 &&
+	    (to->cas = cf_cas_copy(from->cas, from->ncas)) == NULL)) {
 		cf_tls_clear(to);
 		return (-1);
 	}
+	to->ncas = from->ncas;
 	return (0);
+}
+
+/* Parse the "names" array ${l} of an anchor into ${ca}. */
+static void
+cf_ca_names(struct cf *cf, const config_setting_t *l, struct ca_conf *ca)
+{
+	const config_setting_t	*e;
+	struct scope_ent	 se;
+	const char		*val, *why;
+	int			 i, n;
+
+	if (config_setting_type(l) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(l) != CONFIG_TYPE_LIST) {
+		cf_err(cf, l, "\"names\" must be an array of strings");
+		return;
+	}
+	if ((n = config_setting_length(l)) == 0) {
+		cf_err(cf, l, "\"names\" is empty: the CA would vouch for "
+		    "nothing (leave \"names\" out to let it vouch for any "
+		    "name)");
+		return;
+	}
+	if ((ca->names = calloc((size_t)n, sizeof(*ca->names))) == NULL) {
+		cf_nomem(cf, l);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(l, (unsigned int)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cf_err(cf, e, "\"names\" must be an array of strings");
+			continue;
+		}
+		val = config_setting_get_string(e);
+		if (scope_parse(val, &se, &why) != 0) {
+			cf_err(cf, e, "bad name \"%s\" in \"names\": %s", val,
+			    why);
+			continue;
+		}
+		if ((ca->names[ca->nnames] = strdup(val)) == NULL) {
+			cf_nomem(cf, e);
+			return;
+		}
+		ca->nnames++;
+	}
+}
+
+/*
+ * Setting "ca" ${s} of a tls block into ${t}: a file (every CA in it
+ * vouches for any name), or a list of { file; names; crl; } anchors.
+ * Either replaces what ${t} had (the global block's, in a tunnel).
+ */
+static void
+cf_ca(struct cf *cf, const config_setting_t *g, struct tls_conf *t)
+{
+	const config_setting_t	*s, *e, *m;
+	struct ca_conf		*ca;
+	int			 i, n;
+
+	if ((s = config_setting_get_member(g, "ca")) == NULL)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		cf_cas_free(t->cas, t->ncas);
+		t->cas = NULL;
+		t->ncas = 0;
+		cf_file_key(cf, g, "ca", 1, &t->ca, &t->ca_line);
+		return;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		cf_err(cf, s, "\"ca\" must be a file name or a list of "
+		    "{ file; names; crl; } groups");
+		return;
+	}
+	free(t->ca);
+	t->ca = NULL;
+	cf_cas_free(t->cas, t->ncas);
+	t->cas = NULL;
+	t->ncas = 0;
+	t->ca_line = (int)config_setting_source_line(s);
+	if ((n = config_setting_length(s)) == 0) {
+		cf_err(cf, s, "\"ca\" is an empty list: no peer could be "
+		    "trusted");
+		return;
+	}
+	if ((t->cas = calloc((size_t)n, sizeof(*t->cas))) == NULL) {
+		cf_nomem(cf, s);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned int)i);
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+			cf_err(cf, e, "\"ca\" list entries must be groups "
+			    "{ file; names; crl; }");
+			continue;
+		}
+		ca = &t->cas[t->ncas++];
+		ca->line = (int)config_setting_source_line(e);
+		cf_check_keys(cf, e, cf_ca_keys);
+		if (config_setting_get_member(e, "file") == NULL)
+			cf_err(cf, e, "\"ca\" entry needs \"file\"");
+		else
+			cf_file_key(cf, e, "file", 1, &ca->file, &ca->line);
+		if ((m = config_setting_get_member(e, "names")) != NULL)
+			cf_ca_names(cf, m, ca);
+		cf_file_key(cf, e, "crl", 1, &ca->crl, &ca->crl_line);
+	}
 }
 
 /* Override ${t} with the settings of tls group ${g}. */
@@ -480,7 +645,7 @@ cf_tls(struct cf *cf, const config_setting_t *g, struct tls_conf *t)
 	cf_check_keys(cf, g, cf_tls_keys);
 	cf_file_key(cf, g, "cert", 1, &t->cert, &t->cert_line);
 	cf_file_key(cf, g, "key", 1, &t->key, &t->key_line);
-	cf_file_key(cf, g, "ca", 1, &t->ca, &t->ca_line);
+	cf_ca(cf, g, t);
 	cf_file_key(cf, g, "crl", 1, &t->crl, &t->crl_line);
 	cf_bool(cf, g, "crl_strict", &t->crl_strict);
 	if (cf_string(cf, g, "priority", &val, &s) == 1) {
@@ -740,9 +905,11 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			tc->mode = TUNNEL_SOCKS;
 		else if (strcmp(val, "tls") == 0)
 			tc->mode = TUNNEL_TLS;
+		else if (strcmp(val, "redirect") == 0)
+			tc->mode = TUNNEL_REDIRECT;
 		else {
-			cf_err(cf, ms, "bad mode \"%s\": must be \"socks\" or "
-			    "\"tls\"", val);
+			cf_err(cf, ms, "bad mode \"%s\": must be \"socks\", "
+			    "\"tls\" or \"redirect\"", val);
 			rc = -1;
 		}
 	}
@@ -762,7 +929,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 		if ((s = config_setting_get_member(g, "allow")) != NULL)
 			cf_allow(cf, s, tc);
 		cf_bool(cf, g, "loopback_per_peer", &tc->loopback_per_peer);
-	} else if (rc == 1 && tc->mode == TUNNEL_SOCKS) {
+	} else if (rc == 1 && tunnel_dials_tls(tc->mode)) {
 		if ((s = config_setting_get_member(g, "connect")) != NULL)
 			cf_err(cf, s, "\"connect\" is only for tls tunnels "
 			    "(use \"routes\")");
@@ -771,7 +938,12 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 			    "(use a route's \"peer\")");
 		if ((s = config_setting_get_member(g, "routes")) != NULL)
 			cf_routes(cf, s, tc);
-		if (cf_group(cf, g, "socks_auth", &s) == 1)
+		if (tc->mode == TUNNEL_REDIRECT &&
+		    (s = config_setting_get_member(g, "socks_auth")) != NULL)
+			cf_err(cf, s, "\"socks_auth\" is only for socks "
+			    "tunnels (a redirected connection has no SOCKS "
+			    "exchange to carry it)");
+		else if (cf_group(cf, g, "socks_auth", &s) == 1)
 			cf_socks_auth(cf, s, tc);
 		if ((s = config_setting_get_member(g, "loopback_per_peer")) !=
 		    NULL)
@@ -788,7 +960,7 @@ cf_tunnel(struct cf *cf, const config_setting_t *g, struct tunnel_conf *tc,
 		cf_err(cf, g, "tunnel \"%s\": no tls cert", name);
 	if (tc->tls.key == NULL)
 		cf_err(cf, g, "tunnel \"%s\": no tls key", name);
-	if (tc->tls.ca == NULL)
+	if (tc->tls.ca == NULL && tc->tls.ncas == 0)
 		cf_err(cf, g, "tunnel \"%s\": no tls ca", name);
 
 	cf_uint(cf, g, "max_connections", 1, 65535, &tc->max_connections);
@@ -935,6 +1107,13 @@ cf_global(struct cf *cf, const config_setting_t *root, struct sd_conf *conf)
 	cf_uint(cf, root, "shutdown_timeout", 0, 3600, &conf->shutdown_timeout);
 	conf->sandbox = 1;
 	cf_bool(cf, root, "sandbox", &conf->sandbox);
+	conf->reload_on_change = 1;
+	cf_bool(cf, root, "reload_on_change", &conf->reload_on_change);
+	conf->mark = SD_DEFAULT_MARK;
+	if ((s = config_setting_get_member(root, "mark")) != NULL)
+		conf->mark_line = (int)config_setting_source_line(s);
+	/* 4294967295 is UINT32_MAX, written out so 10-man-pages finds it */
+	cf_uint(cf, root, "mark", 0, 4294967295LL, &conf->mark);
 
 	if (cf_group(cf, root, "tls", &g) == 1)
 		cf_tls(cf, g, &gtls);
@@ -1083,6 +1262,21 @@ conf_find_tunnel(struct sd_conf *conf, const char *name)
 	return (NULL);
 }
 
+/**
+ * conf_redirect_tunnel(conf): the first redirect tunnel of ${conf}, or
+ * NULL if it has none (then SO_MARK is a courtesy, not a need).
+ */
+const struct tunnel_conf *
+conf_redirect_tunnel(const struct sd_conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->ntunnels; i++)
+		if (conf->tunnels[i].mode == TUNNEL_REDIRECT)
+			return (&conf->tunnels[i]);
+	return (NULL);
+}
+
 /* Two optional strings are equal (both NULL, or the same text). */
 static int
 cf_streq(const char *a, const char *b)
@@ -1097,6 +1291,27 @@ static int
 cf_hpeq(const struct hostport *a, const struct hostport *b)
 {
 	return (a->port == b->port && strcmp(a->host, b->host) == 0);
+}
+
+/* The anchor lists ${a} and ${b} (of ${na} and ${nb}) are equal, lines aside. */
+static int
+cf_cas_equal(const struct ca_conf *a, size_t na, const struct ca_conf *b,
+    size_t nb)
+{
+	size_t	 i, j;
+
+	if (na != nb)
+		return (0);
+	for (i = 0; i < na; i++) {
+		if (!cf_streq(a[i].file, b[i].file) ||
+		    !cf_streq(a[i].crl, b[i].crl) ||
+		    a[i].nnames != b[i].nnames)
+			return (0);
+		for (j = 0; j < a[i].nnames; j++)
+			if (strcmp(a[i].names[j], b[i].names[j]) != 0)
+				return (0);
+	}
+	return (1);
 }
 
 /*
@@ -1224,5 +1439,6 @@ conf_tunnel_equal(const struct tunnel_conf *a, const struct tunnel_conf *b)
 	for (i = 0; i < a->nallow; i++)
 		if (strcmp(a->allow[i], b->allow[i]) != 0)
 			return (0);
-	return (1);
+	return (cf_cas_equal(a->tls.cas, a->tls.ncas, b->tls.cas,
+	    b->tls.ncas));
 }

@@ -27,6 +27,12 @@ void		 conf_free(struct sd_conf *conf);
 struct tunnel_conf *conf_find_tunnel(struct sd_conf *conf, const char *name);
 
 /**
+ * conf_redirect_tunnel(conf): the first redirect tunnel of ${conf}, or
+ * NULL if it has none (then SO_MARK is a courtesy, not a need).
+ */
+const struct tunnel_conf *conf_redirect_tunnel(const struct sd_conf *conf);
+
+/**
  * conf_tunnel_equal(a, b): 1 if tunnels ${a} and ${b} are defined
  * alike in every setting a worker uses (config lines aside), so a reload
  * can leave the running one alone.

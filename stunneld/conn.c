@@ -3,9 +3,15 @@
  *
  * socks mode:  SOCKS_GREETING -> SOCKS_AUTH -> SOCKS_REQUEST -> RESOLVING
  *              -> CONNECTING -> TLS_HANDSHAKE -> PEER_STATUS -> RELAY
+ * redirect:    RESOLVING -> CONNECTING -> TLS_HANDSHAKE -> PEER_STATUS
+ *              -> RELAY
  * tls mode:    TLS_HANDSHAKE -> RESOLVING -> CONNECTING -> RELAY
  *
- * Both start in ACCEPTED, inside conn_start().  RESOLVING and CONNECTING
+ * All start in ACCEPTED, inside conn_start().  A redirect connection is
+ * a socks connection whose request is the destination the kernel's NAT
+ * took it from (conn_redirect()): from conn_socks_request() on it runs
+ * the same code; where a socks client gets a SOCKS reply it gets nothing
+ * (success) or a reset (refusal), conn_reset().  RESOLVING and CONNECTING
  * wait for dial.c.  Any refusal goes to DRAINING: the answer (SOCKS reply
  * or status byte) is flushed, the socket half-closed and the rest read
  * and dropped, so the answer is not destroyed by a reset.  Every watcher
@@ -17,6 +23,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,6 +52,14 @@
 #define CONN_LINGER	5.0	/* seconds to wait for a refused client to go */
 #define STATUS_OK	0x00	/* the far stunneld reached its target */
 
+/* <linux/netfilter_ipv4.h>, <linux/netfilter_ipv6/ip6_tables.h> */
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST		80
+#endif
+#ifndef IP6T_SO_ORIGINAL_DST
+#define IP6T_SO_ORIGINAL_DST	80
+#endif
+
 #define CONN_GONE	(-1)	/* a step's result: the connection moved on
 				 * (another step armed it) or is freed */
 
@@ -71,7 +86,10 @@ struct conn {
 	conn_event_cb		*cb;		/* reports to the owner */
 	void			*cookie;
 	enum conn_state		 state;
-	int			 socks;		/* socks mode, else tls mode */
+	int			 socks;		/* socks or redirect mode: the
+						 * client is plaintext, the
+						 * dial TLS; else tls mode */
+	int			 redirect;	/* redirect mode: no SOCKS */
 	int			 over_limit;
 	int			 client_fd;	/* accepted */
 	int			 dial_fd;	/* opened by us; -1 until then */
@@ -106,6 +124,7 @@ static void	conn_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	conn_expiry_cb(struct ev_loop *, ev_periodic *, int);
 static void	conn_step(struct conn *);
 static void	conn_watch(struct conn *, int);
+static void	conn_free(struct conn *);
 
 /* Tell the owner ${ev}. */
 static void
@@ -249,6 +268,23 @@ conn_drain(struct conn *c)
 	conn_step(c);
 }
 
+/*
+ * Refuse a redirected client: it asked for no proxy and gets no SOCKS
+ * reply, so a reset is the only answer that cannot pass for a peer that
+ * accepted and then closed.  ${why} is logged once.
+ */
+static void
+conn_reset(struct conn *c, const char *why)
+{
+	struct linger	 lg = { 1, 0 };
+
+	log_info("%s -> %s: refused (connection reset): %s", c->client,
+	    c->dest[0] ? c->dest : "?", why);
+	conn_report(c, CONN_EV_REFUSED, 0, 0);
+	setsockopt(c->client_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	conn_free(c);
+}
+
 /* Refuse a SOCKS client with reply ${rep}, logging ${why} once. */
 static void
 conn_refuse(struct conn *c, uint8_t rep, const char *why)
@@ -256,6 +292,10 @@ conn_refuse(struct conn *c, uint8_t rep, const char *why)
 	uint8_t	 msg[SOCKS5_REPLY_MAX];
 	size_t	 len;
 
+	if (c->redirect) {
+		conn_reset(c, why);
+		return;
+	}
 	log_info("%s -> %s: refused (SOCKS reply 0x%02x): %s", c->client,
 	    c->dest[0] ? c->dest : "?", rep, why);
 	conn_report(c, CONN_EV_REFUSED, 0, 0);
@@ -301,6 +341,23 @@ conn_dial_failed(struct conn *c, uint8_t rep, const char *why)
 		conn_fail_target(c, rep, msg);
 }
 
+/* Queue the SOCKS reply "succeeded", with the address we dialled from. */
+static void
+conn_socks_success(struct conn *c)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	uint8_t			 msg[SOCKS5_REPLY_MAX];
+	size_t			 len;
+
+	if (getsockname(c->dial_fd, (struct sockaddr *)&ss, &sslen) != 0)
+		ss.ss_family = AF_UNSPEC;
+	len = socks5_encode_reply(msg, SOCKS5_REP_SUCCEEDED,
+	    (struct sockaddr *)&ss);
+	buf_put(&c->relay.t2p, msg, len);
+	c->proto_t2p += len;
+}
+
 /* Both ends are up: queue the success answer and start relaying. */
 static void
 conn_established(struct conn *c)
@@ -308,18 +365,9 @@ conn_established(struct conn *c)
 	char	 desc[128];
 
 	if (c->socks) {
-		struct sockaddr_storage	 ss;
-		socklen_t		 sslen = sizeof(ss);
-		uint8_t			 msg[SOCKS5_REPLY_MAX];
-		size_t			 len;
-
-		if (getsockname(c->dial_fd, (struct sockaddr *)&ss,
-		    &sslen) != 0)
-			ss.ss_family = AF_UNSPEC;
-		len = socks5_encode_reply(msg, SOCKS5_REP_SUCCEEDED,
-		    (struct sockaddr *)&ss);
-		buf_put(&c->relay.t2p, msg, len);
-		c->proto_t2p += len;
+		/* a redirected client thinks it is connected already */
+		if (!c->redirect)
+			conn_socks_success(c);
 		log_info("%s -> %s: connected to %s (%s)%s", c->client,
 		    c->dest, tls_peer(c->tls),
 		    tls_describe(c->tls, desc, sizeof(desc)),
@@ -425,8 +473,8 @@ conn_dial(struct conn *c)
 	conn_set_state(c, addr_is_numeric(c->dial.host) ? CONN_CONNECTING :
 	    CONN_RESOLVING);
 	if ((c->dialer = dial_start(env->loop, env->resolver, &c->dial,
-	    c->socks ? NULL : &c->source, env->log_source, c->client,
-	    conn_dial_cb, c)) == NULL)
+	    c->socks ? NULL : &c->source, env->mark, env->mark_required,
+	    env->log_source, c->client, conn_dial_cb, c)) == NULL)
 		conn_dial_failed(c, SOCKS5_REP_GENERAL_FAILURE,
 		    "cannot start name resolution");
 }
@@ -469,6 +517,98 @@ conn_socks_request(struct conn *c)
 	c->dial = rr.dial;
 	c->allow_one[0] = (char *)rr.peer;
 	conn_dial(c);
+}
+
+/*
+ * Where redirected connection ${fd} was going, as numeric text in ${host}
+ * (IPv6 unbracketed, as multichaind writes it in a SOCKS request) and
+ * ${port}.  Return 0, or -1 with the reason in ${why} if it was not
+ * redirected: the kernel has no NAT entry for it, or its original
+ * destination is the listener itself (a client that dialled the redirect
+ * port directly; dialling that would only come back here).
+ */
+static int
+conn_original_dst(int fd, char *host, size_t hostlen, uint16_t *port,
+    char *why, size_t whylen)
+{
+	struct sockaddr_storage	 local, orig;
+	struct sockaddr_in6	*l6 = (struct sockaddr_in6 *)&local;
+	struct sockaddr_in6	*o6 = (struct sockaddr_in6 *)&orig;
+	struct sockaddr_in	*l4 = (struct sockaddr_in *)&local;
+	struct sockaddr_in	*o4 = (struct sockaddr_in *)&orig;
+	struct in_addr		 self4;
+	uint16_t		 self_port;
+	socklen_t		 len = sizeof(local);
+	int			 v6, rc, self;
+
+	if (getsockname(fd, (struct sockaddr *)&local, &len) != 0) {
+		snprintf(why, whylen, "getsockname: %s", strerror(errno));
+		return (-1);
+	}
+	/* an IPv4 client of a dual-stack listener has an IPv4 NAT entry */
+	v6 = local.ss_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr);
+	memset(&orig, 0, sizeof(orig));
+	if (v6) {
+		len = sizeof(*o6);
+		rc = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, o6, &len);
+	} else {
+		len = sizeof(*o4);
+		rc = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, o4, &len);
+	}
+	if (rc != 0) {
+		snprintf(why, whylen, "not redirected: no original "
+		    "destination (%s)", strerror(errno));
+		return (-1);
+	}
+	if (v6) {
+		self = memcmp(&o6->sin6_addr, &l6->sin6_addr,
+		    sizeof(o6->sin6_addr)) == 0 &&
+		    o6->sin6_port == l6->sin6_port;
+		inet_ntop(AF_INET6, &o6->sin6_addr, host, hostlen);
+		*port = ntohs(o6->sin6_port);
+	} else {
+		if (local.ss_family == AF_INET6) {
+			memcpy(&self4, &l6->sin6_addr.s6_addr[12],
+			    sizeof(self4));
+			self_port = l6->sin6_port;
+		} else {
+			self4 = l4->sin_addr;
+			self_port = l4->sin_port;
+		}
+		self = o4->sin_addr.s_addr == self4.s_addr &&
+		    o4->sin_port == self_port;
+		inet_ntop(AF_INET, &o4->sin_addr, host, hostlen);
+		*port = ntohs(o4->sin_port);
+	}
+	if (self) {
+		snprintf(why, whylen, "not redirected: the original "
+		    "destination is this listener");
+		return (-1);
+	}
+	return (0);
+}
+
+/* A redirected connection: its original destination is its request. */
+static void
+conn_redirect(struct conn *c)
+{
+	struct hostport	 dst;
+	char		 why[256];
+
+	memset(&c->req, 0, sizeof(c->req));
+	if (conn_original_dst(c->client_fd, dst.host, sizeof(dst.host),
+	    &dst.port, why, sizeof(why)) != 0) {
+		conn_reset(c, why);
+		return;
+	}
+	c->req.cmd = SOCKS5_CMD_CONNECT;
+	c->req.atyp = strchr(dst.host, ':') != NULL ? SOCKS5_ATYP_IPV6 :
+	    SOCKS5_ATYP_IPV4;
+	snprintf(c->req.host, sizeof(c->req.host), "%s", dst.host);
+	c->req.host_is_ip = 1;
+	c->req.port = dst.port;
+	conn_socks_request(c);
 }
 
 /* Queue a short reply for the SOCKS client. */
@@ -569,7 +709,6 @@ conn_socks_step(struct conn *c)
 {
 	struct relay		*r = &c->relay;
 	struct buf		*in = &r->p2t, *out = &r->t2p;
-	ssize_t			 n;
 	int			 rc;
 
 	if (buf_room(in) == 0) {
@@ -588,15 +727,9 @@ conn_socks_step(struct conn *c)
 		;
 	if (rc < 0)
 		return (CONN_GONE);
-	if (out->len > 0) {
-		n = send(c->client_fd, out->data + out->off, out->len,
-		    MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			conn_close(c, strerror(errno));
-			return (CONN_GONE);
-		}
-		if (n > 0)
-			buf_consume(out, (size_t)n);
+	if (relay_write(r) < 0) {
+		conn_close(c, r->error);
+		return (CONN_GONE);
 	}
 	return (RELAY_WANT_PLAIN_READ |
 	    (out->len > 0 ? RELAY_WANT_PLAIN_WRITE : 0));
@@ -875,7 +1008,8 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 	c->env = env;
 	c->cb = cb;
 	c->cookie = cookie;
-	c->socks = env->tc->mode == TUNNEL_SOCKS;
+	c->socks = tunnel_dials_tls(env->tc->mode);
+	c->redirect = env->tc->mode == TUNNEL_REDIRECT;
 	c->over_limit = over_limit;
 	c->client_fd = fd;
 	c->dial_fd = -1;
@@ -898,6 +1032,10 @@ conn_start(const struct conn_env *env, int fd, const struct sockaddr *sa,
 	conn_report(c, CONN_EV_OPEN, 0, 0);
 
 	conn_timer(c, env->tc->handshake_timeout);
+	if (c->redirect) {
+		conn_redirect(c);
+		return (0);
+	}
 	if (c->socks) {
 		conn_set_state(c, CONN_SOCKS_GREETING);
 		conn_step(c);

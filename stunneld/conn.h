@@ -36,12 +36,16 @@ struct conn_env {
 	struct tls_cache	*tls_cache;	/* sessions to resume, by destination */
 	struct throttle		*throttle;	/* tls mode: handshakes per address */
 	struct log_limit	*log_source;	/* "cannot connect from its loopback address" */
+	uint32_t		 mark;		/* SO_MARK of dialled sockets, 0: none */
+	int			 mark_required;	/* a socket that cannot be marked
+						 * is not used (redirect rules
+						 * would loop it) */
 };
 
 /* What a connection reports to its owner. */
 enum conn_event {
 	CONN_EV_OPEN,		/* first event, before any I/O */
-	CONN_EV_REFUSED,	/* a SOCKS client was refused */
+	CONN_EV_REFUSED,	/* a SOCKS or redirected client was refused */
 	CONN_EV_HANDSHAKE_FAILED, /* a TLS handshake failed, timed out or
 				 * was evicted */
 	CONN_EV_BYTES,		/* payload moved: ${in} from and ${out} to

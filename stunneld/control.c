@@ -361,7 +361,8 @@ control_tunnel_base(struct tunnel_rt *t, struct proto_tunnel *pt)
 	snprintf(pt->name, sizeof(pt->name), "%s", t->name);
 	if (t->tc != NULL) {
 		snprintf(pt->mode, sizeof(pt->mode), "%s",
-		    t->tc->mode == TUNNEL_SOCKS ? "socks" : "tls");
+		    t->tc->mode == TUNNEL_SOCKS ? "socks" :
+		    t->tc->mode == TUNNEL_REDIRECT ? "redirect" : "tls");
 		addr_format_hp(&t->tc->listen, pt->listen, sizeof(pt->listen));
 		pt->max_connections = t->tc->max_connections;
 	}
@@ -625,12 +626,16 @@ again:
 		}
 }
 
-/** control_reload_certs(ctl): SIGUSR1: reload certificates in every worker and log the outcome. */
+/**
+ * control_reload_certs(ctl, name): SIGUSR1, SIGHUP, or a changed file:
+ * reload the certificates of tunnel ${name} ("": every tunnel) in its
+ * workers and log the outcome.
+ */
 void
-control_reload_certs(struct control *ctl)
+control_reload_certs(struct control *ctl, const char *name)
 {
 	if (ctl != NULL)
-		control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0, "");
+		control_query_start(ctl, NULL, PROTO_REQ_RELOAD_CERTS, 0, name);
 }
 
 /* A request from a client. */

@@ -46,7 +46,11 @@ void		 control_worker_frame(struct control *ctl, struct tunnel_rt *t,
 /** control_worker_gone(ctl, t): ${t}'s worker ended; its answers will not come. */
 void		 control_worker_gone(struct control *ctl, struct tunnel_rt *t);
 
-/** control_reload_certs(ctl): SIGUSR1: reload certificates in every worker and log the outcome. */
-void		 control_reload_certs(struct control *ctl);
+/**
+ * control_reload_certs(ctl, name): SIGUSR1, SIGHUP, or a changed file:
+ * reload the certificates of tunnel ${name} ("": every tunnel) in its
+ * workers and log the outcome.
+ */
+void		 control_reload_certs(struct control *ctl, const char *name);
 
 #endif /* !CONTROL_H */

@@ -32,6 +32,19 @@ struct creds_crl {
 	gnutls_datum_t	 issuer;	/* DER of its issuer's DN */
 	char		*issuer_str;	/* the same, for logs */
 	time_t		 next_update;	/* 0: none given */
+	size_t		 anchor;	/* the anchor whose CA signed it */
+	char		*file;		/* where it was read */
+};
+
+/* The part of an anchor the bundle owns behind its struct verify_anchor. */
+struct creds_anchor {
+	struct scope_ent	*names;
+	struct verify_ca	*ca;
+	gnutls_x509_crt_t	*cas;	/* its CA certificates (those of the
+					 * trust list if own_tl) */
+	unsigned int		 ncas;
+	int			 own_tl;	/* 0: the credentials' trust list */
+	char			*file;
 };
 
 struct creds {
@@ -42,6 +55,9 @@ struct creds {
 	char					*subject;
 	gnutls_datum_t				 ticket_key;	/* TLS 1.3 session tickets */
 	struct verify_cache			 vcache;	/* peers' chains that verified */
+	struct verify_anchor			*anchor;	/* what verify.c reads */
+	struct creds_anchor			*anchor_own;	/* what we free */
+	struct verify_anchors			 anchors;
 	struct creds_crl			*crls;
 	unsigned int				 ncrls;
 	time_t					 crl_next_update;	/* the earliest; 0: none */
@@ -162,52 +178,209 @@ creds_crt_list_free(gnutls_x509_crt_t *list, unsigned int n)
 	gnutls_free(list);
 }
 
-/* Load the CA file into ${c}; keep its certificates in ${cas} for the CRL. */
+/*
+ * A CA certificate in two anchors would vouch for two scopes, and which
+ * applies would depend on the order: refuse it.
+ */
 static int
-creds_load_ca(struct creds *c, const struct tls_conf *tc,
-    gnutls_x509_crt_t **cas, unsigned int *ncas, const char *conffile,
-    char *err, size_t errlen)
+creds_anchors_distinct(struct creds *c, const struct tls_conf *tc,
+    const char *conffile, char *err, size_t errlen)
 {
-	gnutls_datum_t	 d;
-	int		 ret;
+	size_t		 i, j;
+	unsigned int	 k, l;
 
-	*cas = NULL;
-	*ncas = 0;
-	if (creds_read_conf(tc->ca, tc->ca_line, &d, conffile, err,
-	    errlen) != 0)
+	for (i = 0; i < c->anchors.n; i++)
+		for (k = 0; k < c->anchor[i].nca; k++)
+			for (j = 0; j < i; j++)
+				for (l = 0; l < c->anchor[j].nca; l++)
+					if (c->anchor[i].ca[k].pin[0] != '\0' &&
+					    strcmp(c->anchor[i].ca[k].pin,
+					    c->anchor[j].ca[l].pin) == 0) {
+						creds_err(err, errlen,
+						    conffile, tc->cas[i].line,
+						    tc->cas[i].file, "CA \"%s\" "
+						    "is also in %s (line %d): "
+						    "a CA belongs to one entry "
+						    "of \"ca\"",
+						    c->anchor[i].ca[k].subject,
+						    tc->cas[j].file,
+						    tc->cas[j].line);
+						return (-1);
+					}
+	return (0);
+}
+
+/* Free the anchors of ${c}. */
+static void
+creds_anchors_free(struct creds *c)
+{
+	size_t	 i;
+
+	for (i = 0; c->anchor_own != NULL && i < c->anchors.n; i++) {
+		if (c->anchor_own[i].own_tl) {
+			/* with its CAs and CRLs */
+			gnutls_x509_trust_list_deinit(c->anchor[i].tl, 1);
+			gnutls_free(c->anchor_own[i].cas);
+		} else
+			creds_crt_list_free(c->anchor_own[i].cas,
+			    c->anchor_own[i].ncas);
+		free(c->anchor_own[i].names);
+		free(c->anchor_own[i].ca);
+		free(c->anchor_own[i].file);
+	}
+	free(c->anchor);
+	free(c->anchor_own);
+	c->anchor = NULL;
+	c->anchor_own = NULL;
+	c->anchors.a = NULL;
+	c->anchors.n = 0;
+}
+
+/*
+ * Read the CA certificates of ${path} (config line ${line}) into anchor
+ * ${i} of ${c}: their trust list is the credentials' (the file form,
+ * ${own_tl} 0) or the anchor's own.  0, or -1 with ${err} set.
+ */
+static int
+creds_load_anchor(struct creds *c, size_t i, const char *path, int line,
+    const char *const *names, size_t nnames, int own_tl,
+    const char *conffile, char *err, size_t errlen)
+{
+	struct verify_anchor	*va = &c->anchor[i];
+	struct creds_anchor	*ca = &c->anchor_own[i];
+	struct cert_ident	*cid = NULL;
+	gnutls_datum_t		 d, dn;
+	const char		*why;
+	unsigned int		 k;
+	size_t			 j;
+	int			 ret;
+
+	if ((ca->file = strdup(path)) == NULL) {
+		creds_err(err, errlen, conffile, line, path, "%s",
+		    strerror(errno));
 		goto err0;
-	ret = gnutls_x509_crt_list_import2(cas, ncas, &d, GNUTLS_X509_FMT_PEM,
-	    0);
-	if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND || (ret >= 0 && *ncas == 0)) {
-		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
+	}
+	va->file = ca->file;
+	if (creds_read_conf(path, line, &d, conffile, err, errlen) != 0)
+		goto err0;
+	ret = gnutls_x509_crt_list_import2(&ca->cas, &ca->ncas, &d,
+	    GNUTLS_X509_FMT_PEM, 0);
+	if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+	    (ret >= 0 && ca->ncas == 0)) {
+		creds_err(err, errlen, conffile, line, path,
 		    "no CA certificate in file");
 		goto err1;
 	}
 	if (ret < 0) {
-		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
+		ca->cas = NULL;
+		ca->ncas = 0;
+		creds_err(err, errlen, conffile, line, path,
 		    "cannot parse CA certificate: %s", gnutls_strerror(ret));
 		goto err1;
 	}
-	if ((ret = gnutls_certificate_set_x509_trust(c->cred, *cas,
-	    (int)*ncas)) < 0) {
-		creds_err(err, errlen, conffile, tc->ca_line, tc->ca,
-		    "cannot use CA certificate: %s", gnutls_strerror(ret));
-		goto err2;
+	if ((ca->ca = calloc(ca->ncas, sizeof(*ca->ca))) == NULL ||
+	    (cid = malloc(sizeof(*cid))) == NULL ||
+	    (nnames > 0 && (ca->names = calloc(nnames,
+	    sizeof(*ca->names))) == NULL)) {
+		creds_err(err, errlen, conffile, line, path, "%s",
+		    strerror(errno));
+		goto err1;
 	}
+	for (k = 0; k < ca->ncas; k++) {
+		if (gnutls_x509_crt_get_dn3(ca->cas[k], &dn, 0) == 0) {
+			snprintf(ca->ca[k].subject, sizeof(ca->ca[k].subject),
+			    "%s", (const char *)dn.data);
+			gnutls_free(dn.data);
+		}
+		if (verify_ident_from_crt(ca->cas[k], cid) == 0)
+			memcpy(ca->ca[k].pin, cid->pin, sizeof(ca->ca[k].pin));
+	}
+	va->ca = ca->ca;
+	va->nca = ca->ncas;
+	for (j = 0; j < nnames; j++)
+		if (scope_parse(names[j], &ca->names[j], &why) != 0) {
+			/* conf.c let it through: a bug, but say which */
+			creds_err(err, errlen, conffile, line, path,
+			    "bad name \"%s\": %s", names[j], why);
+			goto err1;
+		}
+	va->names = ca->names;
+	va->nnames = nnames;
+
+	if (!own_tl) {
+		/* the credentials copy them; ours are kept for the CRL */
+		gnutls_certificate_get_trust_list(c->cred, &va->tl);
+		ret = gnutls_certificate_set_x509_trust(c->cred, ca->cas,
+		    (int)ca->ncas);
+	} else if ((ret = gnutls_x509_trust_list_init(&va->tl, 0)) == 0) {
+		/* the network's trust list offers them all to the peer (the
+		 * CAs a server names), this one verifies for this anchor */
+		if ((ret = gnutls_certificate_set_x509_trust(c->cred, ca->cas,
+		    (int)ca->ncas)) >= 0)
+			ret = gnutls_x509_trust_list_add_cas(va->tl, ca->cas,
+			    ca->ncas, 0);
+		if (ret >= 0)
+			ca->own_tl = 1;	/* it owns ca->cas from now on */
+		else {
+			gnutls_x509_trust_list_deinit(va->tl, 0);
+			va->tl = NULL;
+		}
+	}
+	if (ret < 0) {
+		creds_err(err, errlen, conffile, line, path,
+		    "cannot use CA certificate: %s", gnutls_strerror(ret));
+		goto err1;
+	}
+	free(cid);
 	creds_datum_free(&d);
 
 	/* Success! */
 	return (0);
 
-err2:
-	creds_crt_list_free(*cas, *ncas);
-	*cas = NULL;
-	*ncas = 0;
 err1:
+	free(cid);
 	creds_datum_free(&d);
 err0:
 	/* Failure! */
 	return (-1);
+}
+
+/* The CA certificates of anchor ${i} of ${c} (they sign its CRLs), in ${cas}. */
+static unsigned int
+creds_anchor_cas(struct creds *c, size_t i, gnutls_x509_crt_t **cas)
+{
+	struct creds_anchor	*ca = &c->anchor_own[i];
+
+	*cas = ca->cas;
+	return (ca->ncas);
+}
+
+/* Load the CA file or the anchors of ${tc} into ${c}. */
+static int
+creds_load_ca(struct creds *c, const struct tls_conf *tc, const char *conffile,
+    char *err, size_t errlen)
+{
+	size_t	 i, n = tc->ncas > 0 ? tc->ncas : 1;
+
+	if ((c->anchor = calloc(n, sizeof(*c->anchor))) == NULL ||
+	    (c->anchor_own = calloc(n, sizeof(*c->anchor_own))) == NULL) {
+		snprintf(err, errlen, "%s: %s", conffile, strerror(errno));
+		return (-1);
+	}
+	c->anchors.a = c->anchor;
+	if (tc->ncas == 0) {
+		c->anchors.n = 1;
+		return (creds_load_anchor(c, 0, tc->ca, tc->ca_line, NULL, 0, 0,
+		    conffile, err, errlen));
+	}
+	for (i = 0; i < tc->ncas; i++) {
+		c->anchors.n = i + 1;
+		if (creds_load_anchor(c, i, tc->cas[i].file, tc->cas[i].line,
+		    (const char *const *)tc->cas[i].names, tc->cas[i].nnames, 1,
+		    conffile, err, errlen) != 0)
+			return (-1);
+	}
+	return (creds_anchors_distinct(c, tc, conffile, err, errlen));
 }
 
 /* Free what creds_crl_note() kept in ${c}. */
@@ -219,6 +392,7 @@ creds_crl_forget(struct creds *c)
 	for (i = 0; i < c->ncrls; i++) {
 		free(c->crls[i].issuer.data);
 		free(c->crls[i].issuer_str);
+		free(c->crls[i].file);
 	}
 	free(c->crls);
 	c->crls = NULL;
@@ -227,19 +401,20 @@ creds_crl_forget(struct creds *c)
 }
 
 /*
- * The CRL of ${c} for the certificates of ${issuer} that stays in date
+ * The CRL of ${c}, in ${anchor}, for the certificates of ${issuer} that stays in date
  * the longest (a newer CRL supersedes an older one); NULL if it has none,
  * or one without a next update (never out of date).
  */
 static const struct creds_crl *
-creds_crl_latest(const struct creds *c, const gnutls_datum_t *issuer)
+creds_crl_latest(const struct creds *c, size_t anchor,
+    const gnutls_datum_t *issuer)
 {
 	const struct creds_crl	*crl, *latest = NULL;
 	unsigned int		 i;
 
 	for (i = 0; i < c->ncrls; i++) {
 		crl = &c->crls[i];
-		if (crl->issuer.size != issuer->size ||
+		if (crl->anchor != anchor || crl->issuer.size != issuer->size ||
 		    memcmp(crl->issuer.data, issuer->data, issuer->size) != 0)
 			continue;
 		if (crl->next_update == 0)
@@ -251,132 +426,224 @@ creds_crl_latest(const struct creds *c, const gnutls_datum_t *issuer)
 }
 
 /*
- * Keep the issuer and next update of each of the ${n} ${crls} in ${c}:
- * GnuTLS verifies with a CRL past its next update without saying so, and
- * crl_strict needs to know which peers such a CRL covers.  0, or -1 with
- * errno set.
+ * Keep the issuer and next update of ${crl} (of ${anchor}, read from
+ * ${file}) in ${c}: GnuTLS verifies with a CRL past its next update
+ * without saying so, and crl_strict needs to know which peers such a CRL
+ * covers.  0, or -1 with errno set.
  */
 static int
-creds_crl_note(struct creds *c, gnutls_x509_crl_t *crls, unsigned int n)
+creds_crl_note(struct creds *c, gnutls_x509_crl_t crl, size_t anchor,
+    const char *file)
 {
-	const struct creds_crl	*latest;
+	struct creds_crl	*n;
 	gnutls_datum_t		 dn;
-	unsigned int		 i;
 	time_t			 t;
 
-	if ((c->crls = calloc(n, sizeof(*c->crls))) == NULL)
+	if ((n = reallocarray(c->crls, c->ncrls + 1, sizeof(*n))) == NULL)
 		return (-1);
-	for (i = 0; i < n; i++, c->ncrls++) {
-		if (gnutls_x509_crl_get_raw_issuer_dn(crls[i], &dn) < 0)
-			goto fail;
-		c->crls[i].issuer.data = malloc(dn.size > 0 ? dn.size : 1);
-		if (c->crls[i].issuer.data != NULL) {
-			memcpy(c->crls[i].issuer.data, dn.data, dn.size);
-			c->crls[i].issuer.size = dn.size;
-		}
-		gnutls_free(dn.data);
-		if (c->crls[i].issuer.data == NULL)
-			goto fail;
-		if (gnutls_x509_crl_get_issuer_dn3(crls[i], &dn, 0) == 0) {
-			c->crls[i].issuer_str = strdup((const char *)dn.data);
-			gnutls_free(dn.data);
-		} else
-			c->crls[i].issuer_str = strdup("");
-		if (c->crls[i].issuer_str == NULL)
-			goto fail;
-		if ((t = gnutls_x509_crl_get_next_update(crls[i])) ==
-		    (time_t)-1)
-			t = 0;
-		c->crls[i].next_update = t;
+	c->crls = n;
+	n = &c->crls[c->ncrls];
+	memset(n, 0, sizeof(*n));
+	n->anchor = anchor;
+	if (gnutls_x509_crl_get_raw_issuer_dn(crl, &dn) < 0) {
+		errno = EINVAL;
+		return (-1);
 	}
-	for (i = 0; i < n; i++)
-		if ((latest = creds_crl_latest(c, &c->crls[i].issuer)) !=
-		    NULL && (c->crl_next_update == 0 ||
-		    latest->next_update < c->crl_next_update))
-			c->crl_next_update = latest->next_update;
+	n->issuer.data = malloc(dn.size > 0 ? dn.size : 1);
+	if (n->issuer.data != NULL) {
+		memcpy(n->issuer.data, dn.data, dn.size);
+		n->issuer.size = dn.size;
+	}
+	gnutls_free(dn.data);
+	if (n->issuer.data == NULL)
+		return (-1);
+	c->ncrls++;	/* creds_crl_forget() frees it from now on */
+	if (gnutls_x509_crl_get_issuer_dn3(crl, &dn, 0) == 0) {
+		n->issuer_str = strdup((const char *)dn.data);
+		gnutls_free(dn.data);
+	} else
+		n->issuer_str = strdup("");
+	if (n->issuer_str == NULL || (n->file = strdup(file)) == NULL)
+		return (-1);
+	if ((t = gnutls_x509_crl_get_next_update(crl)) == (time_t)-1)
+		t = 0;
+	n->next_update = t;
 	return (0);
-
-fail:
-	c->ncrls++;	/* this one too is partly filled */
-	creds_crl_forget(c);
-	errno = ENOMEM;
-	return (-1);
 }
 
-/* Load the CRL file into ${c}, each CRL checked against ${cas}. */
-static int
-creds_load_crl(struct creds *c, const struct tls_conf *tc,
-    gnutls_x509_crt_t *cas, unsigned int ncas, const char *conffile,
-    char *err, size_t errlen)
+/* Set c->crl_next_update: the earliest of the CRLs that stay in date the longest per issuer. */
+static void
+creds_crl_earliest(struct creds *c)
 {
-	gnutls_x509_crl_t	*crls = NULL;
-	gnutls_datum_t		 d;
-	unsigned int		 ncrls = 0, i, status;
-	int			 ret;
+	const struct creds_crl	*latest;
+	unsigned int		 i;
 
-	if (creds_read_conf(tc->crl, tc->crl_line, &d, conffile, err,
-	    errlen) != 0)
-		goto err0;
-	ret = gnutls_x509_crl_list_import2(&crls, &ncrls, &d,
-	    GNUTLS_X509_FMT_PEM, 0);
-	if ((ret < 0 || ncrls == 0) &&
-	    strstr((const char *)d.data, "-----BEGIN X509 CRL") == NULL) {
-		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
-		    "no CRL in file");
-		goto err1;
+	c->crl_next_update = 0;
+	for (i = 0; i < c->ncrls; i++)
+		if ((latest = creds_crl_latest(c, c->crls[i].anchor,
+		    &c->crls[i].issuer)) != NULL && (c->crl_next_update == 0 ||
+		    latest->next_update < c->crl_next_update))
+			c->crl_next_update = latest->next_update;
+}
+
+/*
+ * Read the CRLs of ${path} (config line ${line}), PEM (one or more) or
+ * DER (one), into a new ${crls} of ${n}.  0, or -1 with ${err} set.
+ */
+static int
+creds_read_crls(const char *path, int line, gnutls_x509_crl_t **crls,
+    unsigned int *n, const char *conffile, char *err, size_t errlen)
+{
+	gnutls_datum_t	 d;
+	int		 ret, pem;
+
+	*crls = NULL;
+	*n = 0;
+	if (creds_read_conf(path, line, &d, conffile, err, errlen) != 0)
+		return (-1);
+	pem = strstr((const char *)d.data, "-----BEGIN X509 CRL") != NULL;
+	if (pem)
+		ret = gnutls_x509_crl_list_import2(crls, n, &d,
+		    GNUTLS_X509_FMT_PEM, 0);
+	else if ((*crls = gnutls_malloc(sizeof(**crls))) == NULL)
+		ret = GNUTLS_E_MEMORY_ERROR;
+	else if ((ret = gnutls_x509_crl_init(&(*crls)[0])) == 0) {
+		/* step-ca and Vault serve DER */
+		if ((ret = gnutls_x509_crl_import((*crls)[0], &d,
+		    GNUTLS_X509_FMT_DER)) < 0)
+			gnutls_x509_crl_deinit((*crls)[0]);
+		else
+			*n = 1;
 	}
-	if (ret < 0 || ncrls == 0) {
-		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
-		    "cannot parse CRL: %s", gnutls_strerror(ret < 0 ? ret :
-		    GNUTLS_E_BASE64_DECODING_ERROR));
-		goto err1;
+	creds_datum_free(&d);
+	if (ret < 0 || *n == 0) {
+		gnutls_free(*crls);
+		*crls = NULL;
+		*n = 0;
+		if (!pem)
+			creds_err(err, errlen, conffile, line, path,
+			    "no CRL in file (neither PEM nor DER)");
+		else
+			creds_err(err, errlen, conffile, line, path,
+			    "cannot parse CRL: %s", gnutls_strerror(ret < 0 ?
+			    ret : GNUTLS_E_BASE64_DECODING_ERROR));
+		return (-1);
 	}
-	for (i = 0; i < ncrls; i++) {
-		/*
-		 * Only the signature matters here: a CRL past its next
-		 * update is still the best list of revoked certificates.
-		 */
-		ret = gnutls_x509_crl_verify(crls[i], cas, ncas, 0, &status);
+	return (0);
+}
+
+/* 1 if ${crl} is signed by one of the ${n} ${cas}, whatever its dates. */
+static int
+creds_crl_signed(gnutls_x509_crl_t crl, gnutls_x509_crt_t *cas,
+    unsigned int n)
+{
+	unsigned int	 status, k;
+	int		 ret;
+
+	/* One CA at a time: GnuTLS picks a CRL's issuer by name, and the
+	 * old and new CA of a rotation usually share theirs. */
+	for (k = 0; k < n; k++) {
+		status = 0;
+		/* Only the signature matters here: a CRL past its next
+		 * update is still the best list of revoked certificates. */
+		ret = gnutls_x509_crl_verify(crl, &cas[k], 1, 0, &status);
 		status &= ~(unsigned int)(GNUTLS_CERT_EXPIRED |
 		    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
 		    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
 		    GNUTLS_CERT_NOT_ACTIVATED);
 		if ((status & ~(unsigned int)GNUTLS_CERT_INVALID) == 0)
 			status = 0;
-		if (ret < 0 || status != 0) {
-			creds_err(err, errlen, conffile, tc->crl_line,
-			    tc->crl, "CRL not signed by the CA");
-			goto err2;
+		if (ret >= 0 && status == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Load the CRLs of ${path} (config line ${line}) into ${c}: each must be
+ * signed by a CA of anchor ${only} or, with ${only} == (size_t)-1 (the
+ * tls block's "crl"), of any anchor; it revokes for that anchor only.
+ */
+static int
+creds_load_crl(struct creds *c, const char *path, int line, size_t only,
+    const char *conffile, char *err, size_t errlen)
+{
+	gnutls_x509_crl_t	*crls = NULL;
+	gnutls_x509_crt_t	*cas;
+	unsigned int		 ncrls = 0, i, ncas;
+	size_t			 a;
+	int			 ret;
+
+	if (creds_read_crls(path, line, &crls, &ncrls, conffile, err,
+	    errlen) != 0)
+		goto err0;
+	for (i = 0; i < ncrls; i++) {
+		for (a = only != (size_t)-1 ? only : 0; a < c->anchors.n; a++) {
+			ncas = creds_anchor_cas(c, a, &cas);
+			if (creds_crl_signed(crls[i], cas, ncas))
+				break;
+			if (only != (size_t)-1)
+				a = c->anchors.n - 1;
 		}
+		if (a >= c->anchors.n) {
+			/* a CA revokes only what it issued: another's CRL
+			 * would let it end links it never vouched for */
+			if (only != (size_t)-1)
+				creds_err(err, errlen, conffile, line, path,
+				    "CRL not signed by the CA of this entry "
+				    "(%s)", c->anchor[only].file);
+			else
+				creds_err(err, errlen, conffile, line, path,
+				    "CRL not signed by the CA");
+			goto err1;
+		}
+		if (creds_crl_note(c, crls[i], a, path) != 0) {
+			creds_err(err, errlen, conffile, line, path,
+			    "cannot read CRL issuer: %s", strerror(errno));
+			goto err1;
+		}
+		/* the trust list owns it from here (even on failure) */
+		if ((ret = gnutls_x509_trust_list_add_crls(c->anchor[a].tl,
+		    &crls[i], 1, 0, 0)) < 0) {
+			crls[i] = NULL;
+			creds_err(err, errlen, conffile, line, path,
+			    "cannot use CRL: %s", gnutls_strerror(ret));
+			goto err1;
+		}
+		crls[i] = NULL;
 	}
-	if (creds_crl_note(c, crls, ncrls) != 0) {
-		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
-		    "cannot read CRL issuer: %s", strerror(errno));
-		goto err2;
-	}
-	if ((ret = gnutls_certificate_set_x509_crl(c->cred, crls,
-	    (int)ncrls)) < 0) {
-		creds_err(err, errlen, conffile, tc->crl_line, tc->crl,
-		    "cannot use CRL: %s", gnutls_strerror(ret));
-		goto err2;
-	}
-	for (i = 0; i < ncrls; i++)
-		gnutls_x509_crl_deinit(crls[i]);
 	gnutls_free(crls);
-	creds_datum_free(&d);
 
 	/* Success! */
 	return (0);
 
-err2:
-	for (i = 0; i < ncrls; i++)
-		gnutls_x509_crl_deinit(crls[i]);
-	gnutls_free(crls);
 err1:
-	creds_datum_free(&d);
+	for (i = 0; i < ncrls; i++)
+		if (crls[i] != NULL)
+			gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
 err0:
 	/* Failure! */
 	return (-1);
+}
+
+/* Load every CRL of ${tc} into ${c}: the tls block's, then each anchor's. */
+static int
+creds_load_crls(struct creds *c, const struct tls_conf *tc,
+    const char *conffile, char *err, size_t errlen)
+{
+	size_t	 i;
+
+	if (tc->crl != NULL && creds_load_crl(c, tc->crl, tc->crl_line,
+	    (size_t)-1, conffile, err, errlen) != 0)
+		return (-1);
+	for (i = 0; i < tc->ncas; i++)
+		if (tc->cas[i].crl != NULL && creds_load_crl(c,
+		    tc->cas[i].crl, tc->cas[i].crl_line, i, conffile, err,
+		    errlen) != 0)
+			return (-1);
+	creds_crl_earliest(c);
+	return (0);
 }
 
 /* Check our own chain ${crts}: valid now, from the CA, not revoked. */
@@ -385,11 +652,10 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
     gnutls_x509_crt_t *crts, unsigned int ncrts, const char *conffile,
     char *err, size_t errlen)
 {
-	gnutls_x509_trust_list_t	 tl;
+	struct cert_ident		*id;
 	gnutls_datum_t			 dn;
-	unsigned int			 status = 0;
 	time_t				 now = time(NULL), t;
-	char				 tbuf[32], why[256];
+	char				 tbuf[32], why[512];
 	int				 ret;
 
 	if ((t = gnutls_x509_crt_get_expiration_time(crts[0])) ==
@@ -413,18 +679,22 @@ creds_check_own(struct creds *c, const struct tls_conf *tc,
 		goto err0;
 	}
 
-	/* The trust list (CA and CRL) the sessions will verify peers with. */
-	gnutls_certificate_get_trust_list(c->cred, &tl);
-	if ((ret = gnutls_x509_trust_list_verify_crt(tl, crts, ncrts, 0,
-	    &status, NULL)) < 0) {
+	/* As the peers will see it: from an anchor, within its names. */
+	if ((id = malloc(sizeof(*id))) == NULL) {
 		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
-		    "cannot verify certificate: %s", gnutls_strerror(ret));
+		    "%s", strerror(errno));
 		goto err0;
 	}
-	if (status != 0) {
-		verify_status_words(status, why, sizeof(why));
-		creds_err(err, errlen, conffile, tc->cert_line, tc->cert,
-		    "%s (%s)", why, tc->ca);
+	ret = verify_crts(&c->anchors, crts, ncrts, id, why, sizeof(why));
+	free(id);
+	if (ret != 0) {
+		/* the list form's reason names the anchor's file itself */
+		if (tc->ca != NULL)
+			creds_err(err, errlen, conffile, tc->cert_line,
+			    tc->cert, "%s (%s)", why, tc->ca);
+		else
+			creds_err(err, errlen, conffile, tc->cert_line,
+			    tc->cert, "%s", why);
 		goto err0;
 	}
 
@@ -571,8 +841,6 @@ creds_load(const struct tls_conf *tc, const char *conffile,
     const uint8_t *ticket_key, char *err, size_t errlen)
 {
 	struct creds		*c;
-	gnutls_x509_crt_t	*cas = NULL;
-	unsigned int		 ncas = 0;
 	const char		*prio, *errpos = NULL;
 	int			 ret;
 
@@ -587,15 +855,13 @@ creds_load(const struct tls_conf *tc, const char *conffile,
 		goto err1;
 	}
 
-	/* Trust anchors and CRL first: our own chain is checked with them. */
-	if (creds_load_ca(c, tc, &cas, &ncas, conffile, err, errlen) != 0)
+	/* Trust anchors and CRLs first: our own chain is checked with them. */
+	if (creds_load_ca(c, tc, conffile, err, errlen) != 0 ||
+	    creds_load_crls(c, tc, conffile, err, errlen) != 0)
 		goto err2;
-	if (tc->crl != NULL && creds_load_crl(c, tc, cas, ncas, conffile,
-	    err, errlen) != 0)
-		goto err3;
 	c->crl_strict = tc->crl_strict;
 	if (creds_load_pair(c, tc, conffile, err, errlen) != 0)
-		goto err3;
+		goto err2;
 
 	prio = tc->priority != NULL ? tc->priority : SD_DEFAULT_PRIORITY;
 	if ((ret = gnutls_priority_init(&c->prio, prio, &errpos)) < 0) {
@@ -607,9 +873,8 @@ creds_load(const struct tls_conf *tc, const char *conffile,
 			creds_err(err, errlen, conffile, tc->priority_line,
 			    "priority", "%s", gnutls_strerror(ret));
 		c->prio = NULL;
-		goto err3;
+		goto err2;
 	}
-	creds_crt_list_free(cas, ncas);
 	/* The workers of a tunnel share one ticket key, so that a peer
 	 * resumes whichever worker takes its next connection; it outlives
 	 * certificate reloads (a resumed session is checked against the CA,
@@ -637,9 +902,8 @@ creds_load(const struct tls_conf *tc, const char *conffile,
 	/* Success! */
 	return (c);
 
-err3:
-	creds_crt_list_free(cas, ncas);
 err2:
+	creds_anchors_free(c);
 	gnutls_certificate_free_credentials(c->cred);
 	creds_crl_forget(c);
 err1:
@@ -670,6 +934,7 @@ creds_unref(struct creds *c)
 		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
 		gnutls_free(c->ticket_key.data);
 	}
+	creds_anchors_free(c);
 	gnutls_certificate_free_credentials(c->cred);
 	verify_cache_clear(&c->vcache);
 	creds_crl_forget(c);
@@ -750,21 +1015,23 @@ creds_crl_strict(const struct creds *c)
 }
 
 /**
- * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
- * a certificate the peer of ${session} sent was issued by a CA whose CRL
- * in ${c} is past its next update at ${now}, with the reason in
- * ${reason}; else 0.  Without crl_strict, or before the earliest next
- * update, no certificate is looked at.
+ * creds_crl_refuses(c, session, anchor, now, reason, len): with
+ * crl_strict, 1 if a certificate the peer of ${session} sent was issued
+ * by a CA of ${anchor} (the one its chain ends at; -1: any) whose CRL in
+ * ${c} is past its next update at ${now}, with the reason in ${reason};
+ * else 0.  Without crl_strict, or before the earliest next update, no
+ * certificate is looked at.
  */
 int
 creds_crl_refuses(const struct creds *c, gnutls_session_t session,
-    time_t now, char *reason, size_t len)
+    int anchor, time_t now, char *reason, size_t len)
 {
 	const gnutls_datum_t	*certs;
 	const struct creds_crl	*crl = NULL;
 	gnutls_x509_crt_t	 crt;
 	gnutls_datum_t		 issuer;
 	unsigned int		 n = 0, i;
+	size_t			 a;
 	char			 tbuf[32];
 
 	if (!c->crl_strict || c->crl_next_update == 0 ||
@@ -788,9 +1055,14 @@ creds_crl_refuses(const struct creds *c, gnutls_session_t session,
 			return (1);
 		}
 		/* every CRL of its issuer past its next update */
-		if ((crl = creds_crl_latest(c, &issuer)) != NULL &&
-		    now < crl->next_update)
-			crl = NULL;
+		for (a = anchor >= 0 ? (size_t)anchor : 0;
+		    a < c->anchors.n && crl == NULL; a++) {
+			if ((crl = creds_crl_latest(c, a, &issuer)) != NULL &&
+			    now < crl->next_update)
+				crl = NULL;
+			if (anchor >= 0)
+				break;
+		}
 		gnutls_free(issuer.data);
 		gnutls_x509_crt_deinit(crt);
 	}
@@ -801,4 +1073,38 @@ creds_crl_refuses(const struct creds *c, gnutls_session_t session,
 	    crl->issuer_str : "its CA", creds_time(crl->next_update, tbuf,
 	    sizeof(tbuf)));
 	return (1);
+}
+
+/**
+ * creds_anchors(c): the trust anchors of ${c}, for verify.h's functions.
+ */
+const struct verify_anchors *
+creds_anchors(const struct creds *c)
+{
+	return (&c->anchors);
+}
+
+/**
+ * creds_crl_past(c, t, iter, file, next_update): step through the CRLs
+ * of ${c} that are past their next update at ${t} (for each CA, the one
+ * that stays in date the longest), from *${iter} = 0 on: 1 with its
+ * ${file} and ${next_update}, 0 when there are no more.
+ */
+int
+creds_crl_past(const struct creds *c, time_t t, unsigned int *iter,
+    const char **file, time_t *next_update)
+{
+	const struct creds_crl	*crl;
+
+	for (; *iter < c->ncrls; (*iter)++) {
+		crl = &c->crls[*iter];
+		if (creds_crl_latest(c, crl->anchor, &crl->issuer) != crl ||
+		    t < crl->next_update)
+			continue;
+		*file = crl->file;
+		*next_update = crl->next_update;
+		(*iter)++;
+		return (1);
+	}
+	return (0);
 }

@@ -71,6 +71,16 @@ unsigned int	 creds_crl_count(const struct creds *c);
  */
 time_t		 creds_crl_next_update(const struct creds *c);
 
+/**
+ * creds_crl_past(c, t, iter, file, next_update): step through the CRLs
+ * of ${c} that are past their next update at ${t} (for each CA, the one
+ * that stays in date the longest), from *${iter} = 0 on: 1 with its
+ * ${file} and ${next_update}, 0 when there are no more.
+ */
+int		 creds_crl_past(const struct creds *c, time_t t,
+		    unsigned int *iter, const char **file,
+		    time_t *next_update);
+
 /** creds_crl_strict(c): 1 if ${c} refuses peers covered by a CRL past its next update. */
 int		 creds_crl_strict(const struct creds *c);
 

@@ -23,14 +23,22 @@ gnutls_certificate_credentials_t creds_gnutls(const struct creds *c);
 gnutls_priority_t creds_priority(const struct creds *c);
 
 /**
- * creds_crl_refuses(c, session, now, reason, len): with crl_strict, 1 if
- * a certificate the peer of ${session} sent was issued by a CA whose CRL
- * in ${c} is past its next update at ${now}, with the reason in
- * ${reason}; else 0.  Without crl_strict, or before the earliest next
- * update, no certificate is looked at.
+ * creds_crl_refuses(c, session, anchor, now, reason, len): with
+ * crl_strict, 1 if a certificate the peer of ${session} sent was issued
+ * by a CA of ${anchor} (the one its chain ends at; -1: any) whose CRL in
+ * ${c} is past its next update at ${now}, with the reason in ${reason};
+ * else 0.  Without crl_strict, or before the earliest next update, no
+ * certificate is looked at.
  */
 int		 creds_crl_refuses(const struct creds *c,
-		    gnutls_session_t session, time_t now, char *reason,
-		    size_t len);
+		    gnutls_session_t session, int anchor, time_t now,
+		    char *reason, size_t len);
+
+struct verify_anchors;
+
+/**
+ * creds_anchors(c): the trust anchors of ${c}, for verify.h's functions.
+ */
+const struct verify_anchors *creds_anchors(const struct creds *c);
 
 #endif /* !CREDS_GNUTLS_H */

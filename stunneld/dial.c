@@ -32,6 +32,8 @@ struct dial {
 	struct addrinfo		*ai_list, *ai_next;	/* NULL: numeric */
 	struct hostport		 to;
 	struct sockaddr_in	 source;	/* family 0: the default */
+	uint32_t		 mark;		/* SO_MARK, 0: none */
+	int			 mark_required;
 	struct log_limit	*log_source;
 	char			 who[ADDR_STRLEN];
 	int			 fd;		/* the address being tried */
@@ -158,6 +160,25 @@ dial_bind_source(struct dial *d, const struct sockaddr *to)
 }
 
 /*
+ * Mark the socket being tried (SO_MARK), so that the NAT rules of a
+ * redirect tunnel leave stunneld's own connections alone.  Return 0, or
+ * -1 if it cannot be marked and must not be used unmarked (it would be
+ * redirected back to stunneld).  Without CAP_NET_ADMIN the mark cannot
+ * be set: a configuration with no redirect tunnel needs none, and goes
+ * on unmarked.
+ */
+static int
+dial_mark(struct dial *d)
+{
+	if (d->mark == 0 || setsockopt(d->fd, SOL_SOCKET, SO_MARK, &d->mark,
+	    sizeof(d->mark)) == 0)
+		return (0);
+	if (!d->mark_required && errno == EPERM)
+		return (0);
+	return (-1);
+}
+
+/*
  * The next address to try into ${ss}/${sslen} (or ${sa}): 0, or -1 with
  * none left.  A numeric destination has one address, tried once.
  */
@@ -209,6 +230,15 @@ dial_next(struct dial *d, int last_err)
 			last_err = errno;
 			continue;
 		}
+		if (dial_mark(d) != 0) {
+			char	 why[128];
+
+			snprintf(why, sizeof(why), "cannot set SO_MARK 0x%x "
+			    "(stunneld needs CAP_NET_ADMIN): %s", d->mark,
+			    strerror(errno));
+			dial_fail(d, SOCKS5_REP_GENERAL_FAILURE, why);
+			return (-1);
+		}
 		dial_bind_source(d, sa);
 		/* connected at once or not, the loop reports it writable */
 		if (connect(d->fd, sa, sslen) == 0 || errno == EINPROGRESS) {
@@ -242,9 +272,12 @@ dial_resolved(void *arg, int gai_err, struct addrinfo *res)
 }
 
 /**
- * dial_start(loop, resolver, to, source, log_source, who, cb, cookie):
- * connect to ${to} (a name is looked up with ${resolver}), reporting to
- * ${cb}(${cookie}, ...) in ${loop}, never before dial_start() returns.
+ * dial_start(loop, resolver, to, source, mark, mark_required, log_source,
+ * who, cb, cookie): connect to ${to} (a name is looked up with
+ * ${resolver}), reporting to ${cb}(${cookie}, ...) in ${loop}, never
+ * before dial_start() returns.  Each socket gets SO_MARK ${mark} (0:
+ * none); one that cannot be marked fails the dial if ${mark_required},
+ * else only when the reason is not a missing privilege.
  * With ${source} not NULL and of family AF_INET, an IPv4 loopback address
  * is connected to from ${source} (any port); if that cannot be had it
  * goes on from the default address and logs once through ${log_source},
@@ -253,7 +286,8 @@ dial_resolved(void *arg, int gai_err, struct addrinfo *res)
 struct dial *
 dial_start(struct ev_loop *loop, struct resolver *resolver,
     const struct hostport *to, const struct sockaddr_in *source,
-    struct log_limit *log_source, const char *who, dial_cb *cb, void *cookie)
+    uint32_t mark, int mark_required, struct log_limit *log_source,
+    const char *who, dial_cb *cb, void *cookie)
 {
 	struct dial	*d;
 
@@ -263,6 +297,8 @@ dial_start(struct ev_loop *loop, struct resolver *resolver,
 	d->to = *to;
 	if (source != NULL)
 		d->source = *source;
+	d->mark = mark;
+	d->mark_required = mark_required;
 	d->log_source = log_source;
 	snprintf(d->who, sizeof(d->who), "%s", who);
 	d->fd = -1;

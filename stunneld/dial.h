@@ -33,9 +33,12 @@ typedef void dial_cb(void *cookie, enum dial_status st, int fd, uint8_t rep,
     const char *why);
 
 /**
- * dial_start(loop, resolver, to, source, log_source, who, cb, cookie):
- * connect to ${to} (a name is looked up with ${resolver}), reporting to
- * ${cb}(${cookie}, ...) in ${loop}, never before dial_start() returns.
+ * dial_start(loop, resolver, to, source, mark, mark_required, log_source,
+ * who, cb, cookie): connect to ${to} (a name is looked up with
+ * ${resolver}), reporting to ${cb}(${cookie}, ...) in ${loop}, never
+ * before dial_start() returns.  Each socket gets SO_MARK ${mark} (0:
+ * none); one that cannot be marked fails the dial if ${mark_required},
+ * else only when the reason is not a missing privilege.
  * With ${source} not NULL and of family AF_INET, an IPv4 loopback address
  * is connected to from ${source} (any port); if that cannot be had it
  * goes on from the default address and logs once through ${log_source},
@@ -43,6 +46,7 @@ typedef void dial_cb(void *cookie, enum dial_status st, int fd, uint8_t rep,
  */
 struct dial	*dial_start(struct ev_loop *loop, struct resolver *resolver,
 		    const struct hostport *to, const struct sockaddr_in *source,
+		    uint32_t mark, int mark_required,
 		    struct log_limit *log_source, const char *who, dial_cb *cb,
 		    void *cookie);
 

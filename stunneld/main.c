@@ -4,7 +4,11 @@
  */
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +66,79 @@ check_creds(const struct sd_conf *conf)
 	return (bad ? -1 : 0);
 }
 
+/*
+ * Whether SO_MARK is needed (a redirect tunnel, a mark set) and so
+ * CAP_NET_ADMIN, the only capability that sets it, must survive the drop
+ * to "user": every outgoing socket is made later, by the workers, so it
+ * cannot be opened before the drop.
+ */
+static int
+need_mark(const struct sd_conf *conf)
+{
+	return (conf->mark != 0 && conf_redirect_tunnel(conf) != NULL);
+}
+
+/* Keep CAP_NET_ADMIN, and nothing else, across the switch to a user. */
+static int
+keep_net_admin(void)
+{
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	data[CAP_NET_ADMIN / 32].permitted = 1U << (CAP_NET_ADMIN % 32);
+	data[CAP_NET_ADMIN / 32].effective = 1U << (CAP_NET_ADMIN % 32);
+	if (syscall(SYS_capset, &hdr, data) != 0) {
+		fprintf(stderr, "stunneld: cannot keep CAP_NET_ADMIN for "
+		    "\"mark\" of the redirect tunnels: %s\n", strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * With a redirect tunnel, a connection stunneld cannot mark would be
+ * redirected back to it: refuse to start rather than fail every dial.
+ */
+static int
+check_mark(const struct sd_conf *conf)
+{
+	int	 fd, rc;
+
+	if (!need_mark(conf))
+		return (0);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (0);	/* the workers will say why */
+	rc = setsockopt(fd, SOL_SOCKET, SO_MARK, &conf->mark,
+	    sizeof(conf->mark));
+	close(fd);
+	if (rc == 0)
+		return (0);
+	fprintf(stderr, "%s:%d: mark 0x%x: cannot set SO_MARK: %s (the "
+	    "redirect tunnel \"%s\" needs CAP_NET_ADMIN; see stunneld(8))\n",
+	    conf->file, conf->mark_line > 0 ? conf->mark_line :
+	    conf_redirect_tunnel(conf)->line, conf->mark, strerror(errno),
+	    conf_redirect_tunnel(conf)->name);
+	return (-1);
+}
+
+/* What -t and a start say about a redirect tunnel without a mark. */
+static void
+warn_mark(const struct sd_conf *conf)
+{
+	const struct tunnel_conf	*tc;
+
+	if (conf->mark != 0 || (tc = conf_redirect_tunnel(conf)) == NULL)
+		return;
+	fprintf(stderr, "%s:%d: warning: redirect tunnel \"%s\" and mark = 0: "
+	    "stunneld's own connections are not marked, so the redirect "
+	    "rule must leave them alone another way (meta skuid), or they "
+	    "loop back into the tunnel\n", conf->file,
+	    conf->mark_line > 0 ? conf->mark_line : tc->line, tc->name);
+}
+
 /* Drop to user/group after the listeners are bound. */
 static int
 drop_privileges(const struct sd_conf *conf)
@@ -69,6 +146,7 @@ drop_privileges(const struct sd_conf *conf)
 	struct passwd	*pw = NULL;
 	struct group	*gr;
 	gid_t		 gid;
+	int		 keep = 0;
 
 	if (conf->user == NULL && conf->group == NULL)
 		return (0);
@@ -90,10 +168,25 @@ drop_privileges(const struct sd_conf *conf)
 		    (unsigned)gid, strerror(errno));
 		return (-1);
 	}
+	/* the permitted set survives setresuid() only with KEEPCAPS */
+	if (pw != NULL && pw->pw_uid != 0 && need_mark(conf) &&
+	    geteuid() == 0) {
+		if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+			fprintf(stderr, "stunneld: PR_SET_KEEPCAPS: %s\n",
+			    strerror(errno));
+			return (-1);
+		}
+		keep = 1;
+	}
 	if (pw != NULL && setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
 		fprintf(stderr, "stunneld: cannot become %s: %s\n", conf->user,
 		    strerror(errno));
 		return (-1);
+	}
+	if (keep) {
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (keep_net_admin() != 0)
+			return (-1);
 	}
 	if (pw != NULL && pw->pw_uid != 0 && setuid(0) == 0) {
 		fprintf(stderr, "stunneld: privileges could not be dropped\n");
@@ -203,6 +296,7 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return (1);
 	}
+	warn_mark(conf);
 	if (check) {
 		fprintf(stderr, "%s: configuration OK\n", path);
 		conf_free(conf);
@@ -232,7 +326,7 @@ main(int argc, char *argv[])
 	if (drop_privileges(conf) != 0 ||
 	    /* the workers read the files as the user we have become */
 	    ((conf->user != NULL || conf->group != NULL) &&
-	    check_creds(conf) != 0)) {
+	    check_creds(conf) != 0) || check_mark(conf) != 0) {
 		control_close(ctl);
 		if (pidpath != NULL)
 			unlink(pidpath);

@@ -15,6 +15,7 @@
  * History (never renumber a type; bump PROTO_VERSION on any layout change):
  *	1	first version.
  *	2	proto_stats: crl_next_update, crls, crl_flags.
+ *	3	proto_tunnel: mode[16], for "redirect".
  */
 #ifndef PROTO_H
 #define PROTO_H
@@ -22,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION		2
+#define PROTO_VERSION		3
 #define PROTO_MAX_PAYLOAD	8192	/* larger frames are refused */
 #define PROTO_NAME_MAX		64	/* tunnel names, NUL included */
 #define PROTO_ADDR_MAX		272	/* "[host]:port" with a 255-byte host */
@@ -90,7 +91,7 @@ struct proto_settings {
 
 struct proto_tunnel {
 	char		name[PROTO_NAME_MAX];
-	char		mode[8];		/* "socks" | "tls" */
+	char		mode[16];		/* "socks" | "tls" | "redirect" */
 	char		listen[PROTO_ADDR_MAX];
 	char		state[16];		/* "running" | "restarting" | "failed" | "stopping" */
 	int64_t		pid;			/* 0: no worker */

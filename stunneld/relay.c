@@ -247,6 +247,47 @@ relay_read_tls(struct relay *r, int *want)
 	return (progress);
 }
 
+/* What of t2p the plain socket takes now.  Return the bytes sent, 0 if
+ * it takes none now, -1 on error. */
+static ssize_t
+relay_send_plain(struct relay *r, int *want)
+{
+	struct buf		*b = &r->t2p;
+	ssize_t			 n;
+
+	n = send(r->plain_fd, b->data + b->off, b->len, MSG_NOSIGNAL);
+	if (n > 0) {
+		buf_consume(b, (size_t)n);
+		return (n);
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		*want |= RELAY_WANT_PLAIN_WRITE;
+		return (0);
+	}
+	r->error = strerror(errno);
+	return (-1);
+}
+
+/**
+ * relay_write(r): send what is in t2p to the plain side now, as
+ * relay_pump() would, without the FIN: the answers of a protocol spoken
+ * before the relay starts (SOCKS).  They are not relayed bytes, so
+ * bytes_t2p does not count them.  Return 1 if bytes went, 0 if none
+ * could (or t2p is empty), -1 on an error (r->error).
+ */
+int
+relay_write(struct relay *r)
+{
+	int	 want = 0;
+	ssize_t	 n;
+
+	if (r->t2p.len == 0)
+		return (0);
+	if ((n = relay_send_plain(r, &want)) < 0)
+		return (-1);
+	return (n > 0);
+}
+
 /* t2p -> plain, then FIN once TLS has ended. */
 static int
 relay_write_plain(struct relay *r, int *want)
@@ -257,18 +298,10 @@ relay_write_plain(struct relay *r, int *want)
 	if (r->plain_shut)
 		return (0);
 	if (b->len > 0) {
-		n = send(r->plain_fd, b->data + b->off, b->len, MSG_NOSIGNAL);
-		if (n > 0) {
-			buf_consume(b, (size_t)n);
-			r->bytes_t2p += (uint64_t)n;
-			return (1);
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			*want |= RELAY_WANT_PLAIN_WRITE;
-			return (0);
-		}
-		r->error = strerror(errno);
-		return (-1);
+		if ((n = relay_send_plain(r, want)) < 0)
+			return (-1);
+		r->bytes_t2p += (uint64_t)n;
+		return (n > 0);
 	}
 	if (!r->tls_eof)
 		return (0);

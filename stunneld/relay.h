@@ -83,6 +83,15 @@ void	relay_plain_ready(struct relay *r);
  */
 int	relay_read(struct relay *r);
 
+/**
+ * relay_write(r): send what is in t2p to the plain side now, as
+ * relay_pump() would, without the FIN: the answers of a protocol spoken
+ * before the relay starts (SOCKS).  They are not relayed bytes, so
+ * bytes_t2p does not count them.  Return 1 if bytes went, 0 if none
+ * could (or t2p is empty), -1 on an error (r->error).
+ */
+int	relay_write(struct relay *r);
+
 /** relay_free(r): give back the buffers of ${r} (bytes in them are dropped). */
 void	relay_free(struct relay *r);
 

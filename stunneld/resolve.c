@@ -36,8 +36,32 @@ struct resolver {
 	pthread_cond_t		 work;
 	struct resolve_req	*todo, **todo_tail;
 	struct resolve_req	*done;
-	int			 nthreads;
+	int			 nthreads;	/* started; under lock once quit */
+	int			 quit;		/* resolve_free() was called */
 };
+
+/* Free the requests of list ${req}, and their results. */
+static void
+resolve_req_free_all(struct resolve_req *req)
+{
+	struct resolve_req	*next;
+
+	for (; req != NULL; req = next) {
+		next = req->next;
+		if (req->res != NULL)
+			freeaddrinfo(req->res);
+		free(req);
+	}
+}
+
+/* Free ${r} itself: nothing uses it any more. */
+static void
+resolve_destroy(struct resolver *r)
+{
+	pthread_cond_destroy(&r->work);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
 
 /* A helper thread: take a request, resolve it, hand it back. */
 static void *
@@ -46,11 +70,14 @@ resolve_thread(void *arg)
 	struct resolver		*r = arg;
 	struct resolve_req	*req;
 	struct addrinfo		 hints;
+	int			 last;
 
 	for (;;) {
 		pthread_mutex_lock(&r->lock);
-		while (r->todo == NULL)
+		while (r->todo == NULL && !r->quit)
 			pthread_cond_wait(&r->work, &r->lock);
+		if (r->quit)
+			break;
 		req = r->todo;
 		if ((r->todo = req->next) == NULL)
 			r->todo_tail = &r->todo;
@@ -63,11 +90,23 @@ resolve_thread(void *arg)
 		req->err = getaddrinfo(req->host, req->port, &hints, &req->res);
 
 		pthread_mutex_lock(&r->lock);
+		if (r->quit) {
+			/* nobody waits for it now */
+			pthread_mutex_unlock(&r->lock);
+			resolve_req_free_all(req);
+			continue;
+		}
 		req->next = r->done;
 		r->done = req;
-		pthread_mutex_unlock(&r->lock);
+		/* under the lock: once quit is set the loop is not told */
 		ev_async_send(r->loop, &r->wakeup);
+		pthread_mutex_unlock(&r->lock);
 	}
+	/* the last thread out frees what resolve_free() left to it */
+	last = --r->nthreads == 0;
+	pthread_mutex_unlock(&r->lock);
+	if (last)
+		resolve_destroy(r);
 	return (NULL);
 }
 
@@ -127,11 +166,13 @@ resolve_spawn(struct resolver *r)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_mutex_lock(&r->lock);
 	while (r->nthreads < RESOLVE_THREADS) {
 		if (pthread_create(&tid, &attr, resolve_thread, r) != 0)
 			break;
 		r->nthreads++;
 	}
+	pthread_mutex_unlock(&r->lock);
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r->nthreads == 0) {
@@ -173,4 +214,36 @@ void
 resolve_cancel(struct resolve_req *req)
 {
 	req->cancelled = 1;
+}
+
+/**
+ * resolve_free(r): stop ${r}; no callback of it is called again and its
+ * requests are freed (cancelled or not).  A helper thread busy in
+ * getaddrinfo() finishes its lookup first, and the last one to end frees
+ * the rest.  NULL is a no-op.
+ */
+void
+resolve_free(struct resolver *r)
+{
+	struct resolve_req	*todo, *done;
+	int			 threads;
+
+	if (r == NULL)
+		return;
+	/* resolve_new() unreferenced the loop for this watcher */
+	ev_ref(r->loop);
+	ev_async_stop(r->loop, &r->wakeup);
+	pthread_mutex_lock(&r->lock);
+	r->quit = 1;
+	todo = r->todo;
+	done = r->done;
+	r->todo = r->done = NULL;
+	r->todo_tail = &r->todo;
+	threads = r->nthreads;
+	pthread_cond_broadcast(&r->work);
+	pthread_mutex_unlock(&r->lock);
+	resolve_req_free_all(todo);
+	resolve_req_free_all(done);
+	if (threads == 0)
+		resolve_destroy(r);
 }

@@ -31,4 +31,12 @@ struct resolve_req	*resolve_start(struct resolver *r, const char *host,
 /** resolve_cancel(req): the callback of ${req} will not be called. */
 void			 resolve_cancel(struct resolve_req *req);
 
+/**
+ * resolve_free(r): stop ${r}; no callback of it is called again and its
+ * requests are freed (cancelled or not).  A helper thread busy in
+ * getaddrinfo() finishes its lookup first, and the last one to end frees
+ * the rest.  NULL is a no-op.
+ */
+void			 resolve_free(struct resolver *r);
+
 #endif /* !RESOLVE_H */

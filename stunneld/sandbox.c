@@ -18,7 +18,10 @@
 
 /* The system calls a worker lives on. */
 static const char *const sandbox_allowed[] = {
-	/* sockets and the relay */
+	/* sockets and the relay; setsockopt() also sets SO_MARK and
+	 * getsockopt() reads a redirect's SO_ORIGINAL_DST: no call of
+	 * its own (and no capset(): CAP_NET_ADMIN is kept for SO_MARK by
+	 * main.c before any worker exists) */
 	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg",
 	"sendmsg", "sendmmsg", "recvmmsg", "close", "shutdown", "accept",
 	"accept4", "connect", "socket", "bind", "listen", "getsockname",

@@ -14,11 +14,22 @@
 #define SD_DEFAULT_PRIORITY	"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1"
 #define SD_DEFAULT_CONTROL	"/run/stunneld/control.sock"
 #define SD_ALPN			"stunneld/1"
+#define SD_DEFAULT_MARK		0x5354	/* "ST": SO_MARK of stunneld's own sockets */
 
 enum tunnel_mode {
 	TUNNEL_SOCKS,		/* SOCKS5 in, TLS out */
-	TUNNEL_TLS		/* TLS in, TCP out */
+	TUNNEL_TLS,		/* TLS in, TCP out */
+	TUNNEL_REDIRECT		/* NAT-redirected TCP in, TLS out: a socks
+				 * tunnel whose request is the original
+				 * destination */
 };
+
+/* 1 if a tunnel of ${mode} dials TLS for a plaintext client (socks, redirect). */
+static inline int
+tunnel_dials_tls(enum tunnel_mode mode)
+{
+	return (mode == TUNNEL_SOCKS || mode == TUNNEL_REDIRECT);
+}
 
 /* "host:port" as written; host is unbracketed, "*" and port 0 are wildcards. */
 struct hostport {
@@ -34,11 +45,27 @@ struct hostport {
  * until it is there and whose run fails if conf_tunnel_equal() ignores it.
  */
 
+/*
+ * One trust anchor of the list form of "ca": a file of CA certificates
+ * (one organisation's, its old and new CA during a rotation), the names
+ * they may vouch for and their own CRL.
+ */
+struct ca_conf {
+	char	*file;
+	char	**names;	/* as written; nnames == 0: any name */
+	size_t	 nnames;
+	char	*crl;		/* NULL: none */
+	int	 line;		/* config lines, for FILE:LINE messages */
+	int	 crl_line;
+};
+
 /* A tunnel's effective TLS settings (global tls block merged with its own). */
 struct tls_conf {
 	char	*cert;
 	char	*key;
-	char	*ca;
+	char	*ca;		/* the file form; NULL with the list form */
+	struct ca_conf *cas;	/* the list form: ncas scoped anchors */
+	size_t	 ncas;
 	char	*crl;		/* NULL: none */
 	char	*priority;
 	int	 crl_strict;	/* refuse peers whose chain's CRL is past its next update */
@@ -91,6 +118,9 @@ struct sd_conf {
 	int			 log_level;	/* LOG_ERR .. LOG_DEBUG from syslog.h */
 	unsigned int		 shutdown_timeout;
 	int			 sandbox;	/* workers run under seccomp */
+	int			 reload_on_change;	/* watch the TLS files (watch.c) */
+	uint32_t		 mark;		/* SO_MARK of outgoing sockets, 0: none */
+	int			 mark_line;	/* 0: the default */
 	struct tunnel_conf	*tunnels;
 	size_t			 ntunnels;
 };

@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "room.h"
 #include "supervisor.h"
+#include "watch.h"
 #include "worker.h"
 
 #define BACKOFF_FIRST	1.0	/* seconds before the first restart */
@@ -159,6 +160,8 @@ supervisor_forget(struct supervisor *sv, struct tunnel_rt *keep)
 	ev_timer_stop(sv->loop, &sv->kill_timer);
 	control_forget(sv->control);
 	sv->control = NULL;
+	watch_forget(sv->watch);
+	sv->watch = NULL;
 	for (i = 0; i < 2; i++)
 		for (t = lists[i]; t != NULL; t = t->next) {
 			ev_child_stop(sv->loop, &t->child_w);
@@ -448,11 +451,18 @@ supervisor_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 		break;
 	case SIGUSR1:
 		log_info("SIGUSR1: reloading certificates");
-		control_reload_certs(sv->control);
+		control_reload_certs(sv->control, "");
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: reloading %s", sv->conf_path);
+		log_info("SIGHUP: reloading %s and every tunnel's "
+		    "certificates", sv->conf_path);
 		(void)supervisor_reload(sv, msg, sizeof(msg));
+		/* a renewer sends SIGHUP after rewriting files whose
+		 * names, and so the configuration text, stay the same; a
+		 * tunnel the reload just started loads them twice, which
+		 * is harmless */
+		if (!sv->stopping)
+			control_reload_certs(sv->control, "");
 		break;
 	}
 }
@@ -464,9 +474,10 @@ supervisor_log_tunnel(const struct tunnel_conf *tc)
 	char	 where[ADDR_STRLEN], to[ADDR_STRLEN];
 
 	addr_format_hp(&tc->listen, where, sizeof(where));
-	if (tc->mode == TUNNEL_SOCKS)
-		log_info("tunnel %s: socks on %s, %zu route%s%s%s", tc->name,
-		    where, tc->nroutes, tc->nroutes == 1 ? "" : "s",
+	if (tunnel_dials_tls(tc->mode))
+		log_info("tunnel %s: %s on %s, %zu route%s%s%s", tc->name,
+		    tc->mode == TUNNEL_SOCKS ? "socks" : "redirect", where,
+		    tc->nroutes, tc->nroutes == 1 ? "" : "s",
 		    tc->nroutes == 0 ? " (peers must prove the destination)" :
 		    "", tc->socks_user != NULL ? ", RFC 1929 auth" : "");
 	else
@@ -900,6 +911,7 @@ supervisor_reload_commit(struct reload *r, char *msg, size_t msglen)
 	free(r->fds);	/* every one is -1: kept or given to fresh */
 	conf_free(sv->conf);
 	sv->conf = nc;
+	watch_set(sv->watch, nc);
 	log_setlevel(ps.log_level);
 	for (t = sv->tunnels; t != NULL; t = t->next)
 		if (t->pid == 0 && t->state != TUNNEL_BACKOFF &&
@@ -944,6 +956,16 @@ supervisor_reload(struct supervisor *sv, char *msg, size_t msglen)
 	return (0);
 }
 
+/* reload_on_change: files of ${tunnel} changed (watch.c). */
+static void
+supervisor_watch_cb(void *arg, const char *tunnel)
+{
+	struct supervisor	*sv = arg;
+
+	if (!sv->stopping)
+		control_reload_certs(sv->control, tunnel);
+}
+
 /**
  * supervisor_run(confp, path, verbose, fds, control): fork the workers and
  * run until stopped.  The supervisor owns *${confp} and replaces it on
@@ -980,6 +1002,10 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	sv.kill_timer.data = &sv;
 	if (control != NULL)
 		control_start(control, &sv);
+	if ((sv.watch = watch_new(sv.loop, supervisor_watch_cb, &sv)) == NULL)
+		log_warnx("reload_on_change: out of memory: changed "
+		    "certificate files need reload-certs");
+	watch_set(sv.watch, sv.conf);
 
 	/* Every tunnel is known before the first fork, so that each worker
 	 * closes the listeners that are not its own. */
@@ -1004,6 +1030,7 @@ supervisor_run(struct sd_conf **confp, const char *path, int verbose,
 	ev_run(sv.loop, 0);
 
 	log_info("stopped");
+	watch_free(sv.watch);
 	control_close(sv.control);
 	while ((t = sv.tunnels) != NULL) {
 		sv.tunnels = t->next;

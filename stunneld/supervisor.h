@@ -18,6 +18,7 @@
 
 struct control;
 struct ipc;
+struct watch;
 
 enum tunnel_state {
 	TUNNEL_RUNNING,
@@ -58,6 +59,7 @@ struct supervisor {
 	struct tunnel_rt	*tunnels;	/* in configuration order */
 	struct tunnel_rt	*retiring;	/* workers draining after a reload */
 	struct control		*control;
+	struct watch		*watch;		/* reload_on_change */
 	int			 stopping;
 	ev_signal		 sig_term, sig_int, sig_hup, sig_usr1;
 	ev_timer		 kill_timer;

@@ -60,7 +60,7 @@ struct tls {
 	int			 verified;
 	time_t			 peer_not_after;	/* the verified chain expires */
 	char			 peer[256];
-	char			 error[256];
+	char			 error[512];
 	size_t			 send_pending;	/* bytes of a send that hit EAGAIN */
 	int			 fd;
 	struct buf		 rx;	/* read from fd, not yet taken by GnuTLS */
@@ -205,18 +205,18 @@ tls_verify_cb(gnutls_session_t session)
 {
 	struct tls		*t = gnutls_session_get_ptr(session);
 	struct cert_ident	 ident;	/* 8 KiB: kept off the session */
-	char			 reason[200], who[128];
+	char			 reason[400], who[128];
 
-	if (verify_peer_cached(session, creds_verify_cache(t->creds), &t->pol,
-	    &ident, reason,
+	if (verify_peer_cached(session, creds_anchors(t->creds),
+	    creds_verify_cache(t->creds), &t->pol, &ident, reason,
 	    sizeof(reason)) != 0) {
 		snprintf(t->error, sizeof(t->error), "peer refused: %s",
 		    reason);
 		return (GNUTLS_E_CERTIFICATE_ERROR);
 	}
 	/* after the cache: whether a CRL is in date changes with time */
-	if (creds_crl_refuses(t->creds, session, time(NULL), reason,
-	    sizeof(reason))) {
+	if (creds_crl_refuses(t->creds, session, ident.anchor, time(NULL),
+	    reason, sizeof(reason))) {
 		snprintf(t->error, sizeof(t->error), "peer %s refused: %s",
 		    verify_ident_str(&ident, who, sizeof(who)), reason);
 		return (GNUTLS_E_CERTIFICATE_ERROR);
@@ -701,10 +701,11 @@ tls_recheck(struct tls *t, struct creds *creds, char *reason, size_t len)
 
 	if (!t->verified)
 		return (0);
-	if (verify_peer_again(t->session, creds_gnutls(creds), &t->pol, &id,
+	if (verify_peer_again(t->session, creds_anchors(creds), &t->pol, &id,
 	    reason, len) != 0)
 		return (-1);
-	if (creds_crl_refuses(creds, t->session, time(NULL), reason, len))
+	if (creds_crl_refuses(creds, t->session, id.anchor, time(NULL),
+	    reason, len))
 		return (-1);
 	t->peer_not_after = id.not_after;
 	return (0);

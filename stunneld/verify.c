@@ -129,55 +129,62 @@ verify_earlier(time_t a, time_t b)
 	return (a < b ? a : b);
 }
 
+/* The SPKI pin of ${crt} in ${pin}: "sha256:BASE64", or "" if it has no key. */
+static void
+verify_crt_pin(gnutls_x509_crt_t crt, char pin[VERIFY_PIN_LEN])
+{
+	unsigned char	 hash[32];
+	size_t		 size = sizeof(hash);
+
+	pin[0] = '\0';
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, hash,
+	    &size) == 0 && size == sizeof(hash)) {
+		memcpy(pin, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN);
+		verify_base64(hash, size, pin + VERIFY_PIN_PREFIXLEN);
+	}
+}
+
 #define VERIFY_CHAIN_MAX	16	/* certificates of a peer's chain looked at */
 
 /*
- * The earliest expiry of the chain that the ${n} certificates ${certs}
- * (DER, as the peer sent them, leaf first) make up to the anchor in
- * ${tl} that it ends at, that anchor included; 0 if none has one.  GnuTLS
- * refuses a chain any of which has expired, the anchor included, so this
- * is when the chain stops verifying.  The path is followed from the leaf
- * issuer by issuer, as GnuTLS verifies it: a certificate the peer sent
- * that is not on it (a stray one in its chain file, which GnuTLS leaves
- * out) does not end the link.
+ * The earliest expiry of the chain that the ${n} certificates ${crt}
+ * (as the peer sent them, leaf first) make up to the anchor in ${tl} that
+ * it ends at, that anchor included; 0 if none has one.  GnuTLS refuses a
+ * chain any of which has expired, the anchor included, so this is when
+ * the chain stops verifying.  The path is followed from the leaf issuer
+ * by issuer, as GnuTLS verifies it: a certificate the peer sent that is
+ * not on it (a stray one in its chain file, which GnuTLS leaves out) does
+ * not end the link.  The SPKI pin of that anchor goes to ${pin} ("" if
+ * the path does not reach one).
  */
 static time_t
-verify_chain_not_after(gnutls_x509_trust_list_t tl,
-    const gnutls_datum_t *certs, unsigned int n)
+verify_chain_not_after(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *crt,
+    unsigned int n, char pin[VERIFY_PIN_LEN])
 {
-	gnutls_x509_crt_t	 crt[VERIFY_CHAIN_MAX], issuer;
+	gnutls_x509_crt_t	 issuer;
 	time_t			 t = 0;
-	unsigned int		 i, j, cur, steps, ok = 0;
+	unsigned int		 j, cur, steps;
 	int			 on_path[VERIFY_CHAIN_MAX] = { 0 };
 
+	pin[0] = '\0';
 	if (n > VERIFY_CHAIN_MAX)
 		n = VERIFY_CHAIN_MAX;
-	for (; ok < n; ok++) {
-		if (gnutls_x509_crt_init(&crt[ok]) < 0)
-			break;
-		if (gnutls_x509_crt_import(crt[ok], &certs[ok],
-		    GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(crt[ok]);
-			break;
-		}
-	}
-	for (cur = 0, steps = 0; cur < ok && steps < ok; steps++) {
+	for (cur = 0, steps = 0; cur < n && steps < n; steps++) {
 		on_path[cur] = 1;
 		t = verify_earlier(t, verify_crt_not_after(crt[cur]));
 		if (tl != NULL && gnutls_x509_trust_list_get_issuer(tl,
 		    crt[cur], &issuer, GNUTLS_TL_GET_COPY) == 0) {
 			t = verify_earlier(t, verify_crt_not_after(issuer));
+			verify_crt_pin(issuer, pin);
 			gnutls_x509_crt_deinit(issuer);
 			break;
 		}
-		for (j = 0; j < ok; j++)
+		for (j = 0; j < n; j++)
 			if (!on_path[j] &&
 			    gnutls_x509_crt_check_issuer(crt[cur], crt[j]))
 				break;
 		cur = j;
 	}
-	for (i = 0; i < ok; i++)
-		gnutls_x509_crt_deinit(crt[i]);
 	return (t);
 }
 
@@ -190,7 +197,6 @@ int
 verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id)
 {
 	unsigned char	 buf[SD_HOST_MAX + 2];
-	unsigned char	 hash[32];
 	char		 ip[INET6_ADDRSTRLEN];
 	size_t		 size;
 	unsigned int	 seq, critical;
@@ -223,12 +229,8 @@ verify_ident_from_crt(gnutls_x509_crt_t crt, struct cert_ident *id)
 		    verify_ident_add(id, (const char *)buf, size, 0) == 0)
 			id->from_cn = 1;
 	}
-	size = sizeof(hash);
-	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, hash,
-	    &size) == 0 && size == sizeof(hash)) {
-		memcpy(id->pin, VERIFY_PIN_PREFIX, VERIFY_PIN_PREFIXLEN);
-		verify_base64(hash, size, id->pin + VERIFY_PIN_PREFIXLEN);
-	}
+	verify_crt_pin(crt, id->pin);
+	id->anchor = id->anchor_ca = -1;
 	id->not_after = verify_crt_not_after(crt);
 	if (id->n == 0 && id->pin[0] == '\0')
 		return (-1);
@@ -419,7 +421,8 @@ int
 verify_peer(gnutls_session_t session, const struct verify_policy *pol,
     struct cert_ident *id, char *reason, size_t reasonlen)
 {
-	return (verify_peer_cached(session, NULL, pol, id, reason, reasonlen));
+	return (verify_peer_cached(session, NULL, NULL, pol, id, reason,
+	    reasonlen));
 }
 
 /* SHA-256 of the DER of every certificate the peer sent, in order. */
@@ -484,183 +487,312 @@ verify_cache_clear(struct verify_cache *cache)
 }
 
 /**
- * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
- * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
- * is not verified again; a chain that verifies is added to it.  The
- * cache belongs to one set of credentials (same CA and CRL).
+ * verify_anchor_vouches(anchors, id, reason, reasonlen): 1 if anchor
+ * id->anchor of ${anchors} may vouch for every name of ${id}; else 0,
+ * with the refusal naming the CA (subject and SPKI pin) and the first
+ * name it may not vouch for in ${reason}.
  */
 int
-verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
-    const struct verify_policy *pol, struct cert_ident *id, char *reason,
-    size_t reasonlen)
+verify_anchor_vouches(const struct verify_anchors *anchors,
+    const struct cert_ident *id, char *reason, size_t reasonlen)
 {
-	const gnutls_datum_t	*certs;
-	const struct verify_cache_ent *hit = NULL;
-	gnutls_certificate_credentials_t cred;
-	gnutls_x509_trust_list_t tl = NULL;
-	gnutls_x509_crt_t	 crt;
-	unsigned int		 ncerts = 0, status = 0;
-	uint8_t			 hash[32];
-	time_t			 now = time(NULL);
-	char			 who[512];
-	int			 ret, have_id, hashed = 0;
+	const struct verify_anchor	*a;
+	const struct verify_ca		*ca = NULL;
+	size_t				 j;
 
-	memset(id, 0, sizeof(*id));
-	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 ||
-	    (certs = gnutls_certificate_get_peers(session, &ncerts)) == NULL ||
-	    ncerts == 0) {
-		snprintf(reason, reasonlen, "no certificate");
-		goto err0;
+	if (id->anchor < 0 || (size_t)id->anchor >= anchors->n) {
+		snprintf(reason, reasonlen, "not signed by the CA");
+		return (0);
 	}
+	a = &anchors->a[id->anchor];
+	/* Every name, not only the one asked for: an identity the anchor
+	 * may not give is not given, whichever side the peer is on. */
+	for (j = 0; j < id->n; j++)
+		if (!scope_vouches(a->names, a->nnames, id->ent[j].name,
+		    id->ent[j].is_ip))
+			break;
+	if (j == id->n)
+		return (1);
+	if (id->anchor_ca >= 0 && (unsigned int)id->anchor_ca < a->nca)
+		ca = &a->ca[id->anchor_ca];
+	snprintf(reason, reasonlen, "CA \"%s\" (%s, from %s) may not vouch "
+	    "for %s", ca != NULL ? ca->subject : "?", ca != NULL ? ca->pin :
+	    "unknown pin", a->file != NULL ? a->file : "ca", id->ent[j].name);
+	return (0);
+}
 
-	/* The chain's signatures (an ECDSA verification each) and the
-	 * parse of the leaf are what a reconnecting peer would cost us
-	 * again: chains that passed are remembered with what the leaf
-	 * names, for at most an hour and never past the chain's expiry. */
-	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
-		hashed = 1;
-		hit = verify_cache_find(cache, hash, now);
-	}
-	if (hit != NULL) {
-		*id = *hit->id;
-		goto policy;
-	}
+/*
+ * Verify the ${n} certificates ${chain} (the peer's, parsed, leaf first)
+ * against each anchor of ${as} in turn: the first that verifies it is
+ * its anchor.  Set id->anchor, id->anchor_ca and id->not_after.  Return
+ * 0, or -1 with the reason: that of an anchor that knew the issuer, if
+ * one did (a revoked or expired certificate), else "not signed by the CA".
+ */
+static int
+verify_chain_anchor(const struct verify_anchors *as, gnutls_x509_crt_t *chain,
+    unsigned int n, struct cert_ident *id, char *reason, size_t reasonlen)
+{
+	const struct verify_anchor	*a;
+	char				 pin[VERIFY_PIN_LEN];
+	unsigned int			 status, worst = 0, k;
+	size_t				 i;
+	int				 ret;
 
-	/* The identity first, so that even a refused peer can be named. */
-	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
-		snprintf(reason, reasonlen, "%s", gnutls_strerror(ret));
-		goto err0;
-	}
-	if ((ret = gnutls_x509_crt_import(crt, &certs[0],
-	    GNUTLS_X509_FMT_DER)) < 0) {
-		snprintf(reason, reasonlen, "cannot parse certificate: %s",
-		    gnutls_strerror(ret));
-		goto err1;
-	}
-	have_id = verify_ident_from_crt(crt, id) == 0;
-	gnutls_x509_crt_deinit(crt);
-
-	if ((ret = gnutls_certificate_verify_peers2(session, &status)) < 0) {
-		if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND)
-			snprintf(reason, reasonlen, "no certificate");
-		else
+	for (i = 0; i < as->n; i++) {
+		status = 0;
+		if ((ret = gnutls_x509_trust_list_verify_crt2(as->a[i].tl,
+		    chain, n, NULL, 0, 0, &status, NULL)) < 0) {
 			snprintf(reason, reasonlen,
 			    "certificate verification failed: %s",
 			    gnutls_strerror(ret));
-		goto err0;
+			return (-1);
+		}
+		if (status == 0)
+			break;
+		/* an issuer this anchor has not is no news: another has it */
+		if (worst == 0 || ((worst & GNUTLS_CERT_SIGNER_NOT_FOUND) &&
+		    !(status & GNUTLS_CERT_SIGNER_NOT_FOUND)))
+			worst = status;
 	}
-	if (status != 0) {
-		verify_status_words(status, reason, reasonlen);
-		goto err0;
+	if (i == as->n) {
+		verify_status_words(worst != 0 ? worst :
+		    GNUTLS_CERT_INVALID | GNUTLS_CERT_SIGNER_NOT_FOUND, reason,
+		    reasonlen);
+		return (-1);
 	}
-	if (!have_id) {
-		snprintf(reason, reasonlen, "certificate has no identity");
-		goto err0;
-	}
+	a = &as->a[i];
+	id->anchor = (int)i;
 	/* The link lives no longer than its chain (conn.c closes it then). */
-	if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE,
-	    (void **)&cred) == 0 && cred != NULL)
-		gnutls_certificate_get_trust_list(cred, &tl);
 	id->not_after = verify_earlier(id->not_after,
-	    verify_chain_not_after(tl, certs, ncerts));
-	if (hashed)
-		verify_cache_add(cache, hash, id,
-		    verify_earlier(id->not_after, now + 3600));
-
-policy:
-	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
-		snprintf(reason, reasonlen,
-		    "certificate does not name %s (has: %s)", pol->host,
-		    verify_ident_str(id, who, sizeof(who)));
-		goto err0;
-	}
-	if (pol->nallow > 0 &&
-	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
-		snprintf(reason, reasonlen, "%s not in allow list",
-		    verify_ident_str(id, who, sizeof(who)));
-		goto err0;
-	}
-
-	/* Success. */
+	    verify_chain_not_after(a->tl, chain, n, pin));
+	id->anchor_ca = -1;
+	for (k = 0; k < a->nca; k++)
+		if (strcmp(a->ca[k].pin, pin) == 0) {
+			id->anchor_ca = (int)k;
+			break;
+		}
 	return (0);
-
-err1:
-	gnutls_x509_crt_deinit(crt);
-err0:
-	/* Failure! */
-	return (-1);
 }
 
 /**
- * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
- * peer of the established ${session} as verify_peer() does, but against
- * the CA and CRL of ${cred} (newly loaded credentials) instead of those
- * the session began with; id->not_after as verify_peer() sets it, with
- * the trust anchor of ${cred}.
+ * verify_crts(anchors, chain, n, id, reason, reasonlen): check the ${n}
+ * certificates ${chain} (leaf first) as a peer's: they chain to one of
+ * ${anchors}, are in their validity period and not revoked, and their
+ * anchor may vouch for every name of the leaf.  Fill ${id}.  Return 0, or
+ * -1 with the reason in ${reason}.
  */
 int
-verify_peer_again(gnutls_session_t session,
-    gnutls_certificate_credentials_t cred, const struct verify_policy *pol,
-    struct cert_ident *id, char *reason, size_t reasonlen)
+verify_crts(const struct verify_anchors *anchors, gnutls_x509_crt_t *chain,
+    unsigned int n, struct cert_ident *id, char *reason, size_t reasonlen)
 {
-	const gnutls_datum_t	*certs;
-	gnutls_x509_trust_list_t tl;
-	gnutls_x509_crt_t	 chain[16];
-	unsigned int		 ncerts = 0, n, i, status = 0;
-	char			 who[512];
-	int			 ret, rc = -1;
-
-	memset(id, 0, sizeof(*id));
-	if ((certs = gnutls_certificate_get_peers(session, &ncerts)) == NULL ||
-	    ncerts == 0) {
-		snprintf(reason, reasonlen, "no certificate");
+	if (n == 0 || verify_ident_from_crt(chain[0], id) != 0) {
+		snprintf(reason, reasonlen, "certificate has no identity");
 		return (-1);
 	}
-	n = ncerts < 16 ? ncerts : 16;
+	if (verify_chain_anchor(anchors, chain, n, id, reason,
+	    reasonlen) != 0)
+		return (-1);
+	return (verify_anchor_vouches(anchors, id, reason, reasonlen) ? 0 :
+	    -1);
+}
+
+/* Import the ${n} DER ${certs} into ${chain}; how many, or -1 with ${reason}. */
+static int
+verify_chain_import(const gnutls_datum_t *certs, unsigned int n,
+    gnutls_x509_crt_t chain[VERIFY_CHAIN_MAX], char *reason, size_t reasonlen)
+{
+	unsigned int	 i;
+	int		 ret;
+
+	if (n > VERIFY_CHAIN_MAX)
+		n = VERIFY_CHAIN_MAX;
 	for (i = 0; i < n; i++) {
-		if (gnutls_x509_crt_init(&chain[i]) < 0)
-			goto out;
+		if ((ret = gnutls_x509_crt_init(&chain[i])) < 0) {
+			snprintf(reason, reasonlen, "%s", gnutls_strerror(ret));
+			goto fail;
+		}
 		if ((ret = gnutls_x509_crt_import(chain[i], &certs[i],
 		    GNUTLS_X509_FMT_DER)) < 0) {
 			snprintf(reason, reasonlen,
 			    "cannot parse certificate: %s",
 			    gnutls_strerror(ret));
-			i++;
-			goto out;
+			gnutls_x509_crt_deinit(chain[i]);
+			goto fail;
 		}
 	}
-	if (verify_ident_from_crt(chain[0], id) != 0) {
+	return ((int)n);
+
+fail:
+	while (i > 0)
+		gnutls_x509_crt_deinit(chain[--i]);
+	return (-1);
+}
+
+/* Free the ${n} certificates of ${chain}. */
+static void
+verify_chain_free(gnutls_x509_crt_t *chain, int n)
+{
+	while (n > 0)
+		gnutls_x509_crt_deinit(chain[--n]);
+}
+
+/*
+ * The ${ncerts} certificates a peer sent, verified against ${as}: fill
+ * ${id} and find its anchor.  0, or -1 with ${reason}.
+ */
+static int
+verify_chain(const gnutls_datum_t *certs,
+    unsigned int ncerts, const struct verify_anchors *as,
+    struct cert_ident *id, char *reason, size_t reasonlen)
+{
+	gnutls_x509_crt_t	 chain[VERIFY_CHAIN_MAX] = { NULL };
+	int			 n, have_id, rc = -1;
+
+	if ((n = verify_chain_import(certs, ncerts, chain, reason,
+	    reasonlen)) < 0)
+		return (-1);
+	/* The identity first, so that even a refused peer can be named. */
+	have_id = verify_ident_from_crt(chain[0], id) == 0;
+	if (verify_chain_anchor(as, chain, (unsigned int)n, id, reason,
+	    reasonlen) != 0)
+		goto out;
+	if (!have_id) {
 		snprintf(reason, reasonlen, "certificate has no identity");
-		goto out;
-	}
-	gnutls_certificate_get_trust_list(cred, &tl);
-	if ((ret = gnutls_x509_trust_list_verify_crt2(tl, chain, n, NULL, 0,
-	    0, &status, NULL)) < 0) {
-		snprintf(reason, reasonlen,
-		    "certificate verification failed: %s",
-		    gnutls_strerror(ret));
-		goto out;
-	}
-	if (status != 0) {
-		verify_status_words(status, reason, reasonlen);
-		goto out;
-	}
-	id->not_after = verify_earlier(id->not_after,
-	    verify_chain_not_after(tl, certs, n));
-	verify_ident_str(id, who, sizeof(who));
-	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
-		snprintf(reason, reasonlen,
-		    "certificate does not name %s (has: %s)", pol->host, who);
-		goto out;
-	}
-	if (pol->nallow > 0 &&
-	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
-		snprintf(reason, reasonlen, "%s not in allow list", who);
 		goto out;
 	}
 	rc = 0;
 out:
-	while (i > 0)
-		gnutls_x509_crt_deinit(chain[--i]);
+	verify_chain_free(chain, n);
 	return (rc);
+}
+
+/* What a verified ${id} must still satisfy: its anchor's names, then ${pol}. */
+static int
+verify_policy_check(const struct verify_anchors *as,
+    const struct verify_policy *pol, const struct cert_ident *id,
+    char *reason, size_t reasonlen)
+{
+	char	 who[512];
+
+	if (!verify_anchor_vouches(as, id, reason, reasonlen))
+		return (-1);
+	if (pol->host != NULL && !verify_ident_proves_host(id, pol->host)) {
+		snprintf(reason, reasonlen,
+		    "certificate does not name %s (has: %s)", pol->host,
+		    verify_ident_str(id, who, sizeof(who)));
+		return (-1);
+	}
+	if (pol->nallow > 0 &&
+	    !verify_ident_allowed(id, pol->allow, pol->nallow)) {
+		snprintf(reason, reasonlen, "%s not in allow list",
+		    verify_ident_str(id, who, sizeof(who)));
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The peer's certificates of ${session} in ${certs}, and the anchors to
+ * check them against in ${as}: ${as} itself, or (NULL) the trust list of
+ * the session's credentials as ${one}, vouching for any name.  0, or -1
+ * with ${reason}.
+ */
+static int
+verify_session_chain(gnutls_session_t session,
+    const struct verify_anchors **as, struct verify_anchors *tmp,
+    struct verify_anchor *one, const gnutls_datum_t **certs,
+    unsigned int *ncerts, char *reason, size_t reasonlen)
+{
+	gnutls_certificate_credentials_t cred;
+
+	*ncerts = 0;
+	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509 ||
+	    (*certs = gnutls_certificate_get_peers(session, ncerts)) == NULL ||
+	    *ncerts == 0) {
+		snprintf(reason, reasonlen, "no certificate");
+		return (-1);
+	}
+	if (*as != NULL)
+		return (0);
+	memset(one, 0, sizeof(*one));
+	if (gnutls_credentials_get(session, GNUTLS_CRD_CERTIFICATE,
+	    (void **)&cred) != 0 || cred == NULL) {
+		snprintf(reason, reasonlen, "no trusted CA");
+		return (-1);
+	}
+	gnutls_certificate_get_trust_list(cred, &one->tl);
+	tmp->a = one;
+	tmp->n = 1;
+	*as = tmp;
+	return (0);
+}
+
+/**
+ * verify_peer_cached(session, anchors, cache, pol, id, reason, reasonlen):
+ * as verify_peer(), but against ${anchors} (NULL: the trust list of the
+ * session's credentials, vouching for any name): the chain must end at
+ * one of them, with id->anchor and id->anchor_ca saying where, and every
+ * name of ${id} must be one its anchor may vouch for
+ * (verify_anchor_vouches()).  A chain found in ${cache} (may be NULL) is
+ * not verified again; one that verifies is added to it.  The cache
+ * belongs to one set of anchors (same CAs and CRLs).
+ */
+int
+verify_peer_cached(gnutls_session_t session,
+    const struct verify_anchors *anchors, struct verify_cache *cache,
+    const struct verify_policy *pol, struct cert_ident *id, char *reason,
+    size_t reasonlen)
+{
+	const gnutls_datum_t	*certs;
+	const struct verify_cache_ent *hit = NULL;
+	const struct verify_anchors *as = anchors;
+	struct verify_anchors	 tmp;
+	struct verify_anchor	 one;
+	unsigned int		 ncerts;
+	uint8_t			 hash[32];
+	time_t			 now = time(NULL);
+	int			 hashed = 0;
+
+	memset(id, 0, sizeof(*id));
+	id->anchor = id->anchor_ca = -1;
+	if (verify_session_chain(session, &as, &tmp, &one, &certs, &ncerts,
+	    reason, reasonlen) != 0)
+		return (-1);
+
+	/* The chain's signatures (an ECDSA verification each) and the
+	 * parse of the leaf are what a reconnecting peer would cost us
+	 * again: chains that passed are remembered with what the leaf
+	 * names and the anchor they end at, for at most an hour and never
+	 * past the chain's expiry.  The anchor's names are checked on
+	 * every handshake: a name match, nothing more. */
+	if (cache != NULL && verify_chain_hash(certs, ncerts, hash) == 0) {
+		hashed = 1;
+		hit = verify_cache_find(cache, hash, now);
+	}
+	if (hit != NULL)
+		*id = *hit->id;
+	else {
+		if (verify_chain(certs, ncerts, as, id, reason,
+		    reasonlen) != 0)
+			return (-1);
+		if (hashed)
+			verify_cache_add(cache, hash, id,
+			    verify_earlier(id->not_after, now + 3600));
+	}
+	return (verify_policy_check(as, pol, id, reason, reasonlen));
+}
+
+/**
+ * verify_peer_again(session, anchors, pol, id, reason, reasonlen): check
+ * the peer of the established ${session} as verify_peer_cached() does,
+ * but against ${anchors} (newly loaded credentials' ones) instead of
+ * those the session began with, and without a cache.
+ */
+int
+verify_peer_again(gnutls_session_t session,
+    const struct verify_anchors *anchors, const struct verify_policy *pol,
+    struct cert_ident *id, char *reason, size_t reasonlen)
+{
+	return (verify_peer_cached(session, anchors, NULL, pol, id, reason,
+	    reasonlen));
 }

@@ -26,6 +26,9 @@ struct cert_ident {
 	char	pin[VERIFY_PIN_LEN];	/* "sha256:BASE64" of the SPKI */
 	time_t	not_after;		/* the leaf's expiry; once verified,
 					 * the earliest in its chain */
+	int	anchor;			/* once verified: the trust anchor
+					 * (verify_gnutls.h) its chain ends at */
+	int	anchor_ca;		/* and which CA of it; -1: not known */
 };
 
 #define VERIFY_CACHE_MAX	128

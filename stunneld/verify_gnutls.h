@@ -13,7 +13,32 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "scope.h"
 #include "verify.h"
+
+/* A CA certificate of a trust anchor, as logs name it. */
+struct verify_ca {
+	char		 subject[128];		/* its DN, perhaps cut short */
+	char		 pin[VERIFY_PIN_LEN];	/* "sha256:BASE64" of its SPKI */
+};
+
+/*
+ * A trust anchor: the CA certificates of one "ca" file (with their CRLs)
+ * and the names they may vouch for.  creds.c builds and owns them.
+ */
+struct verify_anchor {
+	gnutls_x509_trust_list_t tl;	/* its CAs and CRLs, nothing else */
+	const struct scope_ent	*names;	/* nnames == 0: any name */
+	size_t			 nnames;
+	const char		*file;	/* the CA file, for logs */
+	const struct verify_ca	*ca;	/* its certificates, in tl's order */
+	unsigned int		 nca;
+};
+
+struct verify_anchors {
+	const struct verify_anchor *a;
+	size_t			 n;
+};
 
 /**
  * verify_ident_from_crt(crt, id): fill ${id} from ${crt} (its not_after is
@@ -37,25 +62,49 @@ int	verify_peer(gnutls_session_t session, const struct verify_policy *pol,
 	    struct cert_ident *id, char *reason, size_t reasonlen);
 
 /**
- * verify_peer_cached(session, cache, pol, id, reason, reasonlen): as
- * verify_peer(), but a certificate chain found in ${cache} (may be NULL)
- * is not verified again; a chain that verifies is added to it.  The
- * cache belongs to one set of credentials (same CA and CRL).
+ * verify_peer_cached(session, anchors, cache, pol, id, reason, reasonlen):
+ * as verify_peer(), but against ${anchors} (NULL: the trust list of the
+ * session's credentials, vouching for any name): the chain must end at
+ * one of them, with id->anchor and id->anchor_ca saying where, and every
+ * name of ${id} must be one its anchor may vouch for
+ * (verify_anchor_vouches()).  A chain found in ${cache} (may be NULL) is
+ * not verified again; one that verifies is added to it.  The cache
+ * belongs to one set of anchors (same CAs and CRLs).
  */
-int	verify_peer_cached(gnutls_session_t session, struct verify_cache *cache,
+int	verify_peer_cached(gnutls_session_t session,
+	    const struct verify_anchors *anchors, struct verify_cache *cache,
 	    const struct verify_policy *pol, struct cert_ident *id,
 	    char *reason, size_t reasonlen);
 
 /**
- * verify_peer_again(session, cred, pol, id, reason, reasonlen): check the
- * peer of the established ${session} as verify_peer() does, but against
- * the CA and CRL of ${cred} (newly loaded credentials) instead of those
- * the session began with; id->not_after as verify_peer() sets it, with
- * the trust anchor of ${cred}.
+ * verify_peer_again(session, anchors, pol, id, reason, reasonlen): check
+ * the peer of the established ${session} as verify_peer_cached() does,
+ * but against ${anchors} (newly loaded credentials' ones) instead of
+ * those the session began with, and without a cache.
  */
 int	verify_peer_again(gnutls_session_t session,
-	    gnutls_certificate_credentials_t cred,
+	    const struct verify_anchors *anchors,
 	    const struct verify_policy *pol, struct cert_ident *id,
+	    char *reason, size_t reasonlen);
+
+/**
+ * verify_anchor_vouches(anchors, id, reason, reasonlen): 1 if anchor
+ * id->anchor of ${anchors} may vouch for every name of ${id}; else 0,
+ * with the refusal naming the CA (subject and SPKI pin) and the first
+ * name it may not vouch for in ${reason}.
+ */
+int	verify_anchor_vouches(const struct verify_anchors *anchors,
+	    const struct cert_ident *id, char *reason, size_t reasonlen);
+
+/**
+ * verify_crts(anchors, chain, n, id, reason, reasonlen): check the ${n}
+ * certificates ${chain} (leaf first) as a peer's: they chain to one of
+ * ${anchors}, are in their validity period and not revoked, and their
+ * anchor may vouch for every name of the leaf.  Fill ${id}.  Return 0, or
+ * -1 with the reason in ${reason}.
+ */
+int	verify_crts(const struct verify_anchors *anchors,
+	    gnutls_x509_crt_t *chain, unsigned int n, struct cert_ident *id,
 	    char *reason, size_t reasonlen);
 
 /**

@@ -19,6 +19,7 @@
 #include <ev.h>
 
 #include "addr.h"
+#include "conf.h"
 #include "conn.h"
 #include "creds.h"
 #include "expiry.h"
@@ -56,7 +57,7 @@ struct worker {
 	ev_signal		 sig_usr1;
 	ev_signal		 sig_hup;
 	ev_periodic		 crl_timer;	/* worker 0: the next CRL warning */
-	int			 crl_warned;	/* since the credentials were loaded */
+	time_t			 crl_checked;	/* when CRLs were last looked at */
 	time_t			 certs_loaded_at;
 	struct expiry		 expiry;	/* which of those warnings are given */
 	ev_periodic		 expiry_w;	/* the next one */
@@ -363,7 +364,7 @@ worker_accept(struct worker *w, int n)
 				continue;
 			}
 		}
-		if (w->nconns >= max + (w->env.tc->mode == TUNNEL_SOCKS ?
+		if (w->nconns >= max + (tunnel_dials_tls(w->env.tc->mode) ?
 		    WORKER_OVER_LIMIT_SLACK : 0)) {
 			/* Before its failures limit it, one address could
 			 * hold every place, and all newcomers would be
@@ -381,7 +382,8 @@ worker_accept(struct worker *w, int n)
 				close(fd);
 				w->handshakes_failed +=
 				    w->env.tc->mode == TUNNEL_TLS;
-				w->socks_refused += w->env.tc->mode == TUNNEL_SOCKS;
+				w->socks_refused +=
+				    tunnel_dials_tls(w->env.tc->mode);
 				log_limited(&w->log_overflow, LOG_WARNING, -1,
 				    "max_connections (%u) reached: closed a new "
 				    "connection", max);
@@ -460,18 +462,41 @@ worker_accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 	(void)worker_accept(w, WORKER_ACCEPT_BATCH);
 }
 
-/* Warn that the tunnel's CRL ${how} ("is", "is still", "has just gone") past its next update. */
+/*
+ * Warn about each CRL of the tunnel past its next update at ${now}: it
+ * ${how} ("is", "is still") past it, or "has just gone" past it if that
+ * was after ${since}.
+ */
 static void
-worker_crl_warn(struct worker *w, const char *how)
+worker_crl_warn(struct worker *w, time_t now, time_t since, const char *how)
 {
-	char	 tbuf[32];
+	const char	*file;
+	time_t		 nu;
+	unsigned int	 it = 0;
+	char		 tbuf[32];
 
-	log_warnx("CRL %s %s past its next update (%s): %s", w->env.tc->tls.crl,
-	    how, creds_time(creds_crl_next_update(w->env.creds), tbuf,
-	    sizeof(tbuf)), creds_crl_strict(w->env.creds) ?
-	    "peers whose chain it covers are refused (crl_strict)" :
-	    "it still revokes, and peers are accepted (crl_strict is off)");
-	w->crl_warned = 1;
+	while (creds_crl_past(w->env.creds, now, &it, &file, &nu)) {
+		log_warnx("CRL %s %s past its next update (%s): %s", file,
+		    since != 0 && nu > since ? "has just gone" : how,
+		    creds_time(nu, tbuf, sizeof(tbuf)),
+		    creds_crl_strict(w->env.creds) ?
+		    "peers whose chain it covers are refused (crl_strict)" :
+		    "it still revokes, and peers are accepted (crl_strict is "
+		    "off)");
+	}
+}
+
+/* When the CRL timer is next due after ${now}: the next CRL to go past its next update, or an hour if one is past. */
+static time_t
+worker_crl_due(struct worker *w, time_t now)
+{
+	time_t	 nu = creds_crl_next_update(w->env.creds);
+
+	if (nu == 0)
+		return (0);
+	if (now < nu)
+		return (nu);
+	return (now + WORKER_CRL_REWARN);
 }
 
 /*
@@ -483,17 +508,14 @@ worker_crl_warn(struct worker *w, const char *how)
 static void
 worker_crl_watch(struct worker *w)
 {
-	time_t	 nu = creds_crl_next_update(w->env.creds), at;
+	time_t	 now = time(NULL), at;
 
 	ev_periodic_stop(w->env.loop, &w->crl_timer);
-	w->crl_warned = 0;
-	if (w->index != 0 || nu == 0 || w->draining)
+	if (w->index != 0 || w->draining ||
+	    (at = worker_crl_due(w, now)) == 0)
 		return;
-	if ((at = time(NULL)) >= nu) {
-		worker_crl_warn(w, "is");
-		at += WORKER_CRL_REWARN;
-	} else
-		at = nu;
+	worker_crl_warn(w, now, 0, "is");
+	w->crl_checked = now;
 	/* a wall-clock time: months ahead, monotonic time would drift */
 	ev_periodic_set(&w->crl_timer, (ev_tstamp)at, 0., 0);
 	ev_periodic_start(w->env.loop, &w->crl_timer);
@@ -504,19 +526,17 @@ static void
 worker_crl_timer_cb(struct ev_loop *loop, ev_periodic *p, int revents)
 {
 	struct worker	*w = p->data;
-	time_t		 nu = creds_crl_next_update(w->env.creds);
-	ev_tstamp	 at;
+	time_t		 now = (time_t)ev_now(loop), at;
 
 	(void)revents;
-	if (nu == 0)
+	/* before the earliest next update only if the clock was set back */
+	if ((at = worker_crl_due(w, now)) == 0)
 		return;
-	if (ev_now(loop) < (ev_tstamp)nu)
-		at = (ev_tstamp)nu;	/* the clock was set back */
-	else {
-		worker_crl_warn(w, w->crl_warned ? "is still" : "has just gone");
-		at = ev_now(loop) + WORKER_CRL_REWARN;
+	if (now >= creds_crl_next_update(w->env.creds)) {
+		worker_crl_warn(w, now, w->crl_checked, "is still");
+		w->crl_checked = now;
 	}
-	ev_periodic_set(p, at, 0., 0);
+	ev_periodic_set(p, (ev_tstamp)at, 0., 0);
 	ev_periodic_start(loop, p);
 }
 
@@ -701,18 +721,6 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *s, int revents)
 	}
 }
 
-/*
- * Free what worker_run() set up in ${w}, whatever of it there is.  The
- * resolver's thread and the supervisor channel end with the process.
- */
-static void
-worker_free(struct worker *w)
-{
-	throttle_free(w->env.throttle);
-	tls_cache_free(w->env.tls_cache);
-	creds_unref(w->env.creds);
-}
-
 /**
  * worker_run(conf, tc, index, listen_fd, ipc_fd, ticket_key, room):
  * serve tunnel ${tc} as its worker ${index} (0 .. tc->workers - 1;
@@ -742,6 +750,8 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.room = room;
 	w.listen_fd = listen_fd;
 	w.env.log_source = &w.log_source;
+	w.env.mark = conf->mark;
+	w.env.mark_required = conf_redirect_tunnel(conf) != NULL;
 	w.ticket_key = ticket_key;
 	w.shutdown_timeout = conf->shutdown_timeout;
 	w.certs_loaded_at = time(NULL);
@@ -750,15 +760,22 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 		log_warnx("cannot load certificates: %s", err);
 		goto err0;
 	}
-	if ((w.env.resolver = resolve_new(w.env.loop)) == NULL ||
-	    (w.env.tls_cache = tls_cache_new()) == NULL ||
-	    (tc->mode == TUNNEL_TLS &&
-	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL)) {
-		log_warnx("cannot create resolver, session cache or throttle");
+	if ((w.env.resolver = resolve_new(w.env.loop)) == NULL) {
+		log_warnx("cannot create the resolver");
 		goto err1;
 	}
+	if ((w.env.tls_cache = tls_cache_new()) == NULL) {
+		log_warnx("cannot create the session cache");
+		goto err2;
+	}
+	if (tc->mode == TUNNEL_TLS &&
+	    (w.env.throttle = throttle_new(tc->max_connections)) == NULL) {
+		log_warnx("cannot create the handshake throttle");
+		goto err3;
+	}
+	/* sandbox_enter() logs why it failed */
 	if (conf->sandbox && sandbox_enter() != 0)
-		goto err1;
+		goto err4;
 
 	ev_io_init(&w.accept_w, worker_accept_cb, listen_fd, EV_READ);
 	ev_timer_init(&w.accept_pause, worker_accept_resume_cb, 1., 0.);
@@ -775,12 +792,12 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 	w.accept_pause.data = w.drain_timer.data = &w;
 	w.sig_term.data = w.sig_int.data = w.sig_usr1.data =
 	    w.sig_hup.data = &w;
-	ev_io_start(w.env.loop, &w.accept_w);
 	if ((w.ipc = ipc_new(w.env.loop, ipc_fd, worker_ipc_frame_cb,
 	    worker_ipc_close_cb, &w)) == NULL) {
 		log_warnx("cannot set up the supervisor channel");
-		goto err1;
+		goto err4;
 	}
+	ev_io_start(w.env.loop, &w.accept_w);
 	ev_signal_start(w.env.loop, &w.sig_term);
 	ev_signal_start(w.env.loop, &w.sig_int);
 	ev_signal_start(w.env.loop, &w.sig_usr1);
@@ -804,13 +821,23 @@ worker_run(const struct sd_conf *conf, const struct tunnel_conf *tc,
 
 	log_info("stopped");
 	log_limit_detach(1);
-	worker_free(&w);
 
 	/* Success! */
+	ipc_free(w.ipc);
+	throttle_free(w.env.throttle);
+	tls_cache_free(w.env.tls_cache);
+	resolve_free(w.env.resolver);
+	creds_unref(w.env.creds);
 	return (0);
 
+err4:
+	throttle_free(w.env.throttle);
+err3:
+	tls_cache_free(w.env.tls_cache);
+err2:
+	resolve_free(w.env.resolver);
 err1:
-	worker_free(&w);
+	creds_unref(w.env.creds);
 err0:
 	/* Failure! */
 	return (1);

@@ -7,7 +7,9 @@
 #    else sees opaque handles.
 #  - The worker owns its connections: struct worker is defined in worker.c
 #    only, and conn.c does not include worker.h.
-#  - conn.c does one job: the dialer (resolve, connect) is in dial.c.
+#  - conn.c does one job: the dialer (resolve, connect) is in dial.c, and
+#    the bytes of a connection, the SOCKS exchange too, move through
+#    relay.c's read and write paths.
 #
 # Needs no daemon, no network and no build, so it does not use lib.sh.
 # Exit codes follow automake: 0 pass, 1 fail.
@@ -73,25 +75,38 @@ for f in "$SRC"/*.c; do
 	done
 done
 
-if grep -q '^struct worker[[:space:]]*{' "$SRC/worker.h"; then
-	fail "struct worker is defined in worker.h (worker.c owns it)"
-elif ! grep -q '^struct worker[[:space:]]*{' "$SRC/worker.c"; then
-	fail "struct worker is not defined in worker.c"
-else
-	ok "struct worker is private to worker.c"
-fi
+# boundary OK BAD BAD_CODE BLIND BLIND_CODE: fail BAD if the shell code
+# BAD_CODE succeeds, fail BLIND if BLIND_CODE (which holds whenever the
+# check reads the right files) does not; else ok OK.
+boundary() {
+	if eval "$3"; then
+		fail "$2"
+	elif ! eval "$5"; then
+		fail "$4 (is this check reading the right files?)"
+	else
+		ok "$1"
+	fi
+}
+
+boundary "struct worker is private to worker.c" \
+    "struct worker is defined in worker.h (worker.c owns it)" \
+    "grep -q '^struct worker[[:space:]]*{' '$SRC/worker.h'" \
+    "struct worker is not defined in worker.c" \
+    "grep -q '^struct worker[[:space:]]*{' '$SRC/worker.c'"
 if local_includes "$SRC/conn.c" | grep -qx 'worker.h'; then
 	fail "conn.c includes worker.h (connections report through their callback)"
 else
 	ok "conn.c does not include worker.h"
 fi
-
-if grep -nE '\<(connect|getaddrinfo|resolve_start)\(' "$SRC/conn.c"; then
-	fail "conn.c dials by itself (the dialer is dial.c)"
-elif ! grep -qE '\<connect\(' "$SRC/dial.c"; then
-	fail "dial.c does not connect (is this check reading the right files?)"
-else
-	ok "the dialer is in dial.c"
-fi
+boundary "the dialer is in dial.c" \
+    "conn.c dials by itself (the dialer is dial.c)" \
+    "grep -nE '\\<(connect|getaddrinfo|resolve_start)\\(' '$SRC/conn.c'" \
+    "dial.c does not connect" \
+    "grep -qE '\\<connect\\(' '$SRC/dial.c'"
+boundary "conn.c moves no bytes itself: the SOCKS exchange goes through relay.c" \
+    "conn.c moves bytes by itself (the relay's read and write paths do)" \
+    "grep -nE '\\<(read|write|recv|send|recvmsg|sendmsg|readv|writev)\\(' '$SRC/conn.c'" \
+    "conn.c does not use relay_read/relay_write" \
+    "grep -qE '\\<relay_(read|write)\\(' '$SRC/conn.c'"
 
 exit $FAILED

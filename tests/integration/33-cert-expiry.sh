@@ -25,19 +25,14 @@
 . "$(dirname "$0")/lib.sh"
 CTL=$STUNNELCTL
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
-pki_cert ca node-c --ip 127.0.0.1 --dns node-c
-pki_cert ca node-d --ip 127.0.0.2 --dns node-d
-pki_cert ca node-e --ip 127.0.0.2 --dns node-e
-"$CTL" cert issue node-e -d "$T/ca.pki" --out "$T" --force --ip 127.0.0.2 \
-    --days 6 >"$T/pki-e6.out" 2>&1 || die "cert issue --days 6: $(cat "$T/pki-e6.out")"
+pki_pair
+pki_cert ca node-c --ip 127.0.0.1
+pki_cert ca node-d --ip 127.0.0.2
+pki_cert ca node-e --ip 127.0.0.2 --days 6
 
 PA=$(port_free); PB=$(port_free); PC=$(port_free); PD=$(port_free)
 PE=$(port_free); PX=$(port_free); PY=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 
 conf_global a node-a ca
 echo "tunnels = { a_out = { mode = \"socks\"; listen = \"127.0.0.1:$PA\"; }; };" >>"$T/a.conf"
@@ -74,32 +69,39 @@ lines() {
 tod() {
 	echo "$1" | awk -F: '{ print $1 * 3600 + $2 * 60 + $3 }'
 }
+# link NAME SOCKS DEST: a link through the socks tunnel at 127.0.0.1:SOCKS
+# to DEST, 1 byte every 100 ms until it is cut (bounded by the window),
+# output in NAME.log.
+link() {
+	start_bg "$1" "$HELPERS/socks-client" -p 127.0.0.1:$2 -d "$3" --ping 1 \
+	    --until "$T/never" --interval 100 --timeout $((W + 90))
+}
+# replied NAME: link NAME has its SOCKS reply, or has ended.
+replied() {
+	grep -q '^reply' "$T/$1.log" 2>/dev/null || ! kill -0 "$(bg_pid "$1")" 2>/dev/null
+}
+# link_end NAME: wait until link NAME ends by itself or DEADLINE passes
+# (then stop it); return its exit status.
+link_end() {
+	while kill -0 "$(bg_pid "$1")" 2>/dev/null && [ "$(date +%s)" -le $DEADLINE ]; do
+		sleep 0.1
+	done
+	kill "$(bg_pid "$1")" 2>/dev/null
+	wait_bg "$1"
+}
 
 # --- 1. links whose peer's certificate expires -----------------------------
-# links_up SUFFIX: start a link A -> B (pid in cab$SUFFIX) and C -> D (in
-# ccd$SUFFIX), wait until both have their SOCKS reply (bounded by the
-# clients' own timeout); true if both are 0x00.
+# links_up SUFFIX: start a link A -> B (client-abSUFFIX) and C -> D
+# (client-cdSUFFIX), wait until both have their SOCKS reply (bounded by
+# the clients' own timeout); true if both are 0x00.
 links_up() {
-	"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PB --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-ab$1.out" 2>&1 &
-	eval "cab$1=$!"
-	"$HELPERS/socks-client" -p 127.0.0.1:$PC -d 127.0.0.2:$PD --ping 1 \
-	    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-	    >"$T/client-cd$1.out" 2>&1 &
-	eval "ccd$1=$!"
-	eval "BG_PIDS=\"\$BG_PIDS \$cab$1 \$ccd$1\""
-	n=0
-	while [ $n -lt $(( (W + 100) * 10 )) ]; do
-		grep -q '^reply' "$T/client-ab$1.out" 2>/dev/null &&
-		    grep -q '^reply' "$T/client-cd$1.out" 2>/dev/null && break
-		eval "kill -0 \$cab$1" 2>/dev/null ||
-		    eval "kill -0 \$ccd$1" 2>/dev/null || break
+	link client-ab$1 $PA 127.0.0.2:$PB
+	link client-cd$1 $PC 127.0.0.2:$PD
+	while ! replied client-ab$1 || ! replied client-cd$1; do
 		sleep 0.1
-		n=$((n + 1))
 	done
-	grep -q '^reply 0x00' "$T/client-ab$1.out" &&
-	    grep -q '^reply 0x00' "$T/client-cd$1.out"
+	grep -q '^reply 0x00' "$T/client-ab$1.log" &&
+	    grep -q '^reply 0x00' "$T/client-cd$1.log"
 }
 W=10
 attempt=1
@@ -110,24 +112,20 @@ while :; do
 	NA_EPOCH=$(( $(date +%s) + W ))
 	NA=$(date -u -d "@$NA_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 	for n in a d; do
-		"$CTL" cert issue node-$n -d "$T/ca.pki" --out "$T" --force \
-		    --ip 127.0.0.2 --ip 127.0.0.1 --dns node-$n --not-after "$NA" \
-		    >"$T/pki-short-$n.out" 2>&1 ||
-		    die "cert issue --not-after $NA: $(cat "$T/pki-short-$n.out")"
+		pki_cert ca node-$n --ip 127.0.0.2 --ip 127.0.0.1 --not-after "$NA"
 		out=$("$CTL" -s "$T/$n.sock" reload-certs 2>&1) ||
 		    die "reload-certs on $n: $out"
 	done
-	rm -f "$T"/client-ab*.out "$T"/client-cd*.out
 	# The first link of each pair, then a second one that resumes the
 	# session the first one's ticket left.
 	links_up "" && links_up 2 && break
 	# Refused: the certificate had already expired at the handshake.
 	since b "$L_b" | grep -q 'peer refused: certificate expired' ||
 	    since c "$L_c" | grep -q 'peer refused: certificate expired' ||
-	    die "links through A -> B / C -> D not set up: $(cat "$T/client-ab.out" "$T/client-cd.out")"
-	kill $cab $ccd ${cab2:-} ${ccd2:-} 2>/dev/null
-	wait $cab $ccd ${cab2:-} ${ccd2:-} 2>/dev/null
-	cab2= ccd2=
+	    die "links through A -> B / C -> D not set up: $(cat "$T/client-ab.log" "$T/client-cd.log")"
+	for c in ab cd ab2 cd2; do
+		stop_bg client-$c
+	done
 	[ $attempt -lt 3 ] || die "no link within a ${W}s window, $attempt times"
 	note "the handshake came after a ${W}s window: trying a longer one"
 	# A link that did come up left a session ticket at its socks end;
@@ -158,16 +156,10 @@ wait_since() {
 	done
 	return 1
 }
-for p in $cab $ccd $cab2 $ccd2; do
-	while kill -0 $p 2>/dev/null && [ "$(date +%s)" -le $DEADLINE ]; do
-		sleep 0.1
-	done
-	kill $p 2>/dev/null
+for c in ab cd ab2 cd2; do
+	link_end client-$c
+	eval "st_$c=\$?"
 done
-wait $cab; st_ab=$?
-wait $ccd; st_cd=$?
-wait $cab2; st_ab2=$?
-wait $ccd2; st_cd2=$?
 
 # check_close NODE PEERID WHAT: both links NODE served close once each,
 # with the identity and "certificate expired", after notAfter.
@@ -206,10 +198,10 @@ check_cut() {
 }
 check_close b node-a "client certificate (tls side)"
 check_close c node-d "server certificate (socks side)"
-check_cut "$T/client-ab.out" $st_ab "client certificate, first link"
-check_cut "$T/client-ab2.out" $st_ab2 "client certificate, resumed link"
-check_cut "$T/client-cd.out" $st_cd "server certificate, first link"
-check_cut "$T/client-cd2.out" $st_cd2 "server certificate, resumed link"
+check_cut "$T/client-ab.log" $st_ab "client certificate, first link"
+check_cut "$T/client-ab2.log" $st_ab2 "client certificate, resumed link"
+check_cut "$T/client-cd.log" $st_cd "server certificate, first link"
+check_cut "$T/client-cd2.log" $st_cd2 "server certificate, resumed link"
 
 # The node whose certificate expired was told so by an alert.
 since a "$L_a" | grep -q 'peer sent alert: Certificate is expired' &&
@@ -240,7 +232,7 @@ done
 # not be refused for a certificate that was replaced.
 for n in a d; do
 	eval "L_$n=$(lines $n)"
-	pki_cert ca node-$n --ip 127.0.0.2 --ip 127.0.0.1 --dns node-$n
+	pki_cert ca node-$n --ip 127.0.0.2 --ip 127.0.0.1
 	out=$("$CTL" -s "$T/$n.sock" reload-certs 2>&1) ||
 	    die "reload-certs on $n: $out"
 done
@@ -276,8 +268,7 @@ else
 	fail "node E: 7-day warnings $w7 (e_in $win, e_out $wout), 30-day $w30 (wanted 2 (1, 1), 0)"
 fi
 grep 'expires within 7 days' "$T/e.log" | head -1 | sed 's/^/  /'
-"$CTL" cert issue node-e -d "$T/ca.pki" --out "$T" --force --ip 127.0.0.2 \
-    --days 20 >"$T/pki-e20.out" 2>&1 || fail "cert issue --days 20: $(cat "$T/pki-e20.out")"
+pki_cert ca node-e --ip 127.0.0.2 --days 20
 out=$("$CTL" -s "$T/e.sock" reload-certs 2>&1) || fail "reload-certs on E: $out"
 w30=$(grep -c 'expires within 30 days' "$T/e.log")
 [ "$w30" -eq 2 ] && ok "a renewed certificate (20 days): the 30-day warning once per tunnel" ||
@@ -294,26 +285,18 @@ w30=$(grep -c 'expires within 30 days' "$T/e.log")
 if ! command -v certtool >/dev/null 2>&1; then
 	note "certtool not installed: the re-check after reload-certs is not tested"
 else
-	pki_cert ca node-a --ip 127.0.0.1 --dns node-a
+	pki_cert ca node-a --ip 127.0.0.1
 	out=$("$CTL" -s "$T/a.sock" reload-certs 2>&1) || die "reload-certs on A: $out"
 	L_e=$(lines e)
 	W=10
 	attempt=1
 	while :; do
-		rm -f "$T/client-ae.out"
-		"$HELPERS/socks-client" -p 127.0.0.1:$PA -d 127.0.0.2:$PX --ping 1 \
-		    --until "$T/never" --interval 100 --timeout $((W + 90)) \
-		    >"$T/client-ae.out" 2>&1 &
-		cae=$!
-		BG_PIDS="$BG_PIDS $cae"
-		n=0
-		while [ $n -lt 600 ] && kill -0 $cae 2>/dev/null &&
-		    ! grep -q '^reply' "$T/client-ae.out"; do
+		link client-ae $PA 127.0.0.2:$PX
+		while ! replied client-ae; do
 			sleep 0.1
-			n=$((n + 1))
 		done
-		grep -q '^reply 0x00' "$T/client-ae.out" ||
-		    die "link A -> E not set up: $(cat "$T/client-ae.out")"
+		grep -q '^reply 0x00' "$T/client-ae.log" ||
+		    die "link A -> E not set up: $(cat "$T/client-ae.log")"
 		NA_EPOCH=$(( $(date +%s) + W ))
 		printf '%s\n' 'cn = "ca"' ca cert_signing_key crl_signing_key \
 		    "expiration_date = \"@$NA_EPOCH\"" >"$T/eca.tmpl"
@@ -326,8 +309,7 @@ else
 			break
 		fi
 		# Refused: the new CA had already expired when it was read.
-		kill $cae 2>/dev/null
-		wait $cae 2>/dev/null
+		stop_bg client-ae
 		[ $attempt -lt 3 ] || die "reload-certs on E within a ${W}s window failed $attempt times: $out"
 		note "reload-certs on E came after a ${W}s window: trying a longer one"
 		cp "$T/ca.crt" "$T/eca.new" && mv -f "$T/eca.new" "$T/eca.crt" &&
@@ -338,11 +320,7 @@ else
 	done
 	ok "link A -> E up; node E's CA now ends at $NA"
 	DEADLINE=$((NA_EPOCH + 60))
-	while kill -0 $cae 2>/dev/null && [ "$(date +%s)" -le $DEADLINE ]; do
-		sleep 0.1
-	done
-	kill $cae 2>/dev/null
-	wait $cae
+	link_end client-ae
 	st_ae=$?
 	since e "$L_e" | grep "certificate expired: peer node-a" >"$T/e.closes"
 	count=$(wc -l <"$T/e.closes" | tr -d ' ')
@@ -353,7 +331,7 @@ else
 	else
 		fail "after reload-certs: $count lines naming peer node-a and \"certificate expired\" in e.log (wanted 1, valid until $NA): $line"
 	fi
-	check_cut "$T/client-ae.out" $st_ae "CA reloaded on the tls side"
+	check_cut "$T/client-ae.log" $st_ae "CA reloaded on the tls side"
 fi
 
 for n in a b c d e; do

@@ -28,12 +28,9 @@ ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 600 ] ||
     skip "cannot raise the fd limit to 600 (hard limit $(ulimit -Hn))"
 
-pki_ca ca
-pki_cert ca node-a --ip 127.0.0.1 --dns node-a
-pki_cert ca node-b --ip 127.0.0.2 --dns node-b
+pki_pair
 PA=$(port_free); PB=$(port_free); PE=$(port_free)
-start_bg echo "$HELPERS/echo-server" -l 127.0.0.1:$PE
-wait_port 127.0.0.1 $PE || die "echo server did not start"
+start_echo $PE
 conf_global b node-b ca
 sed -i 's/^log_level = "debug";/log_level = "info";/' "$T/b.conf"
 cat >>"$T/b.conf" <<EOF
@@ -61,50 +58,51 @@ good() {
 }
 [ "$(good 0)" = ok ] || die "the good peer does not connect before the flood"
 
-# good_during COUNT FLOOD_PID PREFIX [PORT]: COUNT good connections, one
-# per 100 ms (to node B, or PORT); each failure is reported after PREFIX.
-# Sets bad (how many failed) and during (how many ended while FLOOD_PID
-# was still running).
+# good_during NAME COUNT WHAT [PORT]: COUNT good connections, one per
+# 100 ms (to node B, or PORT), while the flood NAME (start_bg) runs; then
+# the flood is told to stop and waited for.  Every good connection must
+# succeed ("all COUNT good connections succeeded WHAT"), node A must
+# refuse none, and at least one must end while the flood still runs.
 good_during() {
+	_gd_pid=$(bg_pid "$1")
 	i=1
 	bad=0
 	during=0
-	while [ "$i" -le "$1" ]; do
+	while [ "$i" -le "$2" ]; do
 		r=$(good "$i" ${4:-})
 		if [ "$r" != ok ]; then
-			fail "$3$r"
+			fail "$3: $r"
 			bad=$((bad + 1))
 		fi
-		kill -0 "$2" 2>/dev/null && during=$((during + 1))
+		kill -0 "$_gd_pid" 2>/dev/null && during=$((during + 1))
 		sleep 0.1	# pacing, not a wait for an outcome
 		i=$((i + 1))
 	done
+	touch "$T/stop-flood"
+	wait_bg "$1"
+	note "$1: $(grep '^flood:' "$T/$1.log")"
+	note "$during of $2 good connections ended while the flood was still running"
+	[ "$bad" -eq 0 ] && ok "all $2 good connections succeeded $3"
+	[ "$during" -gt 0 ] || fail "the flood ended before the good peer connected"
+	grep -q 'refused (SOCKS reply' "$T/a.log" &&
+	    fail "node A refused a good connection: $(grep 'refused (SOCKS reply' "$T/a.log" | head -3)"
+	return 0
 }
 
 # The flood, bounded by count and time (it stops by itself), and told to
 # stop once the good peer is done.
 start_bg flood "$HELPERS/tls-flood" -t 127.0.0.2:$PB -b 127.0.0.3 -c 200 \
     -n 1000000 -s 30 --until "$T/stop-flood"
-flood_pid=$(cat "$T/flood.pid")
 # 100 handshakes answered: the flood is on.
 wait_log flood '^flooding' 300 || die "the flood did not get going"
-
-good_during "$NGOOD" "$flood_pid" ""
-touch "$T/stop-flood"
-wait "$flood_pid"
-note "$(grep '^flood:' "$T/flood.log")"
-note "$during of $NGOOD good connections ended while the flood was still running"
-[ "$bad" -eq 0 ] && ok "all $NGOOD good connections succeeded during the flood"
-[ "$during" -gt 0 ] || fail "the flood ended before the good peer connected"
+good_during flood "$NGOOD" "during the flood"
 
 # Node B limited the flooder once enough of its handshakes had failed;
-# only it, and node A refused nothing.
+# only it.
 grep -q 'from 127\.0\.0\.3, an address whose handshakes keep failing' "$T/b.log" ||
     fail "node B never limited the flooding address"
 grep -q 'from 127\.0\.0\.1, an address whose handshakes keep failing' "$T/b.log" &&
     fail "node B limited the good peer's address"
-grep -q 'refused (SOCKS reply' "$T/a.log" &&
-    fail "node A refused a good connection: $(grep 'refused (SOCKS reply' "$T/a.log" | head -3)"
 
 # After the flood the tunnel serves as before.
 [ "$(good after)" = ok ] && ok "a good connection after the flood" ||
@@ -129,19 +127,10 @@ start_stunneld c "$T/c.conf" || die "node C did not start"
 rm -f "$T/stop-flood"
 start_bg stall "$HELPERS/tls-flood" -t 127.0.0.2:$PC -b 127.0.0.3 -c 200 \
     --stall -s 30 --until "$T/stop-flood"
-stall_pid=$(cat "$T/stall.pid")
 # The tunnel is full: node C has closed a connection at its limit.
 wait_log c 'max_connections \(32\) reached' 300 ||
     die "the stalled flood did not fill node C's tunnel"
-
-good_during "$NGOOD2" "$stall_pid" "node C: " $PC
-touch "$T/stop-flood"
-wait "$stall_pid"
-note "stalled: $(grep '^flood:' "$T/stall.log")"
-note "$during of $NGOOD2 good connections ended while the flood was still running"
-[ "$bad" -eq 0 ] &&
-    ok "all $NGOOD2 good connections succeeded with node C's tunnel full"
-[ "$during" -gt 0 ] || fail "the flood ended before the good peer connected"
+good_during stall "$NGOOD2" "with node C's tunnel full" $PC
 
 # Room was made by closing flood handshakes, never the good peer's.
 note "node C: $(grep 'to make room' "$T/c.log" | sed 's/.*reached: //' |
@@ -150,8 +139,6 @@ grep -q 'closed a handshake in progress from 127\.0\.0\.3, the address with the 
     fail "node C closed no handshake of the stalled flood to make room"
 grep -q 'closed a handshake in progress from 127\.0\.0\.1, the address with the most' "$T/c.log" &&
     fail "node C closed a handshake of the good peer to make room"
-grep -q 'refused (SOCKS reply' "$T/a.log" &&
-    fail "node A refused a good connection: $(grep 'refused (SOCKS reply' "$T/a.log" | head -3)"
 [ "$(good after $PC)" = ok ] && ok "a good connection to node C after the floods" ||
     fail "no good connection to node C after the floods"
 done_test

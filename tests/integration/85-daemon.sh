@@ -76,13 +76,28 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	    ok "worker runs as nobody, seccomp filter on, no new privileges" ||
 	    fail "worker: uid $uid, seccomp $sec, no_new_privs $nnp"
 	# A call the sandbox forbids kills the worker (gdb makes it exec).
+	# gdb 13 cannot make a process call a function on CPUs with AMX
+	# state ("Couldn't write extended state status"): try it first on
+	# a process of our own, and leave the filter itself to t_sandbox.
+	gdb_calls=no
 	if command -v gdb >/dev/null; then
+		start_bg gdb-probe sleep 600
+		gdb -q -batch -p "$(bg_pid gdb-probe)" \
+		    -ex 'call (int)getpid()' >"$T/gdb-probe.out" 2>&1
+		grep -q '^\$1 = ' "$T/gdb-probe.out" && gdb_calls=yes
+		kill "$(bg_pid gdb-probe)" 2>/dev/null
+	fi
+	if [ $gdb_calls = yes ]; then
 		gdb -q -batch -p "$w" -ex 'call (int)execve("/bin/true", 0, 0)' \
 		    >"$T/gdb.out" 2>&1
 		wait_log priv "worker p2p_out \\(pid $w\\) killed by signal 31" &&
 		    ok "execve in a worker: killed by SIGSYS, logged, restarted"
+	elif command -v gdb >/dev/null; then
+		note "gdb cannot call into a process here ($(grep -m1 -i \
+		    "couldn't\|cannot\|error" "$T/gdb-probe.out")): the" \
+		    "forbidden-call case is left to t_sandbox"
 	else
-		note "gdb missing: the forbidden-call case is not run"
+		note "gdb missing: the forbidden-call case is left to t_sandbox"
 	fi
 	stop_stunneld priv || fail "stop as nobody"
 	chmod 755 "$T"

@@ -20,6 +20,10 @@ PX=$(port_free); PN=$(port_free); PG=$(port_free)
 start_echo $PE
 
 conf_global b node-b ca
+# Node B's files are rewritten before each reload-certs whose answer is
+# checked here; reload_on_change would reload them too, half a second
+# later, and could answer first.  38-reload-on-change tests the watcher.
+echo "reload_on_change = false;" >>"$T/b.conf"
 cat >"$T/b.tunnels" <<EOF
 tunnels = {
 	p2p_in = { mode = "tls"; listen = "127.0.0.2:$PB"; connect = "127.0.0.1:$PE"; };

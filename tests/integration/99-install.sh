@@ -3,7 +3,8 @@
 # operator looks for it: stunneld and stunnelctl in $sbindir, the three man
 # pages, the example configuration in $sysconfdir/stunneld/ (stunneld.conf
 # only if absent, always stunneld.conf.example), the MultiChain example set
-# in $docdir/examples/multichain, and the systemd unit (when configured)
+# in $docdir/examples/multichain, the transparent-mode one in
+# $docdir/examples/transparent, and the systemd unit (when configured)
 # with the installed binary in ExecStart.  The installed stunneld prints
 # the version of configure.ac.  A second install keeps an edited
 # stunneld.conf; "make uninstall" removes everything else.  If
@@ -80,6 +81,9 @@ cmp -s "$top_srcdir/etc/stunneld.conf" "$D$sysconfdir/stunneld/stunneld.conf" ||
 for f in README.md alpha/stunneld.conf beta/stunneld.conf gamma/stunneld.conf \
     alpha/multichaind.sh beta/multichaind.sh gamma/multichaind.sh; do
 	exists "multichain example" "$D$docdir/examples/multichain/$f"
+done
+for f in README.md stunneld.conf stunneld.nft; do
+	exists "transparent-mode example" "$D$docdir/examples/transparent/$f"
 done
 
 # --version: the version configure.ac sets.

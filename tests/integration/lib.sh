@@ -348,10 +348,11 @@ pki_ca() {
 	    die "stunnelctl cert ca: cannot make CA $1: $(tail -1 "$T/pki-$1.out")"
 }
 
-# pki_cert CA NAME [--cn CN] [--ip ADDR]... [--dns NAME]... [--expired]:
-# a node key and certificate signed by CA, $T/NAME.{key,crt} (replaced if
-# there: a new key and serial).  The common name, and a DNS SAN, is NAME,
-# or CN with --cn.  --expired: valid 2020-01-01 to 2021-01-01.
+# pki_cert CA NAME [--cn CN] [--ip ADDR]... [--dns NAME]... [--days N]
+# [--not-after DATE] [--expired]: a node key and certificate signed by CA,
+# $T/NAME.{key,crt} (replaced if there: a new key and serial).  The common
+# name, and a DNS SAN, is NAME, or CN with --cn.  --days and --not-after
+# as for stunnelctl cert issue; --expired: valid 2020-01-01 to 2021-01-01.
 pki_cert() {
 	_pki_ca=$1
 	_pki_name=$2
@@ -362,7 +363,7 @@ pki_cert() {
 		shift
 		_pki_n=$((_pki_n - 1))
 		case $_pki_a in
-		--cn|--ip|--dns)
+		--cn|--ip|--dns|--days|--not-after)
 			[ "$_pki_n" -gt 0 ] || die "pki_cert: $_pki_a needs a value"
 			set -- "$@" "$_pki_a" "$1"
 			shift

@@ -96,7 +96,6 @@ for n in $NODES; do
 done
 
 
-maddr() { cat "$T/maddr-$1"; }
 # links NODE: NODE's peer links, "in:NAME" or "out:NAME" each.
 links() {
 	mc "$1" getpeerinfo | awk -v T="$T" '
@@ -107,31 +106,6 @@ links() {
 	/"handshake" :/ { h = $3; gsub(/[",]/, "", h) }
 	/"inbound" :/ { d = ($3 ~ /true/) ? "in" : "out"
 		printf "%s:%s ", d, (h in name) ? name[h] : h; h = "" }'
-}
-# lists NODE OTHER...: NODE has a handshake with every OTHER.
-lists() {
-	_n=$1
-	shift
-	_p=$(peers "$_n")
-	for _o in "$@"; do
-		echo "$_p" | grep -qx "$(maddr "$_o")" || return 1
-	done
-	return 0
-}
-# lists_none NODE OTHER...: NODE has a handshake with no OTHER.
-lists_none() {
-	_n=$1
-	shift
-	_p=$(peers "$_n")
-	for _o in "$@"; do
-		echo "$_p" | grep -qx "$(maddr "$_o")" && return 1
-	done
-	return 0
-}
-mesh_up() {
-	for _n in $NODES; do
-		lists "$_n" $(echo $NODES | tr ' ' '\n' | grep -vx "$_n") || return 1
-	done
 }
 # ahead NODE N BASE: NODE's block count is at least BASE + N.
 ahead() {

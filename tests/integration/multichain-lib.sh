@@ -1,11 +1,16 @@
 # multichain-lib.sh: real MultiChain nodes in network namespaces, for
 # tests/integration/multichain-chain.sh and the multichain section of
-# bench/run.sh.  Sourced; it starts nothing.  The caller sets:
+# bench/run.sh, or side by side on this machine's loopback, for
+# 98-multichain-walkthrough.sh.  Sourced; it starts nothing.  The caller
+# sets:
 #
 #	MCB	the directory of multichaind, multichain-cli, multichain-util
-#	MC_DIR	a work directory: datadirs mc-NODE, logs mcd-NODE.log
-#	MC_NS	the prefix of the namespaces: MC_NS-NODE, bridge MC_NS-br
+#	MC_DIR	a work directory: datadirs mc-NODE (unless the caller
+#		redefines mc_datadir), logs mcd-NODE.log, maddr-NODE
+#	MC_NS	the prefix of the namespaces: MC_NS-NODE, bridge MC_NS-br;
+#		empty: no namespaces, every node runs here
 #	CHAIN	the chain's name
+#	NODES	the nodes of the mesh (for mesh_up)
 #
 # and defines mc_complain MSG (how a problem that need not stop the
 # caller is reported).  Nodes are alpha, beta, gamma and delta, at
@@ -13,6 +18,18 @@
 
 MC_BR=$MC_NS-br
 ns() { echo "$MC_NS-$1"; }
+# mc_in NODE CMD...: CMD in NODE's namespace (here without MC_NS).
+mc_in() {
+	_mi_n=$1
+	shift
+	if [ -n "$MC_NS" ]; then
+		ip netns exec "$(ns "$_mi_n")" "$@"
+	else
+		"$@"
+	fi
+}
+# mc_datadir NODE: NODE's MultiChain directory.
+mc_datadir() { echo "$MC_DIR/mc-$1"; }
 ip_of() {
 	case $1 in
 	alpha)	echo 10.79.0.1 ;;
@@ -41,13 +58,13 @@ mc_missing() {
 			return
 		fi
 	done
-	for _c in ldd ip; do
+	for _c in ldd ${MC_NS:+ip}; do
 		command -v "$_c" >/dev/null 2>&1 || { echo "$_c not installed"; return; }
 	done
 	_m=$(ldd "$MCB/multichaind" "$MCB/multichain-cli" "$MCB/multichain-util" 2>&1 |
 	    awk '/not found/ { print $1 }' | sort -u | tr '\n' ' ')
 	[ -z "$_m" ] || { echo "MultiChain runtime libraries missing: $_m"; return; }
-	[ "$(id -u)" -eq 0 ] || echo "needs root for ip netns"
+	[ -z "$MC_NS" ] || [ "$(id -u)" -eq 0 ] || echo "needs root for ip netns"
 }
 
 # mc_net_up NODE...: the bridge namespace and one namespace per NODE, its
@@ -101,8 +118,8 @@ EOF
 mc() {
 	_n=$1
 	shift
-	ip netns exec "$(ns "$_n")" "$MCB/multichain-cli" "$CHAIN" \
-	    -datadir="$MC_DIR/mc-$_n" -rpcport="$(rpc_of "$_n")" "$@" 2>/dev/null
+	mc_in "$_n" "$MCB/multichain-cli" "$CHAIN" \
+	    -datadir="$(mc_datadir "$_n")" -rpcport="$(rpc_of "$_n")" "$@" 2>/dev/null
 }
 
 # mc_start NODE ARG...: multichaind on NODE (it detaches; its pid is in
@@ -111,8 +128,8 @@ mc_start() {
 	_n=$1
 	shift
 	echo "--- $(date +%T) multichaind $*" >>"$MC_DIR/mcd-$_n.log"
-	ip netns exec "$(ns "$_n")" "$MCB/multichaind" "$CHAIN" \
-	    -datadir="$MC_DIR/mc-$_n" -rpcport="$(rpc_of "$_n")" -daemon "$@" \
+	mc_in "$_n" "$MCB/multichaind" "$CHAIN" \
+	    -datadir="$(mc_datadir "$_n")" -rpcport="$(rpc_of "$_n")" -daemon "$@" \
 	    >>"$MC_DIR/mcd-$_n.log" 2>&1
 }
 
@@ -136,7 +153,7 @@ mc_plain() {
 
 # mc_stop NODE: SIGTERM to NODE's multichaind and wait (60 s) for it.
 mc_stop() {
-	_f=$MC_DIR/mc-$1/$CHAIN/multichain.pid
+	_f=$(mc_datadir "$1")/$CHAIN/multichain.pid
 	_p=$(cat "$_f" 2>/dev/null) || return 0
 	[ -n "$_p" ] || return 0
 	kill -TERM "$_p" 2>/dev/null || return 0
@@ -195,4 +212,33 @@ rpc_ready() { [ -n "$(count "$1")" ]; }
 # first_address NODE: the node's own address (the first in its wallet).
 first_address() {
 	mc "$1" getaddresses | sed -n 's/^ *"\([1-9A-HJ-NP-Za-km-z]\{25,\}\)".*/\1/p' | head -1
+}
+
+# maddr NODE: NODE's address as the caller noted it in MC_DIR/maddr-NODE.
+maddr() { cat "$MC_DIR/maddr-$1"; }
+# lists NODE OTHER...: NODE has a handshake with every OTHER.
+lists() {
+	_n=$1
+	shift
+	_p=$(peers "$_n")
+	for _o in "$@"; do
+		echo "$_p" | grep -qx "$(maddr "$_o")" || return 1
+	done
+	return 0
+}
+# lists_none NODE OTHER...: NODE has a handshake with no OTHER.
+lists_none() {
+	_n=$1
+	shift
+	_p=$(peers "$_n")
+	for _o in "$@"; do
+		echo "$_p" | grep -qx "$(maddr "$_o")" && return 1
+	done
+	return 0
+}
+# mesh_up: every node of NODES lists every other.
+mesh_up() {
+	for _n in $NODES; do
+		lists "$_n" $(echo $NODES | tr ' ' '\n' | grep -vx "$_n") || return 1
+	done
 }

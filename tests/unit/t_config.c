@@ -144,6 +144,7 @@ test_good(void)
 	CHECK_STR(conf->user, "stunneld");
 	CHECK_STR(conf->group, "nogroup");
 	CHECK(conf->shutdown_timeout == 0);
+	CHECK(conf->reload_on_change == 0);
 	CHECK(conf->ntunnels == 4);
 	if (conf->ntunnels != 4)
 		goto out;
@@ -285,6 +286,7 @@ test_defaults(void)
 	CHECK(conf->user == NULL && conf->group == NULL);
 	CHECK(conf->log_level == LOG_INFO);
 	CHECK(conf->shutdown_timeout == 10);
+	CHECK(conf->reload_on_change == 1);
 	CHECK(conf->ntunnels == 1);
 	t = &conf->tunnels[0];
 	CHECK_STR(t->name, "only");
@@ -360,7 +362,7 @@ test_bad(void)
 		NULL
 	};
 	static const char *const type[] = {
-		"2: \"ca\" must be a string",
+		"2: \"ca\" must be a file name or a list of { file; names; crl; } groups",
 		"3: \"log_level\" must be a string",
 		"4: \"shutdown_timeout\" must be an integer",
 		"5: \"user\" must be a string",
@@ -394,9 +396,9 @@ test_bad(void)
 		NULL
 	};
 	static const char *const mode[] = {
-		"4: bad mode \"http\": must be \"socks\" or \"tls\"",
+		"4: bad mode \"http\": must be \"socks\", \"tls\" or \"redirect\"",
 		"5: tunnel \"b\": missing \"mode\"",
-		"6: bad mode \"SOCKS\": must be \"socks\" or \"tls\"",
+		"6: bad mode \"SOCKS\": must be \"socks\", \"tls\" or \"redirect\"",
 		"7: tunnel \"d\": missing \"listen\"",
 		"8: \"mode\" must not be empty",
 		NULL
@@ -511,6 +513,34 @@ test_bad(void)
 	static const char *const allow[] = {
 		"5: \"allow\" is empty: it would let no peer in", NULL
 	};
+	static const char *const calist[] = {
+		"4: bad name \"127.1.0.0/33\" in \"names\": bad prefix length: "
+		    "must be 0 to 32",
+		"4: bad name \"10.1.2.3/16\" in \"names\": address bits set "
+		    "beyond the prefix length",
+		"4: bad name \"*org-a.example\" in \"names\": a pattern must "
+		    "start with \"*.\"",
+		"5: \"ca\" entry needs \"file\"",
+		"6: \"names\" is empty: the CA would vouch for nothing (leave "
+		    "\"names\" out to let it vouch for any name)",
+		"6: /@/tests/unit/conf/files/nope.crl: No such file or directory",
+		"7: unknown key \"nmaes\"",
+		"7: bad name \"a..b\" in \"names\": not an address, network or "
+		    "host name",
+		"7: bad name \"fd00::/129\" in \"names\": bad prefix length: "
+		    "must be 0 to 128",
+		"7: \"names\" must be an array of strings",
+		"7: bad name \"x*.example\" in \"names\": \"*\" only as the "
+		    "whole first label (\"*.example\")",
+		"7: bad name \"10.1.0\" in \"names\": not an address, network "
+		    "or host name",
+		"9: \"ca\" list entries must be groups { file; names; crl; }",
+		"12: \"ca\" is an empty list: no peer could be trusted",
+		"12: tunnel \"a\": no tls ca",
+		"13: \"ca\" must be a file name or a list of { file; names; "
+		    "crl; } groups",
+		NULL
+	};
 
 	expect_bad("bad-syntax.conf", syntax);
 	expect_bad("bad-dupname.conf", dupname);
@@ -532,6 +562,107 @@ test_bad(void)
 	expect_bad("bad-global.conf", global);
 	expect_bad("bad-allow.conf", allow);
 	expect_bad("bad-crlstrict.conf", crlstrict);
+	expect_bad("bad-calist.conf", calist);
+}
+
+/* calist.conf: the list form of ca, inherited, replaced by a file or
+ * another list in a tunnel; a change to an anchor restarts the tunnel. */
+static void
+test_ca_list(void)
+{
+	struct sd_conf		*conf;
+	const struct tls_conf	*t;
+	struct tunnel_conf	 other;
+	char			 path[PATH_MAX + 64], *errs;
+
+	conf = load("calist.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	CHECK_STR(errs, "");
+	free(errs);
+	if (conf == NULL || conf->ntunnels != 3)
+		goto out;
+	t = &conf->tunnels[0].tls;
+	CHECK(t->ca == NULL);
+	CHECK(t->ncas == 2);
+	if (t->ncas == 2) {
+		CHECK(strstr(t->cas[0].file, "/tests/unit/conf/files/ca.crt") !=
+		    NULL);
+		CHECK(t->cas[0].nnames == 3);
+		CHECK_STR(t->cas[0].names[1], "*.org-a.example");
+		CHECK(t->cas[0].crl != NULL &&
+		    strstr(t->cas[0].crl, "files/ca.crl") != NULL);
+		CHECK(t->cas[0].line == 4);
+		CHECK(t->cas[1].nnames == 0);
+		CHECK(t->cas[1].crl == NULL);
+		other = conf->tunnels[0];
+		other.tls.cas = &conf->tunnels[2].tls.cas[0];
+		CHECK(!conf_tunnel_equal(&conf->tunnels[0], &other));
+	}
+	t = &conf->tunnels[1].tls;
+	CHECK(t->ca != NULL && t->ncas == 0);
+	t = &conf->tunnels[2].tls;
+	CHECK(t->ca == NULL && t->ncas == 1);
+	if (t->ncas == 1)
+		CHECK(t->cas[0].nnames == 2);
+out:
+	conf_free(conf);
+}
+
+/* Redirect tunnels: socks tunnels without SOCKS; the global mark. */
+static void
+test_redirect(void)
+{
+	static const char *const bad[] = {
+		"3: \"mark\" must be between 0 and 4294967295",
+		"8: \"connect\" is only for tls tunnels (use \"routes\")",
+		"9: \"allow\" is only for tls tunnels (use a route's \"peer\")",
+		"10: \"socks_auth\" is only for socks tunnels (a redirected "
+		    "connection has no SOCKS exchange to carry it)",
+		"11: \"loopback_per_peer\" is only for tls tunnels",
+		NULL
+	};
+	static const char *const badmark[] = {
+		"3: \"mark\" must be between 0 and 4294967295",
+		NULL
+	};
+	struct sd_conf		*conf;
+	struct tunnel_conf	*t;
+	char			 path[PATH_MAX + 64], *errs;
+
+	conf = load("redirect.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	CHECK_STR(errs, "");
+	free(errs);
+	if (conf != NULL) {
+		CHECK(conf->mark == 0x1234);
+		CHECK(conf->mark_line == 3);
+		CHECK(conf->ntunnels == 2);
+		t = &conf->tunnels[0];
+		CHECK(t->mode == TUNNEL_REDIRECT);
+		CHECK(tunnel_dials_tls(t->mode));
+		CHECK(t->nroutes == 2);
+		CHECK(t->max_connections == 32);
+		CHECK(t->socks_user == NULL);
+		CHECK(conf_redirect_tunnel(conf) == t);
+		CHECK(conf->tunnels[1].mode == TUNNEL_REDIRECT);
+		CHECK_STR(conf->tunnels[1].listen.host, "::1");
+	}
+	conf_free(conf);
+
+	/* the default mark, and no redirect tunnel */
+	conf = load("min.conf", &errs, path, sizeof(path));
+	CHECK(conf != NULL);
+	free(errs);
+	if (conf != NULL) {
+		CHECK(conf->mark == SD_DEFAULT_MARK && SD_DEFAULT_MARK == 0x5354);
+		CHECK(conf->mark_line == 0);
+		CHECK(conf_redirect_tunnel(conf) == NULL);
+		CHECK(!tunnel_dials_tls(TUNNEL_TLS));
+	}
+	conf_free(conf);
+
+	expect_bad("bad-redirect.conf", bad);
+	expect_bad("bad-mark.conf", badmark);
 }
 
 /* A configuration file that cannot be opened: "FILE: reason". */
@@ -558,10 +689,12 @@ main(void)
 	snprintf(confdir, sizeof(confdir), "%s/tests/unit/conf", top);
 
 	conf_free(NULL);
+	test_ca_list();
 	test_good();
 	test_defaults();
 	test_crl_strict();
 	test_bad();
+	test_redirect();
 	test_missing();
 	TEST_DONE();
 }

@@ -35,6 +35,7 @@ enum kind {
 	K_SIZE,			/* size_t: the length of a list */
 	K_HOSTPORT,		/* struct hostport */
 	K_ROUTES,		/* struct route_conf *, nroutes of them */
+	K_CAS,			/* struct ca_conf *, ncas of them */
 	K_ALLOW			/* char **, nallow of them */
 };
 
@@ -51,6 +52,8 @@ enum kind {
 	X(cert,		K_STR,		"/etc/stunneld/b.crt",	DIFFERS)	\
 	X(key,		K_STR,		"/etc/stunneld/b.key",	DIFFERS)	\
 	X(ca,		K_STR,		"/etc/stunneld/ca.crt",	DIFFERS)	\
+	X(cas,		K_CAS,		base_cas,		DIFFERS)	\
+	X(ncas,		K_SIZE,		2,			DIFFERS)	\
 	X(crl,		K_OPTSTR,	"/etc/stunneld/ca.crl",	DIFFERS)	\
 	X(priority,	K_STR,		SD_DEFAULT_PRIORITY,	DIFFERS)	\
 	X(crl_strict,	K_INT,		1,			DIFFERS)	\
@@ -90,6 +93,13 @@ enum kind {
 	X(connect_timeout, K_INT,	10,			DIFFERS)	\
 	X(idle_timeout,	K_INT,		300,			DIFFERS)	\
 	X(loopback_per_peer, K_INT,	1,			DIFFERS)
+
+static char *base_names[2] = { "127.1.0.0/16", "*.org-a.example" };
+static struct ca_conf base_cas[2] = {
+	{ "/etc/stunneld/org-a.crt", base_names, 2, "/etc/stunneld/org-a.crl",
+	    31, 32 },
+	{ "/etc/stunneld/org-b.crt", NULL, 0, NULL, 33, 0 }
+};
 
 #define INIT(m, k, v, e)	v,
 #define INIT_TLS(m)		{ TLS_MEMBERS(INIT) },
@@ -212,6 +222,7 @@ change(void *p, enum kind kind, int i, const char **how)
 			return (-1);
 		return (0);
 	case K_ROUTES:
+	case K_CAS:
 	case K_ALLOW:
 		break;		/* changed element by element, below */
 	}
@@ -230,7 +241,8 @@ test_tunnel_members(void)
 
 	for (i = 0; i < NROWS(tunnel_rows); i++) {
 		m = &tunnel_rows[i];
-		if (m->kind == K_ROUTES || m->kind == K_ALLOW)
+		if (m->kind == K_ROUTES || m->kind == K_ALLOW ||
+		    m->kind == K_CAS)
 			continue;
 		for (j = 0; ; j++) {
 			v = base;
@@ -282,6 +294,34 @@ test_list_members(void)
 		check_variant(&allow_row, desc, &v);
 	}
 
+	/* Each anchor of a ca list: its file, names and crl count; lines do not. */
+	for (n = 0; n < 2; n++) {
+		static const struct member ca_row = {
+			"tls.cas[]", 0, 0, K_CAS, DIFFERS
+		}, ca_line = { "tls.cas[].line", 0, 0, K_CAS, SAME };
+		static char	*names2[2] = { "127.1.0.0/16", "*.org-c.example" };
+		struct ca_conf	 c[2];
+
+		for (j = 0; j < 6; j++) {
+			memcpy(c, base_cas, sizeof(c));
+			switch (j) {
+			case 0: c[n].file = "/etc/stunneld/org-c.crt"; break;
+			case 1: c[n].crl = c[n].crl == NULL ? "x.crl" : NULL;
+				break;
+			case 2: c[n].names = names2; c[n].nnames = 2; break;
+			case 3: c[n].nnames = n == 0 ? 1 : 2;
+				c[n].names = base_names; break;
+			case 4: c[n].line += 10; break;
+			case 5: c[n].crl_line += 10; break;
+			}
+			v = base;
+			v.tls.cas = c;
+			snprintf(desc, sizeof(desc), "anchor %zu: variant %d",
+			    n, j);
+			check_variant(j < 4 ? &ca_row : &ca_line, desc, &v);
+		}
+	}
+
 	/* A route without a rewrite: its (unused) connect is not compared. */
 	memcpy(r, base_routes, sizeof(r));
 	r[0].has_connect = 0;
@@ -299,7 +339,8 @@ static void
 test_deep_copy(void)
 {
 	struct route_conf	 r[2];
-	char			*a[2], *s[10];
+	char			*a[2], *s[14], *names[2];
+	struct ca_conf		 cas[2];
 	struct tunnel_conf	 v = base;
 	size_t			 i;
 
@@ -317,13 +358,20 @@ test_deep_copy(void)
 	v.tls.key = s[7] = strdup(base.tls.key);
 	v.tls.ca = s[8] = strdup(base.tls.ca);
 	v.tls.priority = s[9] = strdup(base.tls.priority);
-	for (i = 0; i < 10; i++)
+	memcpy(cas, base_cas, sizeof(cas));
+	cas[0].file = s[10] = strdup(base_cas[0].file);
+	cas[0].crl = s[11] = strdup(base_cas[0].crl);
+	names[0] = s[12] = strdup(base_names[0]);
+	names[1] = s[13] = strdup(base_names[1]);
+	cas[0].names = names;
+	v.tls.cas = cas;
+	for (i = 0; i < 14; i++)
 		if (s[i] == NULL) {
 			perror("strdup");
 			exit(99);
 		}
 	CHECK(equal_both(&base, &v) == 1);
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 14; i++)
 		free(s[i]);
 }
 

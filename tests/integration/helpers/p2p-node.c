@@ -2,8 +2,13 @@
  * p2p-node: a small peer-to-peer service that stands in for multichaind
  * in the mesh test.  libc only, one poll loop.
  *
- *	p2p-node -n NAME -l HOST:PORT -x PROXY_HOST:PORT -s STATUS_FILE
+ *	p2p-node -n NAME -l HOST:PORT [-x PROXY_HOST:PORT] -s STATUS_FILE
  *	    [-i INTERVAL_MS] -p PEER=HOST:PORT [-p PEER=HOST:PORT]...
+ *
+ * Without -x it dials each peer's address directly, as a node whose
+ * command line has no -proxy does (the transparent-mode test: the kernel
+ * redirects those connections to stunneld).  Hosts are numeric IPv4 or
+ * IPv6 ("[::1]:7447"); an IPv6 listener takes IPv6 only.
  *
  * It listens on -l (loopback: its stunneld's tls tunnel forwards there)
  * and keeps one outgoing link to each -p peer, dialled through the SOCKS5
@@ -49,6 +54,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -79,6 +85,8 @@ struct peer {
 	char		 name[64];
 	char		 host[64];
 	uint16_t	 port;
+	struct sockaddr_storage addr;	/* direct mode: where it is */
+	socklen_t	 addrlen;
 	int		 fd;
 	enum lstate	 st;
 	struct buf	 in, out;
@@ -163,23 +171,25 @@ fatal(const char *what)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: p2p-node -n NAME -l HOST:PORT -x HOST:PORT "
+	fprintf(stderr, "usage: p2p-node -n NAME -l HOST:PORT [-x HOST:PORT] "
 	    "-s STATUS_FILE [-i MS] -p PEER=HOST:PORT...\n");
 	exit(2);
 }
 
-/* Split "HOST:PORT" (IPv4 or name-less numeric host) into its parts. */
+/* Split "HOST:PORT" or "[V6]:PORT" (numeric hosts) into its parts. */
 static void
 split(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *c = strrchr(s, ':');
 	char *end;
 	long v;
+	int br = s[0] == '[';
 
-	if (c == NULL || (size_t)(c - s) >= hostlen)
+	if (c == NULL || (size_t)(c - s) >= hostlen ||
+	    (br && (c - s < 2 || c[-1] != ']')))
 		usage();
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = '\0';
+	memcpy(host, s + br, (size_t)(c - s - 2 * br));
+	host[c - s - 2 * br] = '\0';
 	v = strtol(c + 1, &end, 10);
 	if (*end != '\0' || v <= 0 || v > 65535)
 		usage();
@@ -290,6 +300,26 @@ fill(int fd, struct buf *b, int *err)
 	}
 }
 
+/* The numeric ${host}:${port} as a socket address; -1 if not numeric. */
+static int
+sockaddr_of(const char *host, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct addrinfo hints, *ai;
+	char serv[8];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof(serv), "%u", port);
+	if (getaddrinfo(host, serv, &hints, &ai) != 0)
+		return (-1);
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return (0);
+}
+
 static void
 nonblock(int fd)
 {
@@ -337,6 +367,18 @@ link_dial(struct peer *p)
 {
 	struct sockaddr_in sin;
 
+	if (proxy_host[0] == '\0') {
+		/* direct: no SOCKS, the link is up once connected */
+		if ((p->fd = socket(p->addr.ss_family, SOCK_STREAM, 0)) == -1)
+			fatal("socket");
+		nonblock(p->fd);
+		p->deadline = mono_ms() + PROXY_TIMEOUT;
+		p->st = L_CONNECTING;
+		if (connect(p->fd, (struct sockaddr *)&p->addr, p->addrlen) ==
+		    -1 && errno != EINPROGRESS)
+			link_down(p, strerror(errno));
+		return;
+	}
 	if ((p->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		fatal("socket");
 	nonblock(p->fd);
@@ -678,7 +720,8 @@ main(int argc, char *argv[])
 	struct pollfd pfd[1 + MAX_PEERS + MAX_IN];
 	struct peer *pmap[1 + MAX_PEERS + MAX_IN];
 	struct inlink *imap[1 + MAX_PEERS + MAX_IN];
-	struct sockaddr_in sin;
+	struct sockaddr_storage lss;
+	socklen_t lsslen;
 	struct sigaction sa;
 	char lhost[64];
 	uint16_t lport = 0;
@@ -719,6 +762,9 @@ main(int argc, char *argv[])
 			memcpy(p->name, optarg, (size_t)(eq - optarg));
 			p->name[eq - optarg] = '\0';
 			split(eq + 1, p->host, sizeof(p->host), &p->port);
+			if (sockaddr_of(p->host, p->port, &p->addr,
+			    &p->addrlen) != 0)
+				usage();
 			p->fd = -1;
 			p->backoff = BACKOFF_MIN;
 			break;
@@ -727,7 +773,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (lhost[0] == '\0' || proxy_host[0] == '\0' || status_path == NULL)
+	if (lhost[0] == '\0' || status_path == NULL)
 		usage();
 
 	memset(&sa, 0, sizeof(sa));
@@ -738,20 +784,22 @@ main(int argc, char *argv[])
 
 	for (i = 0; i < MAX_IN; i++)
 		ins[i].fd = -1;
-	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+	if (sockaddr_of(lhost, lport, &lss, &lsslen) != 0)
+		usage();
+	if ((lfd = socket(lss.ss_family, SOCK_STREAM, 0)) == -1)
 		fatal("socket");
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons(lport);
-	if (inet_pton(AF_INET, lhost, &sin.sin_addr) != 1)
-		usage();
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+	/* IPv6 only, as multichaind's (bitcoind's) IPv6 listener: its
+	 * IPv4 one is another socket, here another p2p-node */
+	if (lss.ss_family == AF_INET6)
+		setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&lss, lsslen) == -1)
 		fatal("bind");
 	if (listen(lfd, 64) == -1)
 		fatal("listen");
 	nonblock(lfd);
-	logmsg("listening on %s:%u, %d peers via %s:%u", lhost, lport, npeers,
+	logmsg("listening on %s:%u, %d peers %s %s:%u", lhost, lport, npeers,
+	    proxy_host[0] != '\0' ? "via" : "dialled directly, not via",
 	    proxy_host, proxy_port);
 
 	while (!stop) {
@@ -875,6 +923,13 @@ main(int argc, char *argv[])
 					    &err, &el);
 					if (err != 0) {
 						link_down(p, strerror(err));
+						continue;
+					}
+					if (proxy_host[0] == '\0') {
+						link_up(p);
+						if (flush(p->fd, &p->out) == -1)
+							link_down(p,
+							    strerror(errno));
 						continue;
 					}
 					buf_add(&p->out, g, sizeof(g));

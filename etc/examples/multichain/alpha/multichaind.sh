@@ -1,7 +1,7 @@
 #!/bin/sh
 # multichaind for node alpha, behind this node's stunneld (see ../README.md).
-# Documentation: the walk-through test stands in for multichaind, it does
-# not run this.
+# Arguments are passed on to multichaind (-daemon: in the background); the
+# walk-through test runs it so.
 #
 #   -proxy=127.0.0.1:1081     outgoing peer connections enter tunnel p2p_out
 #   -listen=1 -bind=127.0.0.1 -port=7441
@@ -21,4 +21,4 @@
 mkdir -p "$DATADIR" || exit 1
 exec multichaind "$CHAIN" -datadir="$DATADIR" -rpcport=7451 \
     -proxy=127.0.0.1:1081 -listen=1 -bind=127.0.0.1 -port=7441 -externalip=127.0.1.1 \
-    -addnode=127.0.1.2:7442 -addnode=127.0.1.3:7443
+    -addnode=127.0.1.2:7442 -addnode=127.0.1.3:7443 "$@"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # multichaind for node beta, behind this node's stunneld (see ../README.md).
-# Documentation: the walk-through test stands in for multichaind, it does
-# not run this.
+# Arguments are passed on to multichaind (-daemon: in the background); the
+# walk-through test runs it so.
 #
 #   -proxy=127.0.0.1:1082     outgoing peer connections enter tunnel p2p_out
 #   -listen=1 -bind=127.0.0.1 -port=7442
@@ -25,4 +25,4 @@ if [ ! -f "$DATADIR/$CHAIN/params.dat" ]; then
 fi
 exec multichaind "$CHAIN" -datadir="$DATADIR" -rpcport=7452 \
     -proxy=127.0.0.1:1082 -listen=1 -bind=127.0.0.1 -port=7442 -externalip=127.0.1.2 \
-    -addnode=127.0.1.1:7441 -addnode=127.0.1.3:7443
+    -addnode=127.0.1.1:7441 -addnode=127.0.1.3:7443 "$@"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # multichaind for node gamma, behind this node's stunneld (see ../README.md).
-# Documentation: the walk-through test stands in for multichaind, it does
-# not run this.
+# Arguments are passed on to multichaind (-daemon: in the background); the
+# walk-through test runs it so.
 #
 #   -proxy=127.0.0.1:1083     outgoing peer connections enter tunnel p2p_out
 #   -listen=1 -bind=127.0.0.1 -port=7443
@@ -25,4 +25,4 @@ if [ ! -f "$DATADIR/$CHAIN/params.dat" ]; then
 fi
 exec multichaind "$CHAIN" -datadir="$DATADIR" -rpcport=7453 \
     -proxy=127.0.0.1:1083 -listen=1 -bind=127.0.0.1 -port=7443 -externalip=127.0.1.3 \
-    -addnode=127.0.1.1:7441 -addnode=127.0.1.2:7442
+    -addnode=127.0.1.1:7441 -addnode=127.0.1.2:7442 "$@"
