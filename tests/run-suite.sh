@@ -6,10 +6,12 @@
 # From the top of the source tree: ./autogen.sh; a normal build and
 # "make check" in build/; a sanitizer build (ASan + UBSan, clang when it
 # can link sanitized programs, else gcc) and "make check" in build-asan/;
-# "make distcheck" in build/, then "make fuzz" and "make check-multichain"
-# (real MultiChain nodes) there.  Every automake test result (the .trs
-# files) of both build directories counts, plus one result each for
-# distcheck, fuzz and check-multichain.  A step
+# "make distcheck" in build/, then "make fuzz", "make check-multichain"
+# (real MultiChain nodes), "make check-container" (the image, with podman)
+# and "make check-compose" (the compose example) there.  Every automake
+# test result (the .trs files) of both build directories counts, plus one
+# result each for distcheck, fuzz, check-multichain, check-container and
+# check-compose.  A step
 # that fails before its tests could run (autogen, configure, make) counts
 # as one failure named after the step.  The log of each step is kept in
 # build*/run-suite-STEP.log; a failing test's own log is in its .log file
@@ -215,6 +217,32 @@ if step "$root" autogen ./autogen.sh; then
 		fail "build: make check-multichain (not run: configure failed)" \
 		    "$build/run-suite-configure.log"
 	fi
+
+	# The container image and the compose example (make check-container,
+	# make check-compose), each bounded: podman builds the image (the
+	# first time also the base image) and runs it; a skip where podman
+	# or the MultiChain binaries are missing.
+	for ct in container:container-tunnel compose:compose-multichain; do
+		tgt=${ct%%:*}
+		if [ "$build_ok" -ne 1 ]; then
+			fail "build: make check-$tgt (not run: configure failed)" \
+			    "$build/run-suite-configure.log"
+			continue
+		fi
+		if step "$build" "$tgt" timeout 1800 make "check-$tgt"; then
+			why=$(grep -a "^${ct#*:}: SKIP:" \
+			    "$build/run-suite-$tgt.log" | tail -1)
+			if [ -n "$why" ]; then
+				say "check-$tgt: ${why#*: }"
+				skipped=$((skipped + 1))
+				skips+=("check-$tgt")
+			else
+				passed=$((passed + 1))
+			fi
+		else
+			fail "build: make check-$tgt" "$build/run-suite-$tgt.log"
+		fi
+	done
 else
 	mv -f "$root/run-suite-autogen.log" "$build/"
 	fail "autogen.sh" "$build/run-suite-autogen.log"
