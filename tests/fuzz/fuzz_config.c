@@ -188,7 +188,7 @@ check_conf(struct sd_conf *conf)
 	struct route_result	 res;
 	const char		*hosts[] = { "10.0.0.2", "::1", "node-b",
 				    "*", "127.0.0.1" };
-	size_t			 i, j;
+	size_t			 i, j, k;
 
 	FUZZ_CHECK(conf->file != NULL && strcmp(conf->file, conf_path) == 0);
 	FUZZ_CHECK(conf->control_socket != NULL);
@@ -198,12 +198,26 @@ check_conf(struct sd_conf *conf)
 		FUZZ_CHECK(tc->name != NULL && tc->name[0] != '\0');
 		FUZZ_CHECK(conf_find_tunnel(conf, tc->name) == tc);
 		FUZZ_CHECK(conf_tunnel_equal(tc, tc));
-		FUZZ_CHECK(tc->mode == TUNNEL_SOCKS || tc->mode == TUNNEL_TLS);
+		FUZZ_CHECK(tc->mode == TUNNEL_SOCKS || tc->mode == TUNNEL_TLS ||
+		    tc->mode == TUNNEL_REDIRECT);
 		FUZZ_CHECK(tc->listen.port != 0);
 		check_hp(&tc->listen, 0);
 		FUZZ_CHECK(tc->tls.cert != NULL && tc->tls.cert[0] == '/');
 		FUZZ_CHECK(tc->tls.key != NULL && tc->tls.key[0] == '/');
-		FUZZ_CHECK(tc->tls.ca != NULL && tc->tls.ca[0] == '/');
+		/* one form of "ca" or the other, every file made absolute */
+		FUZZ_CHECK((tc->tls.ca != NULL) != (tc->tls.ncas > 0));
+		FUZZ_CHECK(tc->tls.ca == NULL || tc->tls.ca[0] == '/');
+		FUZZ_CHECK(tc->tls.ncas == 0 || tc->tls.cas != NULL);
+		for (j = 0; j < tc->tls.ncas; j++) {
+			const struct ca_conf *cc = &tc->tls.cas[j];
+
+			FUZZ_CHECK(cc->file != NULL && cc->file[0] == '/');
+			FUZZ_CHECK(cc->crl == NULL || cc->crl[0] == '/');
+			FUZZ_CHECK(cc->nnames == 0 || cc->names != NULL);
+			for (k = 0; k < cc->nnames; k++)
+				FUZZ_CHECK(cc->names[k] != NULL &&
+				    cc->names[k][0] != '\0');
+		}
 		FUZZ_CHECK(tc->tls.crl == NULL || tc->tls.crl[0] == '/');
 		FUZZ_CHECK(tc->tls.priority != NULL);
 		FUZZ_CHECK((tc->socks_user == NULL) == (tc->socks_pass == NULL));
