@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,33 @@ addr_valid_name(const char *h)
 			return (0);
 	}
 	return (1);
+}
+
+/**
+ * addr_valid_dns(s, len): 1 if the ${len} bytes ${s} are a DNS name: at
+ * most 253 bytes of dot-separated labels, each 1 to 63 letters, digits,
+ * '-' or '_'.
+ */
+int
+addr_valid_dns(const char *s, size_t len)
+{
+	size_t	i, label = 0;
+
+	if (len == 0 || len > 253)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return (0);
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+			return (0);
+		if (++label > 63)
+			return (0);
+	}
+	return (label > 0);
 }
 
 /**

@@ -31,6 +31,13 @@ int	addr_numeric(const char *host, uint16_t port,
 	    struct sockaddr_storage *ss, socklen_t *sslen);
 
 /**
+ * addr_valid_dns(s, len): 1 if the ${len} bytes ${s} are a DNS name: at
+ * most 253 bytes of dot-separated labels, each 1 to 63 letters, digits,
+ * '-' or '_'.
+ */
+int	addr_valid_dns(const char *s, size_t len);
+
+/**
  * addr_is_numeric(host): 1 if ${host} is an IPv4 or IPv6 literal.
  */
 int	addr_is_numeric(const char *host);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "nameconstraint.h"
 
 /* Set the host bits of ${addr} (${bytes} long) beyond ${prefix}: 1 if any was set. */
@@ -48,29 +49,6 @@ nameconstraint_clear_host(struct nameconstraint_subtree *st)
 			st->addr[i] &= (uint8_t)(bits == 0 ? 0 :
 			    0xff << (8 - bits));
 	}
-}
-
-/* 1 if ${s} (${len} bytes) is a DNS name: labels of letters, digits, '-', '_'. */
-static int
-nameconstraint_valid_dns(const char *s, size_t len)
-{
-	size_t	i, label = 0;
-
-	if (len == 0 || len > 253)
-		return (0);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0)
-				return (0);
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
-			return (0);
-		if (++label > 63)
-			return (0);
-	}
-	return (label > 0);
 }
 
 /**
@@ -139,7 +117,7 @@ nameconstraint_parse(const char *s, struct nameconstraint_subtree *st,
 	i = strlen(p);
 	if (i > 1 && p[i - 1] == '.')
 		i--;
-	if (!nameconstraint_valid_dns(p, i)) {
+	if (!addr_valid_dns(p, i)) {
 		snprintf(err, errlen, "%s: not an IP address, CIDR or DNS "
 		    "domain", s);
 		return (-1);

@@ -13,34 +13,22 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "scope.h"
 
-/* 1 if ${s} (${len} bytes) is a host name: dot-separated labels of letters, digits, '-' and '_'. */
+/* 1 if ${s} (${len} bytes) is a host name, not a mistyped address. */
 static int
 scope_is_hostname(const char *s, size_t len)
 {
-	size_t	 i, label = 0;
-	int	 alldigits = 1;
+	size_t	 i;
 
-	if (len == 0 || len > 253)
+	if (!addr_valid_dns(s, len))
 		return (0);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0)
-				return (0);
-			label = 0;
-			continue;
-		}
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_')
-			return (0);
-		if (!isdigit((unsigned char)s[i]))
-			alldigits = 0;
-		if (++label > 63)
-			return (0);
-	}
 	/* "10.1.0" or "300.1.2.3" is a mistyped address, not a name */
-	return (label > 0 && !alldigits);
+	for (i = 0; i < len; i++)
+		if (s[i] != '.' && !isdigit((unsigned char)s[i]))
+			return (1);
+	return (0);
 }
 
 /* Parse "ADDR[/PREFIX]" ${s} into ${e}; 0, or -1 with ${errstr}. */
